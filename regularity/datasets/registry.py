@@ -1,0 +1,72 @@
+"""One name per dataset: ``load_dataset("ped2", root="data/")``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from regularity.datasets.base import Color, Dataset
+from regularity.datasets.synthetic import WalkwaySpec, generate_walkway
+from regularity.datasets.ucsd import find_ucsd, read_ucsd_official
+from regularity.datasets.videos import read_avenue, read_video_folder
+from regularity.errors import MissingDataError, UnknownDatasetError
+
+
+def _synthetic(root: Path, color: Color, seed: int = 0) -> Dataset:
+    return read_ucsd_official(generate_walkway(root, WalkwaySpec(seed=seed)), color)
+
+
+def _avenue(root: Path, color: Color) -> Dataset:
+    for folder in (root, root / "avenue", root / "Avenue Dataset", root / "Avenue_Dataset"):
+        if (folder / "training_videos").is_dir():
+            return read_avenue(folder, color)
+    raise MissingDataError(root, "no CUHK Avenue here (expected training_videos/)")
+
+
+def _ucf101(root: Path, color: Color) -> Dataset:
+    for folder in (root / "UCF-101", root / "ucf101", root):
+        if folder.is_dir() and any(folder.glob("**/v_*_g*_c*.avi")):
+            return read_video_folder(folder, color, name="ucf101")
+    raise MissingDataError(root, "no UCF-101 clips here (v_<Class>_gXX_cYY.avi)")
+
+
+DATASETS: dict[str, tuple[Callable[..., Dataset], Color]] = {
+    "synthetic": (_synthetic, Color.GREY),
+    "ped1": (lambda root, color: find_ucsd(root, "ped1", color), Color.GREY),
+    "ped2": (lambda root, color: find_ucsd(root, "ped2", color), Color.GREY),
+    "avenue": (_avenue, Color.GREY),
+    "ucf101": (_ucf101, Color.RGB),
+    "videos": (lambda root, color: read_video_folder(root, color), Color.RGB),
+}
+
+
+def available_datasets() -> list[str]:
+    """The names `load_dataset` knows."""
+    return sorted(DATASETS)
+
+
+def load_dataset(name: str, root: str | Path = "data", color: Color | str | None = None,
+                 **options: object) -> Dataset:
+    """Open a dataset by name.
+
+    Args:
+        name: one of `available_datasets` ("synthetic", "ped1", "ped2", "avenue", "ucf101",
+            "videos").
+        root: data root (``data/`` by default) or the dataset folder itself.
+        color: "grey" or "rgb"; each dataset has its own default.
+        **options: reader options (``seed`` for "synthetic").
+
+    Returns:
+        The dataset; frames are decoded on first use.
+
+    Raises:
+        UnknownDatasetError: the name is not registered.
+        MissingDataError: the dataset is not under ``root``.
+    """
+    key = name.lower()
+    if key not in DATASETS:
+        raise UnknownDatasetError(
+            f"unknown dataset '{name}'; known: {', '.join(available_datasets())}"
+        )
+    reader, default_color = DATASETS[key]
+    return reader(Path(root), Color(color or default_color), **options)

@@ -1,0 +1,112 @@
+"""Writing what a person watches: videos (.mp4 and .gif), contact sheets, outlined masks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import cv2
+import imageio.v2 as imageio
+import numpy as np
+from tqdm.auto import tqdm
+
+GT_COLOUR = (0, 255, 0)
+
+
+def to_rgb(frames: np.ndarray) -> np.ndarray:
+    """uint8 ``[N, H, W]``, ``[N, H, W, 1]`` or ``[N, H, W, 3]`` frames as ``[N, H, W, 3]``."""
+    if frames.ndim == 3:
+        frames = frames[..., None]
+    return np.repeat(frames, 3, axis=-1) if frames.shape[-1] == 1 else frames
+
+
+def outline_masks(
+    frames: np.ndarray, masks: np.ndarray, colour: tuple[int, int, int] = GT_COLOUR
+) -> np.ndarray:
+    """RGB copies of the frames with the outline of each mask drawn on top."""
+    out = to_rgb(frames).copy()
+    for frame, mask in zip(out, masks, strict=True):
+        if mask.any():
+            contours, _ = cv2.findContours(
+                mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE
+            )
+            cv2.drawContours(frame, contours, -1, colour, 1)
+    return out
+
+
+def _even(frame: np.ndarray) -> np.ndarray:
+    # H.264 in yuv420p (the pixel format browsers play) needs even width and height.
+    h, w = frame.shape[:2]
+    return np.pad(frame, ((0, h % 2), (0, w % 2), (0, 0)), mode="edge")
+
+
+def generate_video(
+    frames: Iterable[np.ndarray] | np.ndarray,
+    path: str | Path,
+    fps: float = 10.0,
+    gif: bool = True,
+    gif_width: int = 320,
+    progress: bool = False,
+) -> list[Path]:
+    """Write frames as an H.264 ``.mp4`` that plays in browsers and, optionally, a ``.gif``.
+
+    Args:
+        frames: uint8 frames, grey or RGB.
+        path: the ``.mp4`` path (the gif gets the same name with ``.gif``).
+        fps: playback rate.
+        gif: also write a gif, scaled to ``gif_width`` pixels wide.
+        gif_width: width of the gif.
+        progress: show a progress bar.
+
+    Returns:
+        The files written.
+    """
+    path = Path(path).with_suffix(".mp4")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rgb = to_rgb(np.asarray(frames))
+    writer = imageio.get_writer(
+        path, fps=fps, codec="libx264", pixelformat="yuv420p", macro_block_size=1,
+        output_params=["-movflags", "+faststart"],
+    )
+    with writer:
+        for frame in tqdm(rgb, desc=path.name, disable=not progress, leave=False):
+            writer.append_data(_even(frame))
+    written = [path]
+    if gif:
+        h, w = rgb.shape[1:3]
+        size = (gif_width, max(1, round(h * gif_width / w)))
+        small = [cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in rgb]
+        imageio.mimsave(path.with_suffix(".gif"), small, duration=1000 / fps, loop=0)
+        written.append(path.with_suffix(".gif"))
+    return written
+
+
+def read_video(path: str | Path) -> np.ndarray:
+    """All frames of a written video as ``[N, H, W, 3]`` uint8 (for checks and notebooks)."""
+    return np.stack(list(imageio.get_reader(path)))
+
+
+def contact_sheet(
+    frames: np.ndarray,
+    path: str | Path,
+    n: int = 16,
+    columns: int = 8,
+    labels: np.ndarray | None = None,
+) -> Path:
+    """A PNG grid of ``n`` evenly spaced frames; abnormal frames (``labels``) get a red border."""
+    picks = np.linspace(0, len(frames) - 1, min(n, len(frames))).round().astype(int)
+    tiles = to_rgb(frames[picks]).copy()
+    for tile, i in zip(tiles, picks, strict=True):
+        if labels is not None and labels[i]:
+            cv2.rectangle(tile, (0, 0), (tile.shape[1] - 1, tile.shape[0] - 1), (255, 0, 0), 2)
+        cv2.putText(tile, str(i + 1), (3, 12), cv2.FONT_HERSHEY_PLAIN, 0.9, (255, 255, 0), 1)
+    rows = -(-len(tiles) // columns)
+    blank = np.zeros_like(tiles[0])
+    tiles = list(tiles) + [blank] * (rows * columns - len(tiles))
+    grid = np.concatenate(
+        [np.concatenate(tiles[r * columns : (r + 1) * columns], axis=1) for r in range(rows)]
+    )
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    imageio.imwrite(path, grid)
+    return path

@@ -1,0 +1,110 @@
+"""Frame preprocessing: colour, size, and the scaling a model sees (and its inverse)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from regularity.datasets.base import Color
+
+
+def prepare_frames(
+    frames: np.ndarray, size: tuple[int, int] | None = (256, 256), color: Color | str = Color.GREY
+) -> np.ndarray:
+    """Resize and convert uint8 frames once, keeping uint8: ``[N, H, W, C]`` with C = 1 or 3.
+
+    Args:
+        frames: ``[N, H, W]`` grey or ``[N, H, W, 3]`` RGB uint8 frames.
+        size: (height, width) to resize to, or None to keep the size.
+        color: "grey" (C = 1) or "rgb" (C = 3).
+    """
+    color = Color(color)
+    if frames.ndim == 3:
+        frames = frames[..., None]
+    if color is Color.GREY and frames.shape[-1] == 3:
+        frames = np.stack([cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames])[..., None]
+    elif color is Color.RGB and frames.shape[-1] == 1:
+        frames = np.repeat(frames, 3, axis=-1)
+    if size is not None and tuple(frames.shape[1:3]) != tuple(size):
+        # INTER_AREA averages when shrinking, so that down-sampling does not alias texture.
+        frames = np.stack(
+            [cv2.resize(f, (size[1], size[0]), interpolation=cv2.INTER_AREA) for f in frames]
+        ).reshape(len(frames), size[0], size[1], -1)
+    return np.ascontiguousarray(frames)
+
+
+class Scaling(str, Enum):
+    """How uint8 frames become model inputs."""
+
+    UNIT = "unit"  # [0, 1]
+    SYMMETRIC = "symmetric"  # [-1, 1], for tanh outputs
+    STANDARD = "standard"  # per-pixel mean and std of the training frames (Chong & Tay 2017)
+
+
+@dataclass
+class Normalizer:
+    """Maps uint8 frames to the model's scale and back; works on NumPy arrays and tf tensors.
+
+    >>> n = Normalizer("symmetric")
+    >>> n.apply(np.array([0.0, 255.0])).tolist()
+    [-1.0, 1.0]
+    >>> n.invert(n.apply(np.array([51.0]))).round(6).tolist()
+    [51.0]
+    """
+
+    scaling: Scaling | str = Scaling.UNIT
+    mean: np.ndarray | float = field(default=0.0, repr=False)
+    std: np.ndarray | float = field(default=1.0, repr=False)
+
+    def __post_init__(self) -> None:
+        self.scaling = Scaling(self.scaling)
+        if self.scaling is Scaling.UNIT:
+            self.mean, self.std = 0.0, 255.0
+        elif self.scaling is Scaling.SYMMETRIC:
+            self.mean, self.std = 127.5, 127.5
+
+    @classmethod
+    def fit(cls, frame_arrays: list[np.ndarray], scaling: Scaling | str) -> Normalizer:
+        """A normaliser for ``scaling``; STANDARD learns per-pixel statistics of the frames.
+
+        Args:
+            frame_arrays: prepared uint8 clips ``[N, H, W, C]`` (training data only).
+            scaling: the scaling to fit.
+        """
+        if Scaling(scaling) is not Scaling.STANDARD:
+            return cls(scaling)
+        # Accumulate clip by clip in float64 so that no float copy of all frames exists.
+        total = sum(f.sum(axis=0, dtype=np.float64) for f in frame_arrays)
+        squares = sum(np.square(f, dtype=np.float64).sum(axis=0) for f in frame_arrays)
+        count = sum(len(f) for f in frame_arrays)
+        mean = total / count
+        std = np.sqrt(np.maximum(squares / count - mean**2, 0.0))
+        # A floor keeps static pixels (std ~ 0) from turning sensor noise into huge inputs.
+        std = np.maximum(std, 0.05 * std.mean() + 1.0)
+        return cls(scaling, mean.astype(np.float32), std.astype(np.float32))
+
+    def apply(self, frames):  # noqa: ANN001, ANN201 - NumPy arrays and tf tensors alike
+        """Scale float frames (values 0..255) to the model's input scale."""
+        return (frames - self.mean) / self.std
+
+    def invert(self, scaled):  # noqa: ANN001, ANN201
+        """Back from the model's scale to 0..255 (float, not clipped)."""
+        return scaled * self.std + self.mean
+
+    def to_uint8(self, scaled: np.ndarray) -> np.ndarray:
+        """Model output back to displayable uint8 frames."""
+        return np.clip(np.rint(self.invert(np.asarray(scaled, np.float32))), 0, 255).astype(np.uint8)
+
+    def save(self, path: str | Path) -> None:
+        """Write the statistics next to a model (``normalizer.npz``)."""
+        np.savez(path, scaling=self.scaling.value, mean=self.mean, std=self.std)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Normalizer:
+        """Read what `save` wrote."""
+        with np.load(path) as data:
+            return cls(str(data["scaling"]), data["mean"], data["std"])
