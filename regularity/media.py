@@ -83,7 +83,8 @@ def generate_video(
 
 def read_video(path: str | Path) -> np.ndarray:
     """All frames of a written video as ``[N, H, W, 3]`` uint8 (for checks and notebooks)."""
-    return np.stack(list(imageio.get_reader(path)))
+    with imageio.get_reader(path) as reader:
+        return np.stack([frame[..., :3] for frame in reader])
 
 
 def contact_sheet(

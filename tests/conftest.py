@@ -1,0 +1,62 @@
+"""Shared fixtures: tiny datasets built once per run, the real data when it is there."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import cv2
+import numpy as np
+import pytest
+import scipy.io
+
+from regularity.datasets import WalkwaySpec, generate_walkway
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+TINY = WalkwaySpec(seed=3, n_train=3, n_test=3, n_frames=40, height=60, width=90,
+                   walkway=(21, 46))
+
+
+@pytest.fixture(scope="session")
+def tiny_root(tmp_path_factory) -> Path:
+    """A small synthetic walkway in the official UCSD layout."""
+    root = tmp_path_factory.mktemp("tiny")
+    generate_walkway(root, TINY)
+    return root
+
+
+@pytest.fixture(scope="session")
+def ped2_root() -> Path:
+    folder = SHARED_DATA / "ped2"
+    if not (folder / "training" / "frames").is_dir():
+        pytest.skip("real Ped2 (../shared/data/ped2) is not here")
+    return folder
+
+
+def write_avi(path: Path, frames: np.ndarray, fps: float = 25.0) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    h, w = frames.shape[1:3]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (w, h))
+    for frame in frames:
+        writer.write(cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR))
+    writer.release()
+
+
+@pytest.fixture(scope="session")
+def avenue_root(tmp_path_factory) -> Path:
+    """A two-clip Avenue tree: .avi videos and a volLabel .mat per test clip."""
+    root = tmp_path_factory.mktemp("avenue") / "Avenue Dataset"
+    rng = np.random.default_rng(0)
+    frames = rng.integers(0, 255, (12, 32, 48), dtype=np.uint8)
+    write_avi(root / "training_videos" / "01.avi", frames)
+    write_avi(root / "testing_videos" / "01.avi", frames)
+    masks = np.zeros((12, 32, 48), np.uint8)
+    masks[4:7, 10:20, 10:20] = 1
+    cells = np.empty((1, 12), dtype=object)
+    for i, m in enumerate(masks):
+        cells[0, i] = m
+    (root / "testing_label_mask").mkdir()
+    scipy.io.savemat(root / "testing_label_mask" / "1_label.mat", {"volLabel": cells})
+    return root

@@ -1,0 +1,145 @@
+"""The real fetch code path against archives served on 127.0.0.1."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import tarfile
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from regularity.datasets.fetch import ArchiveSpec, fetch, fetch_archive
+from regularity.errors import DownloadError, HashMismatchError, UnsafeArchiveError
+
+
+class RangeHandler(SimpleHTTPRequestHandler):
+    """Serves files with Range support; ``cut`` files stop halfway on their first request."""
+
+    cut: set[str] = set()
+    ranges: list[str] = []
+
+    def log_message(self, *args) -> None:  # keep test output quiet
+        pass
+
+    def do_GET(self) -> None:
+        path = Path(self.translate_path(self.path))
+        if not path.is_file():
+            self.send_error(404)
+            return
+        data = path.read_bytes()
+        start = 0
+        header = self.headers.get("Range")
+        if header:
+            RangeHandler.ranges.append(header)
+            start = int(header.split("=")[1].split("-")[0])
+            self.send_response(206)
+            self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+        else:
+            self.send_response(200)
+        self.send_header("Content-Length", str(len(data) - start))
+        self.end_headers()
+        body = data[start:]
+        if path.name in RangeHandler.cut:
+            RangeHandler.cut.discard(path.name)
+            body = body[: len(body) // 2]  # then close: an interrupted transfer
+            self.close_connection = True
+        self.wfile.write(body)
+
+
+@pytest.fixture()
+def server(tmp_path):
+    served = tmp_path / "served"
+    served.mkdir()
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(RangeHandler, directory=str(served)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    RangeHandler.ranges.clear()
+    yield served, f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+def make_tar(path: Path, members: dict[str, bytes]) -> str:
+    with tarfile.open(path, "w:gz") as tar:
+        for name, payload in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(payload)
+            tar.addfile(info, io.BytesIO(payload))
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# Large enough that half a transfer is many chunks: random bytes do not compress.
+PAYLOAD = {
+    "set/Train/a.txt": b"hello",
+    "set/big.bin": np.random.default_rng(0).bytes(1_000_000),
+}
+
+
+def spec(url: str, sha: str | None, name: str = "set.tar.gz") -> ArchiveSpec:
+    return ArchiveSpec(name, f"{url}/{name}", sha, "set")
+
+
+def test_fetch_checks_extracts_and_skips_the_second_time(server, tmp_path):
+    served, url = server
+    sha = make_tar(served / "set.tar.gz", PAYLOAD)
+    dest = tmp_path / "data"
+    folder = fetch_archive(spec(url, sha), dest, progress=False)
+    assert (folder / "Train" / "a.txt").read_bytes() == b"hello"
+    (served / "set.tar.gz").unlink()  # a second call must not need the server
+    assert fetch_archive(spec(url, sha), dest, progress=False) == folder
+
+
+def test_hash_mismatch_is_an_error_and_keeps_nothing(server, tmp_path):
+    served, url = server
+    make_tar(served / "set.tar.gz", PAYLOAD)
+    dest = tmp_path / "data"
+    with pytest.raises(HashMismatchError, match=r"set\.tar\.gz"):
+        fetch_archive(spec(url, "0" * 64), dest, progress=False)
+    assert list((dest / "archives").iterdir()) == []
+    assert not (dest / "set").exists()
+
+
+def test_interrupted_transfer_resumes(server, tmp_path):
+    served, url = server
+    sha = make_tar(served / "set.tar.gz", PAYLOAD)
+    size = (served / "set.tar.gz").stat().st_size
+    RangeHandler.cut.add("set.tar.gz")
+    dest = tmp_path / "data"
+    with pytest.raises(DownloadError, match="run again to resume"):
+        fetch_archive(spec(url, sha), dest, progress=False)
+    partial = dest / "archives" / "set.tar.gz.part"
+    kept = partial.stat().st_size
+    assert 0 < kept < size and not (dest / "archives" / "set.tar.gz").exists()
+    folder = fetch_archive(spec(url, sha), dest, progress=False)
+    assert RangeHandler.ranges == [f"bytes={kept}-"]
+    assert (folder / "big.bin").read_bytes() == PAYLOAD["set/big.bin"]
+    assert not partial.exists()
+
+
+def test_archive_escaping_the_target_is_refused(server, tmp_path):
+    served, url = server
+    sha = make_tar(served / "set.tar.gz", {"set/ok.txt": b"x", "../evil.txt": b"boom"})
+    dest = tmp_path / "data"
+    with pytest.raises(UnsafeArchiveError, match=r"'\.\./evil\.txt'"):
+        fetch_archive(spec(url, sha), dest, progress=False)
+    assert not (tmp_path / "evil.txt").exists() and not (dest / "set").exists()
+
+
+def test_unpublished_hash_is_recorded_then_enforced(server, tmp_path):
+    served, url = server
+    sha = make_tar(served / "set.tar.gz", PAYLOAD)
+    dest = tmp_path / "data"
+    fetch_archive(spec(url, None), dest, progress=False)
+    assert (dest / "archives" / "set.tar.gz.sha256").read_text().strip() == sha
+
+
+def test_fetch_by_name_through_a_mirror(server, tmp_path):
+    served, url = server
+    make_tar(served / "UCSD_Anomaly_Dataset.tar.gz", {"UCSD_Anomaly_Dataset.v1p2/x": b"1"})
+    # Not the published archive, so the published hash must reject it.
+    with pytest.raises(HashMismatchError, match="UCSD_Anomaly_Dataset"):
+        fetch("ped2", tmp_path / "data", mirror=url, progress=False)

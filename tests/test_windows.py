@@ -1,0 +1,70 @@
+import numpy as np
+import pytest
+
+from regularity.preprocess import Normalizer, Scaling, prepare_frames
+from regularity.windows import Target, window_dataset, window_indices, windows_of_clips
+
+
+def test_window_indices_cover_every_frame_when_asked():
+    w = window_indices(23, 10, stride=10, cover_end=True)
+    assert w.tolist()[-1] == list(range(13, 23))
+    assert set(w.ravel()) == set(range(23))
+    assert window_indices(4, 10, cover_end=True).tolist() == [[0, 1, 2, 3] + [3] * 6]
+    assert window_indices(10, 3, stride=2, skip=3).tolist() == [[0, 3, 6], [2, 5, 8]]
+
+
+def test_windows_of_clips_with_temporal_strides():
+    idx = windows_of_clips([12, 5], length=4, skips=[1, 3])
+    # clip 1: 9 windows at skip 1 + 3 at skip 3; clip 2: 2 at skip 1, too short for skip 3
+    assert len(idx) == 9 + 3 + 2
+    assert idx[9].tolist() == [0, 3, 6, 9]
+    assert idx[-1].tolist() == [13, 14, 15, 16]
+    with pytest.raises(ValueError, match="long enough"):
+        windows_of_clips([3], length=4)
+
+
+def test_window_dataset_streams_scaled_windows():
+    clips = [np.arange(6 * 4 * 4, dtype=np.uint8).reshape(6, 4, 4, 1) * 0 + i for i in (10, 20)]
+    clips[0][:, 0, 0, 0] = np.arange(6)
+    ds = window_dataset(clips, 3, Normalizer(Scaling.UNIT), batch_size=2, shuffle=False)
+    batches = list(ds.as_numpy_iterator())
+    assert sum(len(x) for x, _ in batches) == 8
+    x, y = batches[0]
+    assert x.shape == (2, 3, 4, 4, 1) and x.dtype == np.float32
+    np.testing.assert_allclose(x[1, :, 0, 0, 0], np.array([1, 2, 3]) / 255)
+    np.testing.assert_array_equal(x, y)
+    ds = window_dataset(clips, 3, Normalizer(Scaling.UNIT), batch_size=8, target=Target.NEXT,
+                        shuffle=False)
+    x, y = next(iter(ds.as_numpy_iterator()))
+    assert x.shape == (8, 2, 4, 4, 1) and y.shape == (8, 4, 4, 1)
+    np.testing.assert_allclose(y[0, 0, 0, 0], 2 / 255)
+
+
+def test_standard_normalizer_uses_per_pixel_statistics():
+    a = np.zeros((4, 2, 2, 1), np.uint8)
+    a[:, 0, 0, 0] = [0, 100, 200, 100]
+    n = Normalizer.fit([a[:2], a[2:]], Scaling.STANDARD)
+    assert n.mean[0, 0, 0] == pytest.approx(100)
+    assert n.std[0, 0, 0] == pytest.approx(np.std([0, 100, 200, 100]))
+    x = n.apply(a.astype(np.float32))
+    assert x[2, 0, 0, 0] == pytest.approx(100 / np.std([0, 100, 200, 100]))
+    np.testing.assert_array_equal(n.to_uint8(x), a)
+
+
+def test_normalizer_round_trips_through_a_file(tmp_path):
+    a = np.random.default_rng(0).integers(0, 255, (5, 3, 3, 1), dtype=np.uint8)
+    n = Normalizer.fit([a], "standard")
+    n.save(tmp_path / "n.npz")
+    m = Normalizer.load(tmp_path / "n.npz")
+    np.testing.assert_allclose(m.apply(a.astype(np.float32)), n.apply(a.astype(np.float32)))
+    s = Normalizer("symmetric")
+    assert s.apply(np.float32(255)) == 1 and s.apply(np.float32(0)) == -1
+
+
+def test_prepare_frames_resizes_and_converts():
+    rgb = np.zeros((3, 20, 30, 3), np.uint8)
+    rgb[..., 0] = 255
+    grey = prepare_frames(rgb, (10, 16), "grey")
+    assert grey.shape == (3, 10, 16, 1) and grey.dtype == np.uint8
+    assert grey[0, 0, 0, 0] == 76  # ITU-R 601 luma of pure red
+    assert prepare_frames(grey[..., 0], None, "rgb").shape == (3, 10, 16, 3)
