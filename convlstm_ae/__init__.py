@@ -1,0 +1,14 @@
+"""Reconstruction and prediction models on top of `regularity`: the ConvLSTM autoencoder."""
+
+from convlstm_ae.model import add_encoder, build_convlstm_ae, deconv
+from convlstm_ae.train import AEConfig, create_networks, get_training_data, train
+
+__all__ = [
+    "AEConfig",
+    "add_encoder",
+    "build_convlstm_ae",
+    "create_networks",
+    "deconv",
+    "get_training_data",
+    "train",
+]

@@ -10,17 +10,23 @@ import cv2
 import numpy as np
 
 from regularity.datasets.base import Color
+from regularity.scoring import absolute_difference
 
 
 def prepare_frames(
-    frames: np.ndarray, size: tuple[int, int] | None = (256, 256), color: Color | str = Color.GREY
+    frames: np.ndarray,
+    size: tuple[int, int] | None = (256, 256),
+    color: Color | str = Color.GREY,
+    motion: bool = False,
 ) -> np.ndarray:
-    """Resize and convert uint8 frames once, keeping uint8: ``[N, H, W, C]`` with C = 1 or 3.
+    """Resize and convert uint8 frames once, keeping uint8: ``[N, H, W, C]``.
 
     Args:
         frames: ``[N, H, W]`` grey or ``[N, H, W, 3]`` RGB uint8 frames.
         size: (height, width) to resize to, or None to keep the size.
         color: "grey" (C = 1) or "rgb" (C = 3).
+        motion: append one channel per colour channel holding ``|I_t - I_{t-1}|``, so that a
+            model sees motion as well as appearance (C doubles).
     """
     color = Color(color)
     if frames.ndim == 3:
@@ -34,6 +40,8 @@ def prepare_frames(
         frames = np.stack(
             [cv2.resize(f, (size[1], size[0]), interpolation=cv2.INTER_AREA) for f in frames]
         ).reshape(len(frames), size[0], size[1], -1)
+    if motion:
+        frames = np.concatenate([frames, absolute_difference(frames)], axis=-1)
     return np.ascontiguousarray(frames)
 
 

@@ -100,6 +100,7 @@ def window_dataset(
     import tensorflow as tf
 
     indices = windows_of_clips([len(c) for c in clips], length, stride, skips)
+    # One uint8 tensor of all frames; each batch gathers its windows from it.
     frames = tf.constant(np.concatenate(clips) if len(clips) > 1 else clips[0])
     dataset = tf.data.Dataset.from_tensor_slices(indices)
     if shuffle:

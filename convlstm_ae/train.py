@@ -1,0 +1,133 @@
+"""Training the ConvLSTM autoencoder: the names the notebooks call.
+
+``train(AEConfig(...))`` opens the dataset, holds out normal clips, fits the scaling on the
+rest, streams 10-frame windows at temporal strides 1, 2 and 3, trains with checkpoints and
+resume, and derives the red-dot and frame thresholds from the held-out normal clips.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import keras
+
+from convlstm_ae.model import PAPER_FILTERS, build_convlstm_ae
+from regularity.datasets import Dataset, load_dataset
+from regularity.preprocess import Normalizer, Scaling
+from regularity.runs import peak_rss_mb, run_folder, save_config, update_metrics, write_json
+from regularity.testing import InputSpec, ScoreSpec, normal_thresholds
+from regularity.training import TimeBudget, fit
+from regularity.windows import Target, window_dataset
+
+OUTPUT_ACTIVATION = {Scaling.UNIT: "sigmoid", Scaling.SYMMETRIC: "tanh", Scaling.STANDARD: None}
+
+
+@dataclass
+class AEConfig:
+    """Every parameter of a training run (written to ``config.json``)."""
+
+    dataset: str = "synthetic"
+    data_root: str = "data"
+    run_dir: str = "runs/convlstm_ae"
+    size: tuple[int, int] = (256, 256)
+    length: int = 10
+    motion: bool = False
+    scaling: str = Scaling.STANDARD.value
+    skips: tuple[int, ...] = (1, 2, 3)
+    window_stride: int = 1
+    epochs: int = 3
+    batch_size: int = 4
+    learning_rate: float = 1e-3
+    filters: tuple[int, ...] = PAPER_FILTERS
+    normalization: str | None = "layer"
+    dtype_policy: str | None = None
+    val_clips: int = 1
+    max_minutes: float | None = None
+    seed: int = 0
+    score: ScoreSpec = field(default_factory=ScoreSpec)
+
+    def input_spec(self) -> InputSpec:
+        """The input spec testing must reproduce."""
+        return InputSpec(size=tuple(self.size), motion=self.motion)
+
+    def to_dict(self) -> dict:
+        """Plain dict with the keys `regularity.testing.evaluate_run` reads."""
+        data = asdict(self)
+        data.update(model="convlstm_ae", target=Target.SAME.value,
+                    input=asdict(self.input_spec()))
+        data["score"].pop("thresholds")
+        return data
+
+
+def get_training_data(dataset: Dataset, config: AEConfig) -> tuple[list, list]:
+    """Prepared uint8 clips for training and the held-out normal clips (the last ones)."""
+    spec = config.input_spec()
+    clips = []
+    for video in dataset.train:
+        clips.append(spec.prepare(video.frames))
+        video.release()  # keep only the resized copy
+    held = max(0, min(config.val_clips, len(clips) - 1))
+    return clips[: len(clips) - held], clips[len(clips) - held :]
+
+
+def create_networks(config: AEConfig, channels: int) -> keras.Model:
+    """The compiled autoencoder for ``config`` (MSE on the input scale, Adam)."""
+    model = build_convlstm_ae(
+        (config.length, *config.size, channels),
+        filters=tuple(config.filters),
+        normalization=config.normalization,
+        output_activation=OUTPUT_ACTIVATION[Scaling(config.scaling)],
+        dtype_policy=config.dtype_policy,
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(config.learning_rate, clipnorm=1.0), loss="mse"
+    )
+    return model
+
+
+def train(config: AEConfig, strategy: object = None, dataset: Dataset | None = None,
+          verbose: int | str = "auto") -> keras.Model:
+    """Train (or resume) a run and leave model, history, thresholds and config in its folder.
+
+    Args:
+        config: the run's parameters.
+        strategy: a ``tf.distribute`` strategy (default: the current one).
+        dataset: an already opened dataset (default: opened from the config).
+        verbose: Keras progress output.
+
+    Returns:
+        The trained model.
+    """
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(config.seed)
+    run_dir = run_folder(config.run_dir)
+    save_config(run_dir, config.to_dict())
+    dataset = dataset or load_dataset(config.dataset, root=config.data_root)
+    train_clips, held_out = get_training_data(dataset, config)
+    normalizer = Normalizer.fit(train_clips, config.scaling)
+    normalizer.save(run_dir / "normalizer.npz")
+    strategy = strategy or tf.distribute.get_strategy()
+    replicas = strategy.num_replicas_in_sync
+    windows = window_dataset(
+        train_clips, config.length, normalizer, config.batch_size * replicas,
+        stride=config.window_stride, skips=config.skips, seed=config.seed,
+        drop_remainder=replicas > 1,
+    )
+    validation = None
+    if held_out:
+        validation = window_dataset(held_out, config.length, normalizer, config.batch_size,
+                                    stride=config.length, shuffle=False)
+    with strategy.scope():
+        model = create_networks(config, train_clips[0].shape[-1])
+    budget = [TimeBudget(config.max_minutes)] if config.max_minutes else []
+    info = fit(model, windows, run_dir, config.epochs, validation, budget, verbose=verbose)
+    thresholds = normal_thresholds(model, held_out or train_clips[-1:], normalizer,
+                                   config.score, config.length)
+    write_json(Path(run_dir) / "thresholds.json", thresholds)
+    update_metrics(run_dir, dataset=config.dataset, model="convlstm_ae", **info,
+                   train_frames=sum(len(c) for c in train_clips),
+                   held_out_frames=sum(len(c) for c in held_out),
+                   peak_rss_mb_train=round(peak_rss_mb()))
+    return model

@@ -1,0 +1,90 @@
+"""Figures: the regularity graph, the ROC curve, loss curves."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files, not windows; notebooks display the PNGs
+import matplotlib.pyplot as plt
+import numpy as np
+from sklearn.metrics import roc_curve
+
+
+def _spans(labels: np.ndarray) -> list[tuple[int, int]]:
+    edges = np.flatnonzero(np.diff(np.r_[0, np.asarray(labels, int), 0]))
+    return list(zip(edges[::2], edges[1::2], strict=True))
+
+
+def _save(fig: plt.Figure, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def generate_regularity_graph(
+    regularity: np.ndarray,
+    path: str | Path,
+    labels: np.ndarray | None = None,
+    title: str = "",
+    threshold: float | None = None,
+) -> Path:
+    """Regularity score s(t) against frame number, ground-truth abnormal spans shaded.
+
+    Args:
+        regularity: s(t), one value per frame.
+        path: PNG to write.
+        labels: abnormal frames, shaded red.
+        title: figure title (the clip name).
+        threshold: optional horizontal line (a regularity level from normal data).
+    """
+    fig, ax = plt.subplots(figsize=(8, 3))
+    frames = np.arange(1, len(regularity) + 1)
+    ax.plot(frames, regularity, color="tab:blue", lw=1.5, label="regularity s(t)")
+    if labels is not None:
+        for i, (a, b) in enumerate(_spans(labels)):
+            ax.axvspan(a + 0.5, b + 0.5, color="tab:red", alpha=0.2,
+                       label="abnormal (ground truth)" if i == 0 else None)
+    if threshold is not None:
+        ax.axhline(threshold, color="k", ls="--", lw=1, label="threshold")
+    ax.set(xlabel="frame", ylabel="regularity score", ylim=(-0.02, 1.02),
+           xlim=(1, max(len(regularity), 2)), title=title)
+    ax.legend(loc="lower left", fontsize=8)
+    return _save(fig, path)
+
+
+def plot_roc(curves: dict[str, tuple[np.ndarray, np.ndarray]], path: str | Path) -> Path:
+    """ROC curves, one per named (labels, scores) pair, AUC in the legend."""
+    from sklearn.metrics import auc
+
+    fig, ax = plt.subplots(figsize=(4.5, 4.5))
+    for name, (labels, scores) in curves.items():
+        fpr, tpr, _ = roc_curve(labels, scores)
+        ax.plot(fpr, tpr, lw=1.5, label=f"{name} (AUC {auc(fpr, tpr):.3f})")
+    ax.plot([0, 1], [0, 1], color="grey", ls=":", lw=1)
+    ax.set(xlabel="false positive rate", ylabel="true positive rate", title="frame-level ROC")
+    ax.legend(loc="lower right", fontsize=8)
+    return _save(fig, path)
+
+
+def plot_history(history_csv: str | Path, path: str | Path) -> Path | None:
+    """Loss curves from a Keras ``CSVLogger`` file (every column ending in "loss")."""
+    history_csv = Path(history_csv)
+    if not history_csv.is_file():
+        return None
+    with history_csv.open() as f:
+        rows = list(csv.DictReader(f))
+    if not rows:
+        return None
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    epochs = [int(r["epoch"]) + 1 for r in rows]
+    for key in rows[0]:
+        if key.endswith("loss"):
+            ax.plot(epochs, [float(r[key]) for r in rows], marker="o", label=key)
+    ax.set(xlabel="epoch", ylabel="loss", yscale="log", title="training")
+    ax.legend(fontsize=8)
+    return _save(fig, path)

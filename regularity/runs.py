@@ -1,0 +1,79 @@
+"""Run folders: ``runs/<name>/`` with ``config.json``, ``metrics.json`` and everything else."""
+
+from __future__ import annotations
+
+import json
+import platform
+import resource
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import numpy as np
+
+PACKAGES = ("tensorflow", "keras", "numpy", "scikit-learn", "scikit-image", "opencv-python-headless")
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, in MiB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of the packages a result depends on."""
+    found = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return found
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def write_json(path: str | Path, data: dict) -> Path:
+    """Write ``data`` as indented JSON (NumPy values and paths made plain)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(_plain(data), indent=2) + "\n")
+    return path
+
+
+def read_json(path: str | Path) -> dict:
+    """Read a JSON file written by `write_json`."""
+    return json.loads(Path(path).read_text())
+
+
+def run_folder(name: str | Path, runs_root: str | Path = "runs") -> Path:
+    """The folder of a run (created); an absolute or ``./``-relative name is used as it is."""
+    folder = Path(name) if Path(name).is_absolute() or str(name).startswith(".") else (
+        Path(runs_root) / name
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def save_config(folder: str | Path, config: dict) -> Path:
+    """Write ``config.json``: every parameter, the seed and the package versions."""
+    return write_json(Path(folder) / "config.json", {**config, "versions": package_versions()})
+
+
+def update_metrics(folder: str | Path, **fields: object) -> dict:
+    """Merge ``fields`` into ``metrics.json`` (training and testing each add their part)."""
+    path = Path(folder) / "metrics.json"
+    metrics = read_json(path) if path.is_file() else {}
+    metrics.update(fields)
+    write_json(path, metrics)
+    return metrics

@@ -1,0 +1,106 @@
+"""From a model's per-frame output to scores: error maps, e(t), s(t), PSNR, smoothing.
+
+The definitions are those of DESIGN.md: ``D_t = (I_t - Î_t)^2`` per pixel on the model's input
+scale; ``e(t)`` aggregates ``D_t`` over the frame; ``s(t) = 1 - (e - min e) / (max e - min e)``
+within a video.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import numpy as np
+from scipy.ndimage import uniform_filter, uniform_filter1d
+
+
+class Aggregate(str, Enum):
+    """How an error map becomes one number per frame."""
+
+    SUM = "sum"  # Hasan et al. 2016, Chong & Tay 2017
+    PATCH_MAX = "patch_max"  # the worst local patch: small irregular objects are not diluted
+
+
+def error_maps(frames: np.ndarray, outputs: np.ndarray) -> np.ndarray:
+    """Squared error per pixel, summed over channels: ``[N, H, W, C]`` pairs -> ``[N, H, W]``."""
+    diff = np.asarray(frames, np.float32) - np.asarray(outputs, np.float32)
+    squared = np.square(diff)
+    return squared.sum(axis=-1) if squared.ndim == 4 else squared
+
+
+def frame_errors(
+    maps: np.ndarray, aggregate: Aggregate | str = Aggregate.SUM, patch: int = 16
+) -> np.ndarray:
+    """e(t) from error maps ``[N, H, W]``.
+
+    Args:
+        maps: error maps.
+        aggregate: `Aggregate.SUM` over all pixels, or `Aggregate.PATCH_MAX`: the largest mean
+            over ``patch`` x ``patch`` windows, times the patch area (so it reads as a sum).
+        patch: side of the local window.
+
+    >>> m = np.zeros((1, 8, 8)); m[0, :2, :2] = 1.0
+    >>> frame_errors(m).tolist(), frame_errors(m, "patch_max", 2).tolist()
+    ([4.0], [4.0])
+    """
+    maps = np.asarray(maps, np.float64)
+    if Aggregate(aggregate) is Aggregate.SUM:
+        return maps.reshape(len(maps), -1).sum(axis=1)
+    local = uniform_filter(maps, size=(1, patch, patch), mode="constant")
+    return local.reshape(len(maps), -1).max(axis=1) * patch * patch
+
+
+def minmax(values: np.ndarray) -> np.ndarray:
+    """Scale to [0, 1] within one video (a constant video gives zeros).
+
+    >>> minmax(np.array([2.0, 4.0, 3.0])).tolist()
+    [0.0, 1.0, 0.5]
+    """
+    values = np.asarray(values, np.float64)
+    span = values.max() - values.min()
+    return (values - values.min()) / span if span > 0 else np.zeros_like(values)
+
+
+def abnormality_score(errors: np.ndarray) -> np.ndarray:
+    """sa(t) = (e(t) - min e) / (max e - min e) within a video."""
+    return minmax(errors)
+
+
+def regularity_score(errors: np.ndarray) -> np.ndarray:
+    """s(t) = 1 - sa(t): 1 for the most regular frame of the video, 0 for the least."""
+    return 1.0 - abnormality_score(errors)
+
+
+def smooth(values: np.ndarray, window: int = 9) -> np.ndarray:
+    """Centred moving average over ``window`` frames (edges repeat the end values)."""
+    if window <= 1:
+        return np.asarray(values, np.float64)
+    return uniform_filter1d(np.asarray(values, np.float64), size=window, mode="nearest")
+
+
+def psnr(frames: np.ndarray, outputs: np.ndarray, peak: float) -> np.ndarray:
+    """PSNR per frame, ``10 log10(peak^2 / mse_t)``, for ``[N, ...]`` pairs.
+
+    >>> psnr(np.zeros((1, 2, 2)), np.full((1, 2, 2), 0.1), peak=1.0).round(6).tolist()
+    [20.0]
+    """
+    diff = np.asarray(frames, np.float64) - np.asarray(outputs, np.float64)
+    mse = np.square(diff).reshape(len(diff), -1).mean(axis=1)
+    return 10 * np.log10(peak**2 / np.maximum(mse, 1e-12))
+
+
+def psnr_abnormality(psnr_values: np.ndarray) -> np.ndarray:
+    """Liu et al. 2018: anomaly = 1 - PSNR min-max normalised within the video."""
+    return 1.0 - minmax(psnr_values)
+
+
+def absolute_difference(frames: np.ndarray) -> np.ndarray:
+    """|I_t - I_{t-1}| per pixel as uint8, frame 0 compared with itself (zeros)."""
+    frames = np.asarray(frames)
+    previous = np.concatenate([frames[:1], frames[:-1]])
+    return np.abs(frames.astype(np.int16) - previous).astype(np.uint8)
+
+
+def frame_difference_errors(frames: np.ndarray, window: int = 9) -> np.ndarray:
+    """The no-learning baseline: mean |I_t - I_{t-1}| per frame, smoothed over ``window``."""
+    diff = absolute_difference(frames)
+    return smooth(diff.reshape(len(diff), -1).mean(axis=1), window)

@@ -1,0 +1,312 @@
+"""Testing any model that gives one output per frame: the names the notebooks call.
+
+``get_test_data`` -> ``predict_test_data`` -> error maps -> e(t), s(t) -> red dots, videos,
+regularity graphs -> ``quantify_performance`` (scores.csv, metrics.json, roc.png).
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from regularity.datasets.base import Color, Video
+from regularity.marking import smooth_error_map, spot_irregularity
+from regularity.media import generate_video, outline_masks
+from regularity.metrics import dots_in_mask, eer, frame_auc, tpr_fpr, ucsd_pixel_hit
+from regularity.plots import generate_regularity_graph, plot_roc
+from regularity.preprocess import Normalizer, prepare_frames
+from regularity.runs import peak_rss_mb, update_metrics
+from regularity.scoring import (
+    Aggregate,
+    abnormality_score,
+    error_maps,
+    frame_difference_errors,
+    frame_errors,
+    smooth,
+)
+from regularity.windows import Target, window_indices
+
+
+@dataclass
+class InputSpec:
+    """How a model's inputs are made from uint8 frames (saved in every run's config)."""
+
+    size: tuple[int, int] = (256, 256)
+    color: str = Color.GREY.value
+    motion: bool = False
+
+    def prepare(self, frames: np.ndarray) -> np.ndarray:
+        """Prepared uint8 frames ``[N, H, W, C]`` for this spec."""
+        return prepare_frames(frames, tuple(self.size), self.color, self.motion)
+
+
+@dataclass
+class ScoreSpec:
+    """How error maps become frame scores, dots and decisions (no test labels involved)."""
+
+    aggregate: str = Aggregate.SUM.value
+    patch: int = 16
+    smooth_window: int = 9
+    dot_sigma: float = 2.0
+    pixel_percentile: float = 99.9
+    frame_percentile: float = 99.0
+    thresholds: dict = field(default_factory=dict)
+
+
+def get_test_data(video: Video, spec: InputSpec, normalizer: Normalizer) -> np.ndarray:
+    """A test video's frames resized, converted and scaled: float32 ``[N, H, W, C]``."""
+    return normalizer.apply(spec.prepare(video.frames).astype(np.float32)).astype(np.float32)
+
+
+def predict_test_data(
+    model: object,
+    frames: np.ndarray,
+    length: int = 10,
+    stride: int | None = None,
+    batch_size: int = 4,
+    target: Target | str = Target.SAME,
+) -> tuple[np.ndarray, np.ndarray]:
+    """One reconstruction or prediction per frame, aligned with the frames.
+
+    Args:
+        model: maps ``[B, T, H, W, C]`` windows to ``[B, T, H, W, C]`` reconstructions
+            (`Target.SAME`) or to the next frame ``[B, H, W, C]`` (`Target.NEXT`, T = length).
+        frames: scaled frames ``[N, H, W, C]`` (see `get_test_data`).
+        length: window length the model takes.
+        stride: frames between window starts for reconstruction (default ``length``);
+            overlapping reconstructions of a frame are averaged and the last window ends on
+            the last frame, so that every frame gets exactly one output.
+        batch_size: windows per model call.
+        target: `Target.SAME` (reconstruction) or `Target.NEXT` (prediction).
+
+    Returns:
+        ``outputs`` like ``frames``, and ``valid`` [N] bool: False for the first ``length``
+        frames of a predictor, which it cannot produce (their outputs are copies of the input).
+    """
+    n = len(frames)
+    target = Target(target)
+    if target is Target.SAME:
+        windows = window_indices(n, length, stride or length, cover_end=True)
+        placed = windows
+    else:
+        windows = window_indices(n, length + 1, 1)
+        placed = windows[:, -1:]
+        windows = windows[:, :-1]
+    total = np.zeros_like(frames, dtype=np.float64)
+    count = np.zeros(n)
+    for i in range(0, len(windows), batch_size):
+        chunk = windows[i : i + batch_size]
+        out = np.asarray(model.predict_on_batch(frames[chunk]), np.float64)
+        out = out.reshape(len(chunk), -1, *frames.shape[1:])
+        where = placed[i : i + batch_size].ravel()
+        np.add.at(total, where, out.reshape(-1, *frames.shape[1:]))
+        np.add.at(count, where, 1)
+    valid = count > 0
+    outputs = np.where(valid[:, None, None, None], total / np.maximum(count, 1)[:, None, None, None],
+                       frames)
+    return outputs.astype(np.float32), valid
+
+
+def frame_scores(
+    maps: np.ndarray, valid: np.ndarray, score: ScoreSpec
+) -> np.ndarray:
+    """Smoothed e(t) of one video; frames a predictor cannot produce take the nearest value."""
+    errors = frame_errors(maps, score.aggregate, score.patch)
+    first = int(np.argmax(valid))
+    errors[:first] = errors[first]
+    return smooth(errors, score.smooth_window)
+
+
+def normal_thresholds(
+    model: object, clips: list[np.ndarray], normalizer: Normalizer, score: ScoreSpec,
+    length: int, target: Target | str = Target.SAME,
+) -> dict:
+    """Pixel and frame thresholds from held-out normal clips (prepared uint8), no test labels.
+
+    The pixel threshold is a high percentile of the smoothed error maps (red dots); the frame
+    threshold a high percentile of the smoothed e(t) (TPR/FPR on raw scores).
+    """
+    pixels, frames = [], []
+    for clip in clips:
+        scaled = normalizer.apply(clip.astype(np.float32)).astype(np.float32)
+        outputs, valid = predict_test_data(model, scaled, length, target=target)
+        maps = error_maps(scaled, outputs)
+        pixels.append(np.stack([smooth_error_map(m, score.dot_sigma) for m in maps[valid]]).ravel())
+        frames.append(frame_scores(maps, valid, score))
+    return {
+        "pixel": float(np.percentile(np.concatenate(pixels), score.pixel_percentile)),
+        "frame": float(np.percentile(np.concatenate(frames), score.frame_percentile)),
+        "source": f"percentiles {score.pixel_percentile} (pixels) and {score.frame_percentile} "
+        f"(frames) of {len(clips)} held-out normal clips",
+    }
+
+
+@dataclass
+class VideoResult:
+    """What testing one video leaves behind (small: no frames, no maps)."""
+
+    name: str
+    labels: np.ndarray
+    errors: np.ndarray
+    baseline: np.ndarray
+    localisation: dict = field(default_factory=dict)
+
+
+def _localise(dots: list[np.ndarray], masks: np.ndarray, detections: list[np.ndarray],
+              labels: np.ndarray) -> dict:
+    abnormal = np.flatnonzero(labels)
+    inside = [dots_in_mask(dots[t], masks[t]) for t in abnormal]
+    return {
+        "dots": int(sum(len(i) for i in inside)),
+        "dots_inside": int(sum(i.sum() for i in inside)),
+        "frames": len(abnormal),
+        "frames_with_dot_inside": int(sum(i.any() for i in inside)),
+        "frames_40pct": int(sum(ucsd_pixel_hit(detections[t], masks[t]) for t in abnormal)),
+    }
+
+
+def test_video(
+    model: object, video: Video, spec: InputSpec, normalizer: Normalizer, score: ScoreSpec,
+    run_dir: str | Path, length: int = 10, target: Target | str = Target.SAME,
+    write_video: bool = True, fps: float = 10.0,
+) -> VideoResult:
+    """Score one test video and write its marked video and regularity graph."""
+    import cv2
+
+    run_dir = Path(run_dir)
+    scaled = get_test_data(video, spec, normalizer)
+    outputs, valid = predict_test_data(model, scaled, length, target=target)
+    maps = error_maps(scaled, outputs)
+    errors = frame_scores(maps, valid, score)
+    original = video.frames
+    marked, dots, detections = [], [], []
+    for t, frame in enumerate(original):
+        image, frame_dots = spot_irregularity(frame, maps[t], score.thresholds["pixel"],
+                                              sigma=score.dot_sigma)
+        marked.append(image)
+        dots.append(frame_dots)
+        if video.masks is not None:
+            detected = smooth_error_map(maps[t], score.dot_sigma) > score.thresholds["pixel"]
+            detections.append(cv2.resize(detected.astype(np.uint8), frame.shape[1::-1],
+                                         interpolation=cv2.INTER_NEAREST).astype(bool))
+    marked = np.stack(marked)
+    localisation = {}
+    if video.masks is not None and video.labels is not None:
+        marked = outline_masks(marked, video.masks)
+        localisation = _localise(dots, video.masks, detections, video.labels)
+    if write_video:
+        generate_video(marked, run_dir / "videos" / video.name, fps=fps)
+    labels = video.labels if video.labels is not None else np.zeros(len(original), bool)
+    generate_regularity_graph(1 - abnormality_score(errors), run_dir / "graphs" / f"{video.name}.png",
+                              labels=labels, title=video.name)
+    return VideoResult(video.name, labels, errors, frame_difference_errors(original), localisation)
+
+
+def quantify_performance(
+    results: list[VideoResult], run_dir: str | Path, threshold: dict, **extra: object
+) -> dict:
+    """Frame AUC three ways, EER, TPR/FPR at the normal-data threshold, the baseline, pixels.
+
+    Writes ``scores.csv`` (one row per frame), ``roc.png`` and merges into ``metrics.json``.
+    """
+    run_dir = Path(run_dir)
+    labels = [r.labels for r in results]
+    sa = [abnormality_score(r.errors) for r in results]
+    with (run_dir / "scores.csv").open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["video", "frame", "label", "error", "score", "baseline"])
+        for r, s in zip(results, sa, strict=True):
+            for t in range(len(r.errors)):
+                writer.writerow([r.name, t + 1, int(r.labels[t]), f"{r.errors[t]:.6g}",
+                                 f"{s[t]:.6f}", f"{r.baseline[t]:.6g}"])
+    y = np.concatenate(labels)
+    tpr, fpr = tpr_fpr(y, np.concatenate([r.errors for r in results]), threshold["frame"])
+    plot_roc({"model": (y, np.concatenate(sa)),
+              "frame difference": (y, np.concatenate([abnormality_score(r.baseline)
+                                                      for r in results]))},
+             run_dir / "roc.png")
+    loc = {k: sum(r.localisation.get(k, 0) for r in results)
+           for k in ("dots", "dots_inside", "frames", "frames_with_dot_inside", "frames_40pct")}
+    localisation = None
+    if loc["frames"]:
+        localisation = {
+            "dots_inside_mask": loc["dots_inside"] / max(loc["dots"], 1),
+            "frames_with_dot_inside": loc["frames_with_dot_inside"] / loc["frames"],
+            "ucsd_pixel_40pct": loc["frames_40pct"] / loc["frames"],
+        }
+    return update_metrics(
+        run_dir,
+        frame_auc=frame_auc([r.errors for r in results], labels),
+        eer=eer(y, np.concatenate(sa)) if 0 < y.sum() < len(y) else None,
+        threshold={"value": threshold["frame"], "pixel": threshold["pixel"],
+                   "source": threshold["source"]},
+        tpr=tpr,
+        fpr=fpr,
+        baseline={"name": "mean |I_t - I_t-1|, smoothed over 9 frames",
+                  "frame_auc": frame_auc([r.baseline for r in results], labels)},
+        localisation=localisation,
+        test_frames=int(len(y)),
+        abnormal_frames=int(y.sum()),
+        peak_rss_mb=round(peak_rss_mb()),
+        **extra,
+    )
+
+
+def spec_dict(spec: InputSpec | ScoreSpec) -> dict:
+    """A spec as a plain dict (for config.json)."""
+    return asdict(spec)
+
+
+def evaluate_run(
+    run_dir: str | Path,
+    model: object = None,
+    dataset: object = None,
+    write_videos: int | None = None,
+    fps: float = 10.0,
+) -> dict:
+    """Test a trained run folder on its dataset's test split and write every result into it.
+
+    Args:
+        run_dir: a run folder holding ``config.json`` (with ``input``, ``score``, ``length``,
+            ``target``, ``dataset``, ``data_root``), ``model.keras``, ``normalizer.npz`` and
+            ``thresholds.json``.
+        model: the model, if already in memory (otherwise ``model.keras`` is loaded).
+        dataset: the dataset, if already open (otherwise opened from the config).
+        write_videos: write marked videos for the first N test clips (None: all).
+        fps: playback rate of the videos.
+
+    Returns:
+        The merged ``metrics.json``.
+    """
+    import keras
+
+    from regularity.datasets import load_dataset
+    from regularity.runs import read_json
+
+    run_dir = Path(run_dir)
+    config = read_json(run_dir / "config.json")
+    model = model or keras.saving.load_model(run_dir / "model.keras")
+    dataset = dataset or load_dataset(config["dataset"], root=config["data_root"])
+    spec = InputSpec(**config["input"])
+    thresholds = read_json(run_dir / "thresholds.json")
+    score = ScoreSpec(**{**config["score"], "thresholds": thresholds})
+    normalizer = Normalizer.load(run_dir / "normalizer.npz")
+    results, fps_scored = [], []
+    start = time.perf_counter()
+    for i, video in enumerate(tqdm(dataset.test, desc="testing", unit="video")):
+        results.append(test_video(
+            model, video, spec, normalizer, score, run_dir, config["length"], config["target"],
+            write_video=write_videos is None or i < write_videos, fps=fps))
+        video.release()
+    seconds = time.perf_counter() - start
+    return quantify_performance(
+        results, run_dir, thresholds,
+        dataset=config["dataset"], model=config["model"],
+        score_fps=round(sum(len(r.errors) for r in results) / seconds, 1),
+        test_seconds=round(seconds, 1), config=config,
+    )

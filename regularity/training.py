@@ -1,0 +1,97 @@
+"""What every trainer shares: checkpoints, resume, NaN stop, CSV and TensorBoard logs, loss plot."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from regularity.errors import RegularityError
+
+
+class TrainingDiverged(RegularityError):
+    """The loss became NaN or infinite; the last good checkpoint is kept."""
+
+
+class TimeBudget(keras.callbacks.Callback):
+    """Stops training at the end of the first epoch that ends past ``minutes`` of training."""
+
+    def __init__(self, minutes: float) -> None:
+        super().__init__()
+        self.seconds = minutes * 60
+
+    def on_train_begin(self, logs: dict | None = None) -> None:  # noqa: D102
+        self.start = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:  # noqa: D102
+        if time.perf_counter() - self.start > self.seconds:
+            self.model.stop_training = True
+
+
+def training_callbacks(run_dir: str | Path, tensorboard: bool = True) -> list:
+    """Checkpoint every epoch, resume after an interruption, stop on NaN, log CSV/TensorBoard.
+
+    A run folder whose last training ended normally has no backup: training there starts over
+    and its ``history.csv`` is replaced; one that was interrupted resumes and appends.
+    """
+    run_dir = Path(run_dir)
+    backup = run_dir / "checkpoints" / "backup"
+    history = run_dir / "history.csv"
+    if not backup.exists():
+        history.unlink(missing_ok=True)
+    callbacks = [
+        keras.callbacks.BackupAndRestore(str(backup), save_freq="epoch", delete_checkpoint=True),
+        keras.callbacks.ModelCheckpoint(str(run_dir / "checkpoints" / "epoch_{epoch:03d}.keras")),
+        keras.callbacks.TerminateOnNaN(),
+        keras.callbacks.CSVLogger(str(history), append=True),
+    ]
+    if tensorboard:
+        callbacks.append(keras.callbacks.TensorBoard(str(run_dir / "logs"), write_graph=False))
+    return callbacks
+
+
+def fit(
+    model: keras.Model,
+    train_data: object,
+    run_dir: str | Path,
+    epochs: int,
+    validation_data: object = None,
+    callbacks: list | None = None,
+    verbose: int | str = "auto",
+) -> dict:
+    """Train with the shared callbacks, save ``model.keras`` and ``loss.png``.
+
+    Returns:
+        ``{"train_seconds": ..., "epochs": ..., "final_loss": ...}``.
+
+    Raises:
+        TrainingDiverged: the loss became NaN.
+    """
+    from regularity.plots import plot_history
+
+    run_dir = Path(run_dir)
+    (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    history = model.fit(
+        train_data,
+        epochs=epochs,
+        validation_data=validation_data,
+        callbacks=training_callbacks(run_dir) + list(callbacks or []),
+        verbose=verbose,
+    )
+    seconds = time.perf_counter() - start
+    losses = history.history.get("loss", [])
+    if losses and not np.isfinite(losses[-1]):
+        raise TrainingDiverged(
+            f"{run_dir}: loss became {losses[-1]} at epoch {len(losses)}; "
+            f"the last good checkpoint is in {run_dir / 'checkpoints'}"
+        )
+    model.save(run_dir / "model.keras")
+    plot_history(run_dir / "history.csv", run_dir / "loss.png")
+    return {
+        "train_seconds": round(seconds, 1),
+        "epochs": epochs,
+        "final_loss": float(losses[-1]) if losses else None,
+    }

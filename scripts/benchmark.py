@@ -1,0 +1,107 @@
+"""Benchmarks that print one JSON line each.
+
+    python scripts/benchmark.py data --root ../shared/data          load Ped2, stream 10-frame windows
+    python scripts/benchmark.py convlstm --root ../shared/data ...  train and evaluate on Ped2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from regularity.datasets import load_dataset
+from regularity.preprocess import Normalizer, prepare_frames
+from regularity.runs import peak_rss_mb
+from regularity.windows import window_dataset
+
+
+def bench_data(args: argparse.Namespace) -> dict:
+    start = time.perf_counter()
+    dataset = load_dataset(args.dataset, root=args.root)
+    summary = dataset.summary()  # decodes every clip
+    load_s = time.perf_counter() - start
+    load_rss = peak_rss_mb()
+
+    start = time.perf_counter()
+    clips = [prepare_frames(v.frames, (args.size, args.size)) for v in dataset.train]
+    for video in dataset.train + dataset.test:
+        video.release()  # only the resized copies are needed from here on
+    normalizer = Normalizer.fit(clips, args.scaling)
+    prepare_s = time.perf_counter() - start
+    stream = window_dataset(clips, args.length, normalizer, batch_size=args.batch_size)
+    start = time.perf_counter()
+    windows = sum(int(x.shape[0]) for x, _ in stream)
+    stream_s = time.perf_counter() - start
+    return {
+        "benchmark": "data",
+        **summary,
+        "load_seconds": round(load_s, 2),
+        "load_frames_per_second": round((summary["train_frames"] + summary["test_frames"]) / load_s),
+        "peak_rss_mb_after_load": round(load_rss),
+        "prepare_seconds": round(prepare_s, 2),
+        "frame_size": args.size,
+        "window_length": args.length,
+        "epoch_windows": windows,
+        "epoch_seconds": round(stream_s, 2),
+        "windows_per_second": round(windows / stream_s),
+        "peak_rss_mb": round(peak_rss_mb()),
+    }
+
+
+def bench_convlstm(args: argparse.Namespace) -> dict:
+    from convlstm_ae import AEConfig, train
+    from regularity.testing import ScoreSpec, evaluate_run
+
+    config = AEConfig(
+        dataset=args.dataset, data_root=args.root, run_dir=args.run_dir,
+        size=(args.height, args.width), motion=args.motion, epochs=args.epochs,
+        batch_size=args.batch_size, window_stride=args.window_stride,
+        dtype_policy=args.dtype_policy, max_minutes=args.max_minutes, seed=args.seed,
+        score=ScoreSpec(aggregate=args.aggregate, patch=args.patch),
+    )
+    train(config, verbose=2)
+    metrics = evaluate_run(config.run_dir, write_videos=args.videos)
+    keys = ("dataset", "model", "frame_auc", "eer", "threshold", "tpr", "fpr", "baseline",
+            "localisation", "train_seconds", "epochs", "score_fps", "peak_rss_mb",
+            "peak_rss_mb_train", "config")
+    return {"benchmark": "convlstm", **{k: metrics.get(k) for k in keys}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    data = sub.add_parser("data", help="load a dataset and stream one epoch of windows")
+    data.add_argument("--dataset", default="ped2")
+    data.add_argument("--root", default="../shared/data")
+    data.add_argument("--size", type=int, default=256)
+    data.add_argument("--length", type=int, default=10)
+    data.add_argument("--batch-size", type=int, default=4)
+    data.add_argument("--scaling", default="standard")
+    data.set_defaults(run=bench_data)
+    conv = sub.add_parser("convlstm", help="train and evaluate the ConvLSTM autoencoder")
+    conv.add_argument("--dataset", default="ped2")
+    conv.add_argument("--root", default="../shared/data")
+    conv.add_argument("--run-dir", default="runs/bench_convlstm_ped2")
+    conv.add_argument("--height", type=int, default=128)
+    conv.add_argument("--width", type=int, default=192)
+    conv.add_argument("--motion", action=argparse.BooleanOptionalAction, default=True)
+    conv.add_argument("--epochs", type=int, default=20)
+    conv.add_argument("--max-minutes", type=float, default=50)
+    conv.add_argument("--batch-size", type=int, default=4)
+    conv.add_argument("--window-stride", type=int, default=4)
+    conv.add_argument("--dtype-policy", default="mixed_bfloat16")
+    conv.add_argument("--aggregate", default="patch_max")
+    conv.add_argument("--patch", type=int, default=16)
+    conv.add_argument("--videos", type=int, default=2, help="marked videos to write")
+    conv.add_argument("--seed", type=int, default=0)
+    conv.set_defaults(run=bench_convlstm)
+    args = parser.parse_args()
+    print(json.dumps(args.run(args)))
+
+
+if __name__ == "__main__":
+    main()
