@@ -111,3 +111,19 @@ def contact_sheet(
     path.parent.mkdir(parents=True, exist_ok=True)
     imageio.imwrite(path, grid)
     return path
+
+
+def show_clip(video: str | Path, graph: str | Path | None = None, width: int = 360) -> object:
+    """Inline HTML for a notebook: the marked video (plays in place) beside its graph."""
+    import base64
+
+    from IPython.display import HTML
+
+    def data_uri(path: str | Path, mime: str) -> str:
+        return f"data:{mime};base64,{base64.b64encode(Path(path).read_bytes()).decode()}"
+
+    html = (f'<video src="{data_uri(video, "video/mp4")}" width="{width}" controls autoplay '
+            'loop muted playsinline></video>')
+    if graph is not None:
+        html += f'<img src="{data_uri(graph, "image/png")}" style="max-width:55%">'
+    return HTML(f'<div style="display:flex;gap:12px;align-items:center">{html}</div>')

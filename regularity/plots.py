@@ -84,7 +84,8 @@ def plot_history(history_csv: str | Path, path: str | Path) -> Path | None:
     epochs = [int(r["epoch"]) + 1 for r in rows]
     for key in rows[0]:
         if key.endswith("loss"):
-            ax.plot(epochs, [float(r[key]) for r in rows], marker="o", label=key)
+            values = [float(r[key]) if r[key] not in ("", "NA") else np.nan for r in rows]
+            ax.plot(epochs, values, marker="o", label=key)
     ax.set(xlabel="epoch", ylabel="loss", yscale="log", title="training")
     ax.legend(fontsize=8)
     return _save(fig, path)

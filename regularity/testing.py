@@ -101,7 +101,9 @@ def predict_test_data(
     count = np.zeros(n)
     for i in range(0, len(windows), batch_size):
         chunk = windows[i : i + batch_size]
-        out = np.asarray(model.predict_on_batch(frames[chunk]), np.float64)
+        # A full batch every call: one traced shape, and it splits evenly across replicas.
+        padded = np.concatenate([chunk, np.repeat(chunk[-1:], batch_size - len(chunk), 0)])
+        out = np.asarray(model.predict_on_batch(frames[padded]), np.float64)[: len(chunk)]
         out = out.reshape(len(chunk), -1, *frames.shape[1:])
         where = placed[i : i + batch_size].ravel()
         np.add.at(total, where, out.reshape(-1, *frames.shape[1:]))

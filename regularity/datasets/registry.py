@@ -6,14 +6,19 @@ from collections.abc import Callable
 from pathlib import Path
 
 from regularity.datasets.base import Color, Dataset
-from regularity.datasets.synthetic import WalkwaySpec, generate_walkway
+from regularity.datasets.synthetic import FOLDER, WalkwaySpec, generate_walkway
 from regularity.datasets.ucsd import find_ucsd, read_ucsd_official
 from regularity.datasets.videos import read_avenue, read_video_folder
 from regularity.errors import MissingDataError, UnknownDatasetError
 
 
-def _synthetic(root: Path, color: Color, seed: int = 0) -> Dataset:
-    return read_ucsd_official(generate_walkway(root, WalkwaySpec(seed=seed)), color)
+def _synthetic(root: Path, color: Color, **spec: object) -> Dataset:
+    # Without options, whatever walkway is already there is read (tests keep smaller ones);
+    # with options, the walkway is regenerated unless it was made from the same spec.
+    existing = root / FOLDER
+    if not spec and (existing / "spec.json").is_file():
+        return read_ucsd_official(existing, color)
+    return read_ucsd_official(generate_walkway(root, WalkwaySpec(**spec)), color)
 
 
 def _avenue(root: Path, color: Color) -> Dataset:
@@ -54,7 +59,7 @@ def load_dataset(name: str, root: str | Path = "data", color: Color | str | None
             "videos").
         root: data root (``data/`` by default) or the dataset folder itself.
         color: "grey" or "rgb"; each dataset has its own default.
-        **options: reader options (``seed`` for "synthetic").
+        **options: reader options (for "synthetic": `WalkwaySpec` fields such as ``seed``).
 
     Returns:
         The dataset; frames are decoded on first use.

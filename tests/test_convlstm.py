@@ -1,0 +1,135 @@
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from conftest import TINY
+from convlstm_ae import AEConfig, build_convlstm_ae, create_networks, train
+from regularity.runs import read_json
+from regularity.testing import ScoreSpec, evaluate_run
+from regularity.training import TrainingDiverged, fit
+
+SMALL = (16, 8, 8, 4, 8, 16)
+
+
+def tiny_config(root, run_dir, **overrides):
+    values = dict(dataset="synthetic", data_root=str(root), run_dir=str(run_dir), size=(32, 48),
+                  motion=True, filters=SMALL, epochs=3, window_stride=2, batch_size=4,
+                  score=ScoreSpec(aggregate="patch_max", patch=8))
+    values.update(overrides)
+    return AEConfig(**values)
+
+
+def test_model_shapes():
+    model = build_convlstm_ae((10, 64, 96, 2), filters=SMALL)
+    assert model.output_shape == (None, None, 64, 96, 2)
+    assert model.get_layer("enc1_conv").output.shape[2:4] == (16, 24)
+    assert model.get_layer("convlstm2").output.shape[-1] == 4
+    assert build_convlstm_ae((10, 227, 227, 1), filters=SMALL).output_shape[2:] == (227, 227, 1)
+    x = np.zeros((1, 5, 64, 96, 2), np.float32)  # another window length works too
+    assert model.predict_on_batch(x).shape == x.shape
+    with pytest.raises(ValueError, match="divisible by 8"):
+        build_convlstm_ae((10, 100, 100, 1))
+
+
+def test_one_training_step_lowers_the_loss():
+    keras.utils.set_random_seed(0)
+    model = create_networks(AEConfig(size=(32, 32), filters=SMALL, length=4), channels=1)
+    x = np.random.default_rng(0).normal(size=(4, 4, 32, 32, 1)).astype(np.float32)
+    before = float(model.evaluate(x, x, verbose=0))
+    model.train_on_batch(x, x)
+    assert float(model.evaluate(x, x, verbose=0)) < before
+
+
+class Interrupt(keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == 1:
+            raise KeyboardInterrupt("simulated interruption")
+
+
+class CountEpochs(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.epochs = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epochs.append(epoch)
+
+
+def pairs(x):
+    import tensorflow as tf
+
+    return tf.data.Dataset.from_tensor_slices((x, x)).batch(8)
+
+
+def small_dense():
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(4)])
+    model.compile("adam", "mse")
+    return model
+
+
+def test_interrupted_training_resumes_from_its_last_checkpoint(tmp_path):
+    x = np.random.default_rng(0).normal(size=(32, 4)).astype(np.float32)
+    with pytest.raises(KeyboardInterrupt):
+        fit(small_dense(), pairs(x), tmp_path, epochs=4, callbacks=[Interrupt()], verbose=0)
+    assert (tmp_path / "checkpoints" / "backup").exists()
+    counter = CountEpochs()
+    fit(small_dense(), pairs(x), tmp_path, epochs=4, callbacks=[counter], verbose=0)
+    assert counter.epochs == [2, 3]  # epochs 0 and 1 were not trained again
+    rows = (tmp_path / "history.csv").read_text().splitlines()
+    assert [r.split(",")[0] for r in rows[1:]] == ["0", "1", "2", "3"]
+    assert sorted(p.name for p in (tmp_path / "checkpoints").glob("epoch_*.keras")) == [
+        f"epoch_{i:03d}.keras" for i in range(1, 5)]
+    assert (tmp_path / "model.keras").is_file() and (tmp_path / "loss.png").is_file()
+    assert not (tmp_path / "checkpoints" / "backup").exists()
+
+
+def test_nan_loss_stops_training(tmp_path):
+    x = np.full((8, 4), np.nan, np.float32)
+    with pytest.raises(TrainingDiverged, match="loss became nan"):
+        fit(small_dense(), pairs(x), tmp_path, epochs=3, verbose=0)
+    assert not (tmp_path / "model.keras").exists()
+
+
+def test_short_training_separates_synthetic_anomalies(tiny_root, tmp_path):
+    config = tiny_config(tiny_root, tmp_path / "run")
+    model = train(config, verbose=0)
+    metrics = evaluate_run(config.run_dir, model=model, write_videos=1)
+    assert metrics["frame_auc"]["micro_minmax"] > 0.7, metrics["frame_auc"]
+    assert metrics["frame_auc"]["macro"] > 0.7
+    assert 0 <= metrics["eer"] < 0.4
+    # the frame threshold comes from the held-out normal clip, not from the test labels
+    assert "held-out normal" in metrics["threshold"]["source"]
+    rows = (Path(config.run_dir) / "scores.csv").read_text().splitlines()
+    assert rows[0] == "video,frame,label,error,score,baseline"
+    assert len(rows) == 1 + TINY.n_test * TINY.n_frames
+    assert len(list((Path(config.run_dir) / "videos").glob("*.mp4"))) == 1
+    assert len(list((Path(config.run_dir) / "graphs").glob("*.png"))) == TINY.n_test
+    assert read_json(Path(config.run_dir) / "config.json")["versions"]["keras"]
+
+
+def test_training_under_mirrored_strategy_on_two_cpus(tiny_root, tmp_path):
+    script = textwrap.dedent(f"""
+        import tensorflow as tf
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+        from test_convlstm import tiny_config
+        from convlstm_ae import train
+        strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+        config = tiny_config({str(tiny_root)!r}, {str(tmp_path / "run")!r}, epochs=1,
+                             window_stride=8)
+        model = train(config, strategy=strategy, verbose=0)
+        print("replicas", strategy.num_replicas_in_sync)
+    """)
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True,
+                          text=True, env={"PYTHONPATH": f"{root}:{root / 'tests'}",
+                                          "TF_CPP_MIN_LOG_LEVEL": "2", "PATH": ""})
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "replicas 2" in done.stdout
+    assert (tmp_path / "run" / "model.keras").is_file()

@@ -1,0 +1,129 @@
+import numpy as np
+import pytest
+from sklearn.metrics import roc_auc_score, roc_curve
+
+from regularity.marking import spot_irregularity
+from regularity.metrics import eer, frame_auc, tpr_fpr
+from regularity.scoring import (
+    error_maps,
+    frame_difference_errors,
+    frame_errors,
+    psnr,
+    regularity_score,
+)
+from regularity.testing import predict_test_data
+from regularity.windows import Target
+
+
+class Echo:
+    """A 'model' that returns its input: reconstruction = input, prediction = last frame."""
+
+    def __init__(self, predict_next=False):
+        self.predict_next = predict_next
+
+    def predict_on_batch(self, x):
+        return x[:, -1] if self.predict_next else x
+
+
+class WindowMean:
+    """Returns, for every frame of a window, the window's mean: exposes the averaging."""
+
+    def predict_on_batch(self, x):
+        return np.broadcast_to(x.mean(axis=1, keepdims=True), x.shape)
+
+
+def test_every_frame_gets_exactly_one_reconstruction():
+    frames = np.arange(23, dtype=np.float32).reshape(23, 1, 1, 1) * np.ones((1, 2, 2, 1))
+    out, valid = predict_test_data(Echo(), frames, length=10)
+    assert valid.all()
+    np.testing.assert_allclose(out, frames)
+    out, _ = predict_test_data(WindowMean(), frames, length=10, stride=10)
+    # windows [0..9], [10..19], [13..22]: frames 13..19 are covered twice and averaged
+    assert out[0, 0, 0, 0] == pytest.approx(4.5)
+    assert out[15, 0, 0, 0] == pytest.approx((14.5 + 17.5) / 2)
+    assert out[22, 0, 0, 0] == pytest.approx(17.5)
+
+
+def test_predictor_outputs_are_aligned_and_first_frames_masked():
+    frames = np.arange(8, dtype=np.float32).reshape(8, 1, 1, 1)
+    out, valid = predict_test_data(Echo(predict_next=True), frames, length=3,
+                                   target=Target.NEXT)
+    assert valid.tolist() == [False] * 3 + [True] * 5
+    np.testing.assert_allclose(out[3:, 0, 0, 0], [2, 3, 4, 5, 6])  # frame t from t-1
+
+
+def test_error_and_regularity_by_hand():
+    frames = np.zeros((3, 2, 2, 1))
+    outputs = frames.copy()
+    outputs[1, 0, 0] = 2.0
+    outputs[2, :, :] = 1.0
+    maps = error_maps(frames, outputs)
+    e = frame_errors(maps)
+    assert e.tolist() == [0.0, 4.0, 4.0]
+    assert regularity_score(np.array([1.0, 3.0, 2.0])).tolist() == [1.0, 0.0, 0.5]
+    assert frame_errors(maps, "patch_max", patch=1).tolist() == [0.0, 4.0, 1.0]
+
+
+def test_psnr_matches_scikit_image():
+    from skimage.metrics import peak_signal_noise_ratio
+
+    rng = np.random.default_rng(0)
+    a, b = rng.random((2, 16, 16)), rng.random((2, 16, 16))
+    expected = [peak_signal_noise_ratio(x, y, data_range=1.0) for x, y in zip(a, b)]
+    np.testing.assert_allclose(psnr(a, b, peak=1.0), expected)
+
+
+def test_frame_difference_baseline_sees_motion():
+    frames = np.zeros((20, 8, 8), np.uint8)
+    frames[10] = 255
+    d = frame_difference_errors(frames, window=1)
+    assert d[10] == 255 and d[11] == 255 and d[5] == 0
+
+
+def brute_force_eer(labels, scores):
+    best = None
+    for t in np.unique(np.r_[scores, np.inf]):
+        tpr, fpr = tpr_fpr(labels, scores, t - 1e-12)
+        gap = abs(fpr - (1 - tpr))
+        if best is None or gap < best[0]:
+            best = (gap, fpr)
+    return best[1]
+
+
+def test_eer_and_auc_against_references():
+    rng = np.random.default_rng(1)
+    labels = rng.random(400) < 0.4
+    scores = labels * 0.8 + rng.normal(0, 0.6, 400)
+    assert eer(labels, scores) == pytest.approx(brute_force_eer(labels, scores), abs=0.01)
+    fpr, tpr, _ = roc_curve(labels, scores)
+    assert fpr.min() <= eer(labels, scores) <= fpr.max()
+    assert eer(np.array([0, 1]), np.array([0.0, 1.0])) == 0.0
+    perfect = frame_auc([np.array([0.0, 1.0])], [np.array([False, True])])
+    assert perfect == {"micro_minmax": 1.0, "micro_raw": 1.0, "macro": 1.0}
+    # per-video min-max changes the pooled ranking: checked against scikit-learn directly
+    s = [np.array([5.0, 6.0, 7.0]), np.array([0.0, 0.5, 1.0])]
+    l = [np.array([0, 1, 1]), np.array([0, 0, 1])]
+    got = frame_auc(s, l)
+    assert got["micro_raw"] == pytest.approx(roc_auc_score(np.r_[l[0], l[1]], np.r_[s[0], s[1]]))
+    assert got["micro_minmax"] == pytest.approx(
+        roc_auc_score(np.r_[l[0], l[1]], [0, 0.5, 1, 0, 0.5, 1]))
+    assert got["macro"] == 1.0
+
+
+def test_red_dots_land_inside_a_planted_difference_and_nowhere_else():
+    rng = np.random.default_rng(0)
+    error = rng.random((64, 96)) * 0.01  # low noise everywhere
+    error[20:36, 40:60] = 1.0  # the planted difference, in model pixels
+    frame = np.zeros((128, 192), np.uint8)  # original frame at twice the resolution
+    threshold = 0.5  # half the planted error: after smoothing, exactly its edge
+    marked, dots = spot_irregularity(frame, error, threshold, layout="grid", cell=4)
+    assert len(dots) > 4
+    inside = (dots[:, 0] >= 40) & (dots[:, 0] < 72) & (dots[:, 1] >= 80) & (dots[:, 1] < 120)
+    assert inside.all()
+    red = (marked[..., 0] == 255) & (marked[..., 1] == 0)
+    rows, cols = np.nonzero(red)
+    assert rows.min() >= 36 and rows.max() < 76 and cols.min() >= 76 and cols.max() < 124
+    _, dots = spot_irregularity(frame, error, threshold, layout="regions")
+    assert len(dots) == 1 and 40 <= dots[0, 0] < 72 and 80 <= dots[0, 1] < 120
+    _, none = spot_irregularity(frame, error * 0, threshold)
+    assert len(none) == 0
