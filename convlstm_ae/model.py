@@ -41,8 +41,16 @@ def _normalization(kind: str | None, name: str, dtype: object) -> layers.Layer |
     raise ValueError(f"normalization must be 'layer', 'batch' or None, not {kind!r}")
 
 
-def add_encoder(x, filters: int, kernel: int, strides: int, padding: str, name: str,
-                normalization: str | None = "layer", dtype: object = None):  # noqa: ANN001, ANN201
+def add_encoder(
+    x: keras.KerasTensor,
+    filters: int,
+    kernel: int,
+    strides: int,
+    padding: str,
+    name: str,
+    normalization: str | None = "layer",
+    dtype: object = None,
+) -> keras.KerasTensor:
     """One spatial encoder block, applied to every frame: Conv2D, normalisation, tanh."""
     conv = layers.Conv2D(filters, kernel, strides=strides, padding=padding, dtype=dtype)
     x = layers.TimeDistributed(conv, name=f"{name}_conv", dtype=dtype)(x)
@@ -52,9 +60,17 @@ def add_encoder(x, filters: int, kernel: int, strides: int, padding: str, name: 
     return layers.Activation("tanh", name=f"{name}_act", dtype=dtype)(x)
 
 
-def deconv(x, filters: int, kernel: int, strides: int, padding: str, name: str,
-           normalization: str | None = "layer", activation: str | None = "tanh",
-           dtype: object = None):  # noqa: ANN001, ANN201
+def deconv(
+    x: keras.KerasTensor,
+    filters: int,
+    kernel: int,
+    strides: int,
+    padding: str,
+    name: str,
+    normalization: str | None = "layer",
+    activation: str | None = "tanh",
+    dtype: object = None,
+) -> keras.KerasTensor:
     """One spatial decoder block, applied to every frame: Conv2DTranspose (+ norm, activation)."""
     conv = layers.Conv2DTranspose(filters, kernel, strides=strides, padding=padding, dtype=dtype)
     x = layers.TimeDistributed(conv, name=f"{name}_deconv", dtype=dtype)(x)
@@ -86,6 +102,7 @@ def build_convlstm_ae(
 
     Returns:
         A model mapping windows ``[B, T, H, W, C]`` to reconstructions of the same shape.
+
     """
     _, height, width, channels = input_shape
     padding = _padding(height, width)
@@ -94,8 +111,9 @@ def build_convlstm_ae(
     x = add_encoder(inputs, filters[0], 11, 4, padding, "enc1", normalization, dtype)
     x = add_encoder(x, filters[1], 5, 2, padding, "enc2", normalization, dtype)
     for i, n in enumerate(filters[2:5], start=1):
-        x = layers.ConvLSTM2D(n, 3, padding="same", return_sequences=True,
-                              name=f"convlstm{i}", dtype=dtype)(x)
+        x = layers.ConvLSTM2D(
+            n, 3, padding="same", return_sequences=True, name=f"convlstm{i}", dtype=dtype
+        )(x)
         norm = _normalization(normalization, f"convlstm{i}_norm", dtype)
         if norm is not None:
             x = norm(x)

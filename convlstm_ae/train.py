@@ -54,8 +54,7 @@ class AEConfig:
     def to_dict(self) -> dict:
         """Plain dict with the keys `regularity.testing.evaluate_run` reads."""
         data = asdict(self)
-        data.update(model="convlstm_ae", target=Target.SAME.value,
-                    input=asdict(self.input_spec()))
+        data.update(model="convlstm_ae", target=Target.SAME.value, input=asdict(self.input_spec()))
         data["score"].pop("thresholds")
         return data
 
@@ -80,14 +79,16 @@ def create_networks(config: AEConfig, channels: int) -> keras.Model:
         output_activation=OUTPUT_ACTIVATION[Scaling(config.scaling)],
         dtype_policy=config.dtype_policy,
     )
-    model.compile(
-        optimizer=keras.optimizers.Adam(config.learning_rate, clipnorm=1.0), loss="mse"
-    )
+    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate, clipnorm=1.0), loss="mse")
     return model
 
 
-def train(config: AEConfig, strategy: object = None, dataset: Dataset | None = None,
-          verbose: int | str = "auto") -> keras.Model:
+def train(
+    config: AEConfig,
+    strategy: object = None,
+    dataset: Dataset | None = None,
+    verbose: int | str = "auto",
+) -> keras.Model:
     """Train (or resume) a run and leave model, history, thresholds and config in its folder.
 
     Args:
@@ -98,6 +99,7 @@ def train(config: AEConfig, strategy: object = None, dataset: Dataset | None = N
 
     Returns:
         The trained model.
+
     """
     import tensorflow as tf
 
@@ -111,23 +113,40 @@ def train(config: AEConfig, strategy: object = None, dataset: Dataset | None = N
     strategy = strategy or tf.distribute.get_strategy()
     replicas = strategy.num_replicas_in_sync
     windows = window_dataset(
-        train_clips, config.length, normalizer, config.batch_size * replicas,
-        stride=config.window_stride, skips=config.skips, seed=config.seed,
+        train_clips,
+        config.length,
+        normalizer,
+        config.batch_size * replicas,
+        stride=config.window_stride,
+        skips=config.skips,
+        seed=config.seed,
         drop_remainder=replicas > 1,
     )
     validation = None
     if held_out:
-        validation = window_dataset(held_out, config.length, normalizer, config.batch_size,
-                                    stride=config.length, shuffle=False)
+        validation = window_dataset(
+            held_out,
+            config.length,
+            normalizer,
+            config.batch_size,
+            stride=config.length,
+            shuffle=False,
+        )
     with strategy.scope():
         model = create_networks(config, train_clips[0].shape[-1])
     budget = [TimeBudget(config.max_minutes)] if config.max_minutes else []
     info = fit(model, windows, run_dir, config.epochs, validation, budget, verbose=verbose)
-    thresholds = normal_thresholds(model, held_out or train_clips[-1:], normalizer,
-                                   config.score, config.length)
+    thresholds = normal_thresholds(
+        model, held_out or train_clips[-1:], normalizer, config.score, config.length
+    )
     write_json(Path(run_dir) / "thresholds.json", thresholds)
-    update_metrics(run_dir, dataset=config.dataset, model="convlstm_ae", **info,
-                   train_frames=sum(len(c) for c in train_clips),
-                   held_out_frames=sum(len(c) for c in held_out),
-                   peak_rss_mb_train=round(peak_rss_mb()))
+    update_metrics(
+        run_dir,
+        dataset=config.dataset,
+        model="convlstm_ae",
+        **info,
+        train_frames=sum(len(c) for c in train_clips),
+        held_out_frames=sum(len(c) for c in held_out),
+        peak_rss_mb_train=round(peak_rss_mb()),
+    )
     return model

@@ -15,6 +15,7 @@ class DataError(RegularityError, ValueError):
     Args:
         path: the file or folder at fault.
         problem: what is wrong with it, in words.
+
     """
 
     def __init__(self, path: str | Path, problem: str) -> None:

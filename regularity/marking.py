@@ -26,7 +26,9 @@ def smooth_error_map(error_map: np.ndarray, sigma: float = 2.0) -> np.ndarray:
 
 
 def find_dots(
-    smoothed: np.ndarray, threshold: float, layout: DotLayout | str = DotLayout.GRID,
+    smoothed: np.ndarray,
+    threshold: float,
+    layout: DotLayout | str = DotLayout.GRID,
     cell: int = 8,
 ) -> np.ndarray:
     """Dot positions ``[K, 2]`` (row, col) on the error map's own grid."""
@@ -65,6 +67,7 @@ def spot_irregularity(
 
     Returns:
         The marked RGB frame and the dots ``[K, 2]`` (row, col) in original pixels.
+
     """
     marked = to_rgb(np.asarray(frame)[None])[0].copy()
     dots = find_dots(smooth_error_map(error_map, sigma), threshold, layout, cell)

@@ -60,12 +60,17 @@ def generate_video(
 
     Returns:
         The files written.
+
     """
     path = Path(path).with_suffix(".mp4")
     path.parent.mkdir(parents=True, exist_ok=True)
     rgb = to_rgb(np.asarray(frames))
     writer = imageio.get_writer(
-        path, fps=fps, codec="libx264", pixelformat="yuv420p", macro_block_size=1,
+        path,
+        fps=fps,
+        codec="libx264",
+        pixelformat="yuv420p",
+        macro_block_size=1,
         output_params=["-movflags", "+faststart"],
     )
     with writer:
@@ -122,8 +127,10 @@ def show_clip(video: str | Path, graph: str | Path | None = None, width: int = 3
     def data_uri(path: str | Path, mime: str) -> str:
         return f"data:{mime};base64,{base64.b64encode(Path(path).read_bytes()).decode()}"
 
-    html = (f'<video src="{data_uri(video, "video/mp4")}" width="{width}" controls autoplay '
-            'loop muted playsinline></video>')
+    html = (
+        f'<video src="{data_uri(video, "video/mp4")}" width="{width}" controls autoplay '
+        "loop muted playsinline></video>"
+    )
     if graph is not None:
         html += f'<img src="{data_uri(graph, "image/png")}" style="max-width:55%">'
     return HTML(f'<div style="display:flex;gap:12px;align-items:center">{html}</div>')

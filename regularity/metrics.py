@@ -40,12 +40,16 @@ def frame_auc(
     >>> l = [np.array([0, 0, 1]), np.array([0, 1, 1])]
     >>> {k: round(v, 3) for k, v in frame_auc(s, l).items()}
     {'micro_minmax': 1.0, 'micro_raw': 0.889, 'macro': 1.0}
+
     """
     y = np.concatenate(labels).astype(bool)
     raw = np.concatenate(scores)
     normalised = np.concatenate([minmax(s) for s in scores])
-    per_video = [roc_auc_score(l, s) for s, l in zip(scores, labels, strict=True)
-                 if 0 < np.sum(l) < len(l)]
+    per_video = [
+        roc_auc_score(y_video, s)
+        for s, y_video in zip(scores, labels, strict=True)
+        if 0 < np.sum(y_video) < len(y_video)
+    ]
     both = 0 < y.sum() < len(y)
     return {
         "micro_minmax": float(roc_auc_score(y, normalised)) if both else None,

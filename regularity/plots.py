@@ -41,18 +41,29 @@ def generate_regularity_graph(
         labels: abnormal frames, shaded red.
         title: figure title (the clip name).
         threshold: optional horizontal line (a regularity level from normal data).
+
     """
     fig, ax = plt.subplots(figsize=(8, 3))
     frames = np.arange(1, len(regularity) + 1)
     ax.plot(frames, regularity, color="tab:blue", lw=1.5, label="regularity s(t)")
     if labels is not None:
         for i, (a, b) in enumerate(_spans(labels)):
-            ax.axvspan(a + 0.5, b + 0.5, color="tab:red", alpha=0.2,
-                       label="abnormal (ground truth)" if i == 0 else None)
+            ax.axvspan(
+                a + 0.5,
+                b + 0.5,
+                color="tab:red",
+                alpha=0.2,
+                label="abnormal (ground truth)" if i == 0 else None,
+            )
     if threshold is not None:
         ax.axhline(threshold, color="k", ls="--", lw=1, label="threshold")
-    ax.set(xlabel="frame", ylabel="regularity score", ylim=(-0.02, 1.02),
-           xlim=(1, max(len(regularity), 2)), title=title)
+    ax.set(
+        xlabel="frame",
+        ylabel="regularity score",
+        ylim=(-0.02, 1.02),
+        xlim=(1, max(len(regularity), 2)),
+        title=title,
+    )
     ax.legend(loc="lower left", fontsize=8)
     return _save(fig, path)
 

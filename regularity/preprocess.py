@@ -27,6 +27,7 @@ def prepare_frames(
         color: "grey" (C = 1) or "rgb" (C = 3).
         motion: append one channel per colour channel holding ``|I_t - I_{t-1}|``, so that a
             model sees motion as well as appearance (C doubles).
+
     """
     color = Color(color)
     if frames.ndim == 3:
@@ -82,6 +83,7 @@ class Normalizer:
         Args:
             frame_arrays: prepared uint8 clips ``[N, H, W, C]`` (training data only).
             scaling: the scaling to fit.
+
         """
         if Scaling(scaling) is not Scaling.STANDARD:
             return cls(scaling)
@@ -105,7 +107,9 @@ class Normalizer:
 
     def to_uint8(self, scaled: np.ndarray) -> np.ndarray:
         """Model output back to displayable uint8 frames."""
-        return np.clip(np.rint(self.invert(np.asarray(scaled, np.float32))), 0, 255).astype(np.uint8)
+        return np.clip(np.rint(self.invert(np.asarray(scaled, np.float32))), 0, 255).astype(
+            np.uint8
+        )
 
     def save(self, path: str | Path) -> None:
         """Write the statistics next to a model (``normalizer.npz``)."""

@@ -10,7 +10,14 @@ from pathlib import Path
 
 import numpy as np
 
-PACKAGES = ("tensorflow", "keras", "numpy", "scikit-learn", "scikit-image", "opencv-python-headless")
+PACKAGES = (
+    "tensorflow",
+    "keras",
+    "numpy",
+    "scikit-learn",
+    "scikit-image",
+    "opencv-python-headless",
+)
 
 
 def peak_rss_mb() -> float:
@@ -58,8 +65,10 @@ def read_json(path: str | Path) -> dict:
 
 def run_folder(name: str | Path, runs_root: str | Path = "runs") -> Path:
     """The folder of a run (created); an absolute or ``./``-relative name is used as it is."""
-    folder = Path(name) if Path(name).is_absolute() or str(name).startswith(".") else (
-        Path(runs_root) / name
+    folder = (
+        Path(name)
+        if Path(name).is_absolute() or str(name).startswith(".")
+        else (Path(runs_root) / name)
     )
     folder.mkdir(parents=True, exist_ok=True)
     return folder

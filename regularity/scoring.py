@@ -41,6 +41,7 @@ def frame_errors(
     >>> m = np.zeros((1, 8, 8)); m[0, :2, :2] = 1.0
     >>> frame_errors(m).tolist(), frame_errors(m, "patch_max", 2).tolist()
     ([4.0], [4.0])
+
     """
     maps = np.asarray(maps, np.float64)
     if Aggregate(aggregate) is Aggregate.SUM:

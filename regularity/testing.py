@@ -87,6 +87,7 @@ def predict_test_data(
     Returns:
         ``outputs`` like ``frames``, and ``valid`` [N] bool: False for the first ``length``
         frames of a predictor, which it cannot produce (their outputs are copies of the input).
+
     """
     n = len(frames)
     target = Target(target)
@@ -109,14 +110,13 @@ def predict_test_data(
         np.add.at(total, where, out.reshape(-1, *frames.shape[1:]))
         np.add.at(count, where, 1)
     valid = count > 0
-    outputs = np.where(valid[:, None, None, None], total / np.maximum(count, 1)[:, None, None, None],
-                       frames)
+    outputs = np.where(
+        valid[:, None, None, None], total / np.maximum(count, 1)[:, None, None, None], frames
+    )
     return outputs.astype(np.float32), valid
 
 
-def frame_scores(
-    maps: np.ndarray, valid: np.ndarray, score: ScoreSpec
-) -> np.ndarray:
+def frame_scores(maps: np.ndarray, valid: np.ndarray, score: ScoreSpec) -> np.ndarray:
     """Smoothed e(t) of one video; frames a predictor cannot produce take the nearest value."""
     errors = frame_errors(maps, score.aggregate, score.patch)
     first = int(np.argmax(valid))
@@ -125,8 +125,12 @@ def frame_scores(
 
 
 def normal_thresholds(
-    model: object, clips: list[np.ndarray], normalizer: Normalizer, score: ScoreSpec,
-    length: int, target: Target | str = Target.SAME,
+    model: object,
+    clips: list[np.ndarray],
+    normalizer: Normalizer,
+    score: ScoreSpec,
+    length: int,
+    target: Target | str = Target.SAME,
 ) -> dict:
     """Pixel and frame thresholds from held-out normal clips (prepared uint8), no test labels.
 
@@ -159,8 +163,9 @@ class VideoResult:
     localisation: dict = field(default_factory=dict)
 
 
-def _localise(dots: list[np.ndarray], masks: np.ndarray, detections: list[np.ndarray],
-              labels: np.ndarray) -> dict:
+def _localise(
+    dots: list[np.ndarray], masks: np.ndarray, detections: list[np.ndarray], labels: np.ndarray
+) -> dict:
     abnormal = np.flatnonzero(labels)
     inside = [dots_in_mask(dots[t], masks[t]) for t in abnormal]
     return {
@@ -173,9 +178,16 @@ def _localise(dots: list[np.ndarray], masks: np.ndarray, detections: list[np.nda
 
 
 def test_video(
-    model: object, video: Video, spec: InputSpec, normalizer: Normalizer, score: ScoreSpec,
-    run_dir: str | Path, length: int = 10, target: Target | str = Target.SAME,
-    write_video: bool = True, fps: float = 10.0,
+    model: object,
+    video: Video,
+    spec: InputSpec,
+    normalizer: Normalizer,
+    score: ScoreSpec,
+    run_dir: str | Path,
+    length: int = 10,
+    target: Target | str = Target.SAME,
+    write_video: bool = True,
+    fps: float = 10.0,
 ) -> VideoResult:
     """Score one test video and write its marked video and regularity graph."""
     import cv2
@@ -188,14 +200,18 @@ def test_video(
     original = video.frames
     marked, dots, detections = [], [], []
     for t, frame in enumerate(original):
-        image, frame_dots = spot_irregularity(frame, maps[t], score.thresholds["pixel"],
-                                              sigma=score.dot_sigma)
+        image, frame_dots = spot_irregularity(
+            frame, maps[t], score.thresholds["pixel"], sigma=score.dot_sigma
+        )
         marked.append(image)
         dots.append(frame_dots)
         if video.masks is not None:
             detected = smooth_error_map(maps[t], score.dot_sigma) > score.thresholds["pixel"]
-            detections.append(cv2.resize(detected.astype(np.uint8), frame.shape[1::-1],
-                                         interpolation=cv2.INTER_NEAREST).astype(bool))
+            detections.append(
+                cv2.resize(
+                    detected.astype(np.uint8), frame.shape[1::-1], interpolation=cv2.INTER_NEAREST
+                ).astype(bool)
+            )
     marked = np.stack(marked)
     localisation = {}
     if video.masks is not None and video.labels is not None:
@@ -204,8 +220,12 @@ def test_video(
     if write_video:
         generate_video(marked, run_dir / "videos" / video.name, fps=fps)
     labels = video.labels if video.labels is not None else np.zeros(len(original), bool)
-    generate_regularity_graph(1 - abnormality_score(errors), run_dir / "graphs" / f"{video.name}.png",
-                              labels=labels, title=video.name)
+    generate_regularity_graph(
+        1 - abnormality_score(errors),
+        run_dir / "graphs" / f"{video.name}.png",
+        labels=labels,
+        title=video.name,
+    )
     return VideoResult(video.name, labels, errors, frame_difference_errors(original), localisation)
 
 
@@ -224,16 +244,32 @@ def quantify_performance(
         writer.writerow(["video", "frame", "label", "error", "score", "baseline"])
         for r, s in zip(results, sa, strict=True):
             for t in range(len(r.errors)):
-                writer.writerow([r.name, t + 1, int(r.labels[t]), f"{r.errors[t]:.6g}",
-                                 f"{s[t]:.6f}", f"{r.baseline[t]:.6g}"])
+                writer.writerow(
+                    [
+                        r.name,
+                        t + 1,
+                        int(r.labels[t]),
+                        f"{r.errors[t]:.6g}",
+                        f"{s[t]:.6f}",
+                        f"{r.baseline[t]:.6g}",
+                    ]
+                )
     y = np.concatenate(labels)
     tpr, fpr = tpr_fpr(y, np.concatenate([r.errors for r in results]), threshold["frame"])
-    plot_roc({"model": (y, np.concatenate(sa)),
-              "frame difference": (y, np.concatenate([abnormality_score(r.baseline)
-                                                      for r in results]))},
-             run_dir / "roc.png")
-    loc = {k: sum(r.localisation.get(k, 0) for r in results)
-           for k in ("dots", "dots_inside", "frames", "frames_with_dot_inside", "frames_40pct")}
+    plot_roc(
+        {
+            "model": (y, np.concatenate(sa)),
+            "frame difference": (
+                y,
+                np.concatenate([abnormality_score(r.baseline) for r in results]),
+            ),
+        },
+        run_dir / "roc.png",
+    )
+    loc = {
+        k: sum(r.localisation.get(k, 0) for r in results)
+        for k in ("dots", "dots_inside", "frames", "frames_with_dot_inside", "frames_40pct")
+    }
     localisation = None
     if loc["frames"]:
         localisation = {
@@ -245,12 +281,17 @@ def quantify_performance(
         run_dir,
         frame_auc=frame_auc([r.errors for r in results], labels),
         eer=eer(y, np.concatenate(sa)) if 0 < y.sum() < len(y) else None,
-        threshold={"value": threshold["frame"], "pixel": threshold["pixel"],
-                   "source": threshold["source"]},
+        threshold={
+            "value": threshold["frame"],
+            "pixel": threshold["pixel"],
+            "source": threshold["source"],
+        },
         tpr=tpr,
         fpr=fpr,
-        baseline={"name": "mean |I_t - I_t-1|, smoothed over 9 frames",
-                  "frame_auc": frame_auc([r.baseline for r in results], labels)},
+        baseline={
+            "name": "mean |I_t - I_t-1|, smoothed over 9 frames",
+            "frame_auc": frame_auc([r.baseline for r in results], labels),
+        },
         localisation=localisation,
         test_frames=int(len(y)),
         abnormal_frames=int(y.sum()),
@@ -284,6 +325,7 @@ def evaluate_run(
 
     Returns:
         The merged ``metrics.json``.
+
     """
     import keras
 
@@ -298,17 +340,32 @@ def evaluate_run(
     thresholds = read_json(run_dir / "thresholds.json")
     score = ScoreSpec(**{**config["score"], "thresholds": thresholds})
     normalizer = Normalizer.load(run_dir / "normalizer.npz")
-    results, fps_scored = [], []
+    results = []
     start = time.perf_counter()
     for i, video in enumerate(tqdm(dataset.test, desc="testing", unit="video")):
-        results.append(test_video(
-            model, video, spec, normalizer, score, run_dir, config["length"], config["target"],
-            write_video=write_videos is None or i < write_videos, fps=fps))
+        results.append(
+            test_video(
+                model,
+                video,
+                spec,
+                normalizer,
+                score,
+                run_dir,
+                config["length"],
+                config["target"],
+                write_video=write_videos is None or i < write_videos,
+                fps=fps,
+            )
+        )
         video.release()
     seconds = time.perf_counter() - start
     return quantify_performance(
-        results, run_dir, thresholds,
-        dataset=config["dataset"], model=config["model"],
+        results,
+        run_dir,
+        thresholds,
+        dataset=config["dataset"],
+        model=config["model"],
         score_fps=round(sum(len(r.errors) for r in results) / seconds, 1),
-        test_seconds=round(seconds, 1), config=config,
+        test_seconds=round(seconds, 1),
+        config=config,
     )

@@ -68,6 +68,7 @@ def fit(
 
     Raises:
         TrainingDiverged: the loss became NaN.
+
     """
     from regularity.plots import plot_history
 

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from enum import Enum
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from regularity.preprocess import Normalizer
+
+if TYPE_CHECKING:
+    import tensorflow as tf
 
 
 class Target(str, Enum):
@@ -42,6 +46,7 @@ def window_indices(
     [[0, 1, 2], [3, 4, 5]]
     >>> window_indices(7, 3, stride=3, cover_end=True).tolist()
     [[0, 1, 2], [3, 4, 5], [4, 5, 6]]
+
     """
     span = (length - 1) * skip + 1
     starts = np.arange(0, max(n_frames - span + 1, 0), stride)
@@ -79,7 +84,7 @@ def window_dataset(
     shuffle: bool = True,
     seed: int = 0,
     drop_remainder: bool = False,
-):  # noqa: ANN201 - tf.data.Dataset, imported lazily
+) -> tf.data.Dataset:
     """A `tf.data.Dataset` of (inputs, targets) batches of windows over uint8 clips.
 
     Args:
@@ -96,6 +101,7 @@ def window_dataset(
 
     Returns:
         The dataset; its ``cardinality()`` is the number of batches per epoch.
+
     """
     import tensorflow as tf
 

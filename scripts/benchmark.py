@@ -1,7 +1,7 @@
 """Benchmarks that print one JSON line each.
 
-    python scripts/benchmark.py data --root ../shared/data          load Ped2, stream 10-frame windows
-    python scripts/benchmark.py convlstm --root ../shared/data ...  train and evaluate on Ped2
+python scripts/benchmark.py data --root ../shared/data          load Ped2, stream 10-frame windows
+python scripts/benchmark.py convlstm --root ../shared/data ...  train and evaluate on Ped2
 """
 
 from __future__ import annotations
@@ -40,7 +40,9 @@ def bench_data(args: argparse.Namespace) -> dict:
         "benchmark": "data",
         **summary,
         "load_seconds": round(load_s, 2),
-        "load_frames_per_second": round((summary["train_frames"] + summary["test_frames"]) / load_s),
+        "load_frames_per_second": round(
+            (summary["train_frames"] + summary["test_frames"]) / load_s
+        ),
         "peak_rss_mb_after_load": round(load_rss),
         "prepare_seconds": round(prepare_s, 2),
         "frame_size": args.size,
@@ -57,17 +59,38 @@ def bench_convlstm(args: argparse.Namespace) -> dict:
     from regularity.testing import ScoreSpec, evaluate_run
 
     config = AEConfig(
-        dataset=args.dataset, data_root=args.root, run_dir=args.run_dir,
-        size=(args.height, args.width), motion=args.motion, epochs=args.epochs,
-        batch_size=args.batch_size, window_stride=args.window_stride,
-        dtype_policy=args.dtype_policy, max_minutes=args.max_minutes, seed=args.seed,
+        dataset=args.dataset,
+        data_root=args.root,
+        run_dir=args.run_dir,
+        size=(args.height, args.width),
+        motion=args.motion,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        window_stride=args.window_stride,
+        dtype_policy=args.dtype_policy,
+        max_minutes=args.max_minutes,
+        seed=args.seed,
         score=ScoreSpec(aggregate=args.aggregate, patch=args.patch),
     )
     train(config, verbose=2)
     metrics = evaluate_run(config.run_dir, write_videos=args.videos)
-    keys = ("dataset", "model", "frame_auc", "eer", "threshold", "tpr", "fpr", "baseline",
-            "localisation", "train_seconds", "epochs", "score_fps", "peak_rss_mb",
-            "peak_rss_mb_train", "config")
+    keys = (
+        "dataset",
+        "model",
+        "frame_auc",
+        "eer",
+        "threshold",
+        "tpr",
+        "fpr",
+        "baseline",
+        "localisation",
+        "train_seconds",
+        "epochs",
+        "score_fps",
+        "peak_rss_mb",
+        "peak_rss_mb_train",
+        "config",
+    )
     return {"benchmark": "convlstm", **{k: metrics.get(k) for k in keys}}
 
 

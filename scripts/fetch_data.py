@@ -1,7 +1,7 @@
 """Download, check and extract a public dataset.
 
-    python scripts/fetch_data.py ped2 --dest data/
-    python scripts/fetch_data.py avenue --dest data/ --mirror http://my.mirror/avenue/
+python scripts/fetch_data.py ped2 --dest data/
+python scripts/fetch_data.py avenue --dest data/ --mirror http://my.mirror/avenue/
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Load a dataset and write a contact sheet and a video of one test clip, ground truth outlined.
 
-    python scripts/preview_dataset.py synthetic --root data --out runs/preview
+python scripts/preview_dataset.py synthetic --root data --out runs/preview
 """
 
 from __future__ import annotations

@@ -44,8 +44,14 @@ def main() -> int:
     parser.add_argument("--name", default="demo", help="run name: outputs go to runs/<name>/")
     parser.add_argument("--runs", default="runs", help="folder of runs")
     parser.add_argument("--params", type=Path, help="YAML file of parameters")
-    parser.add_argument("-p", nargs=2, action="append", default=[], metavar=("KEY", "VALUE"),
-                        help="one parameter (repeatable); overrides --params")
+    parser.add_argument(
+        "-p",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("KEY", "VALUE"),
+        help="one parameter (repeatable); overrides --params",
+    )
     args = parser.parse_args()
 
     run_dir = Path(args.runs) / args.name
@@ -57,7 +63,11 @@ def main() -> int:
     for notebook in find_notebooks(args.notebooks):
         print(f"== {notebook.name} -> {out / notebook.name}", flush=True)
         papermill.execute_notebook(
-            notebook, out / notebook.name, parameters=params, cwd=Path.cwd(), progress_bar=False,
+            notebook,
+            out / notebook.name,
+            parameters=params,
+            cwd=Path.cwd(),
+            progress_bar=False,
             log_output=True,
         )
     print(f"results in {run_dir}/")

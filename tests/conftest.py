@@ -15,8 +15,7 @@ import scipy.io
 from regularity.datasets import WalkwaySpec, generate_walkway
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-TINY = WalkwaySpec(seed=3, n_train=3, n_test=3, n_frames=40, height=60, width=90,
-                   walkway=(21, 46))
+TINY = WalkwaySpec(seed=3, n_train=3, n_test=3, n_frames=40, height=60, width=90, walkway=(21, 46))
 
 
 @pytest.fixture(scope="session")

@@ -6,8 +6,8 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
-
 from conftest import TINY
+
 from convlstm_ae import AEConfig, build_convlstm_ae, create_networks, train
 from regularity.runs import read_json
 from regularity.testing import ScoreSpec, evaluate_run
@@ -17,9 +17,18 @@ SMALL = (16, 8, 8, 4, 8, 16)
 
 
 def tiny_config(root, run_dir, **overrides):
-    values = dict(dataset="synthetic", data_root=str(root), run_dir=str(run_dir), size=(32, 48),
-                  motion=True, filters=SMALL, epochs=3, window_stride=2, batch_size=4,
-                  score=ScoreSpec(aggregate="patch_max", patch=8))
+    values = dict(
+        dataset="synthetic",
+        data_root=str(root),
+        run_dir=str(run_dir),
+        size=(32, 48),
+        motion=True,
+        filters=SMALL,
+        epochs=3,
+        window_stride=2,
+        batch_size=4,
+        score=ScoreSpec(aggregate="patch_max", patch=8),
+    )
     values.update(overrides)
     return AEConfig(**values)
 
@@ -83,7 +92,8 @@ def test_interrupted_training_resumes_from_its_last_checkpoint(tmp_path):
     rows = (tmp_path / "history.csv").read_text().splitlines()
     assert [r.split(",")[0] for r in rows[1:]] == ["0", "1", "2", "3"]
     assert sorted(p.name for p in (tmp_path / "checkpoints").glob("epoch_*.keras")) == [
-        f"epoch_{i:03d}.keras" for i in range(1, 5)]
+        f"epoch_{i:03d}.keras" for i in range(1, 5)
+    ]
     assert (tmp_path / "model.keras").is_file() and (tmp_path / "loss.png").is_file()
     assert not (tmp_path / "checkpoints" / "backup").exists()
 
@@ -127,9 +137,13 @@ def test_training_under_mirrored_strategy_on_two_cpus(tiny_root, tmp_path):
         print("replicas", strategy.num_replicas_in_sync)
     """)
     root = Path(__file__).resolve().parents[1]
-    done = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True,
-                          text=True, env={"PYTHONPATH": f"{root}:{root / 'tests'}",
-                                          "TF_CPP_MIN_LOG_LEVEL": "2", "PATH": ""})
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": f"{root}:{root / 'tests'}", "TF_CPP_MIN_LOG_LEVEL": "2", "PATH": ""},
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "replicas 2" in done.stdout
     assert (tmp_path / "run" / "model.keras").is_file()

@@ -2,9 +2,9 @@ import shutil
 
 import numpy as np
 import pytest
+from conftest import TINY, write_avi
 from PIL import Image
 
-from conftest import TINY, write_avi
 from regularity.datasets import load_dataset
 from regularity.datasets.base import Color
 from regularity.datasets.readers import read_image_folder, read_video_file

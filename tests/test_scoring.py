@@ -46,8 +46,7 @@ def test_every_frame_gets_exactly_one_reconstruction():
 
 def test_predictor_outputs_are_aligned_and_first_frames_masked():
     frames = np.arange(8, dtype=np.float32).reshape(8, 1, 1, 1)
-    out, valid = predict_test_data(Echo(predict_next=True), frames, length=3,
-                                   target=Target.NEXT)
+    out, valid = predict_test_data(Echo(predict_next=True), frames, length=3, target=Target.NEXT)
     assert valid.tolist() == [False] * 3 + [True] * 5
     np.testing.assert_allclose(out[3:, 0, 0, 0], [2, 3, 4, 5, 6])  # frame t from t-1
 
@@ -69,7 +68,7 @@ def test_psnr_matches_scikit_image():
 
     rng = np.random.default_rng(0)
     a, b = rng.random((2, 16, 16)), rng.random((2, 16, 16))
-    expected = [peak_signal_noise_ratio(x, y, data_range=1.0) for x, y in zip(a, b)]
+    expected = [peak_signal_noise_ratio(x, y, data_range=1.0) for x, y in zip(a, b, strict=True)]
     np.testing.assert_allclose(psnr(a, b, peak=1.0), expected)
 
 
@@ -102,11 +101,12 @@ def test_eer_and_auc_against_references():
     assert perfect == {"micro_minmax": 1.0, "micro_raw": 1.0, "macro": 1.0}
     # per-video min-max changes the pooled ranking: checked against scikit-learn directly
     s = [np.array([5.0, 6.0, 7.0]), np.array([0.0, 0.5, 1.0])]
-    l = [np.array([0, 1, 1]), np.array([0, 0, 1])]
-    got = frame_auc(s, l)
-    assert got["micro_raw"] == pytest.approx(roc_auc_score(np.r_[l[0], l[1]], np.r_[s[0], s[1]]))
+    y = [np.array([0, 1, 1]), np.array([0, 0, 1])]
+    got = frame_auc(s, y)
+    assert got["micro_raw"] == pytest.approx(roc_auc_score(np.r_[y[0], y[1]], np.r_[s[0], s[1]]))
     assert got["micro_minmax"] == pytest.approx(
-        roc_auc_score(np.r_[l[0], l[1]], [0, 0.5, 1, 0, 0.5, 1]))
+        roc_auc_score(np.r_[y[0], y[1]], [0, 0.5, 1, 0, 0.5, 1])
+    )
     assert got["macro"] == 1.0
 
 

@@ -33,8 +33,9 @@ def test_window_dataset_streams_scaled_windows():
     assert x.shape == (2, 3, 4, 4, 1) and x.dtype == np.float32
     np.testing.assert_allclose(x[1, :, 0, 0, 0], np.array([1, 2, 3]) / 255)
     np.testing.assert_array_equal(x, y)
-    ds = window_dataset(clips, 3, Normalizer(Scaling.UNIT), batch_size=8, target=Target.NEXT,
-                        shuffle=False)
+    ds = window_dataset(
+        clips, 3, Normalizer(Scaling.UNIT), batch_size=8, target=Target.NEXT, shuffle=False
+    )
     x, y = next(iter(ds.as_numpy_iterator()))
     assert x.shape == (8, 2, 4, 4, 1) and y.shape == (8, 4, 4, 1)
     np.testing.assert_allclose(y[0, 0, 0, 0], 2 / 255)

@@ -36,6 +36,7 @@ class Video:
         labels: ``[N]`` bool, True for abnormal frames, or None when unknown.
         load_masks: returns ``[N, H, W]`` bool pixel masks, or None when there are none.
         meta: free-form extras (frame rate, class name, group, ...).
+
     """
 
     name: str

@@ -39,6 +39,7 @@ class ArchiveSpec:
             download's hash is then recorded beside the archive and checked from then on).
         extracts_to: the folder (relative to ``into``) that exists once it is extracted.
         into: folder (relative to the data root) to extract into.
+
     """
 
     filename: str
@@ -113,8 +114,14 @@ class ResumableDownloader:
             expected = int(response.headers.get("Content-Length", 0)) + done
             with (
                 open(self.partial, "ab" if done else "wb") as out,
-                tqdm(total=expected or None, initial=done, unit="B", unit_scale=True,
-                     desc=self.partial.name.removesuffix(".part"), disable=not self.progress) as bar,
+                tqdm(
+                    total=expected or None,
+                    initial=done,
+                    unit="B",
+                    unit_scale=True,
+                    desc=self.partial.name.removesuffix(".part"),
+                    disable=not self.progress,
+                ) as bar,
             ):
                 for chunk in response.iter_content(chunk_size=1 << 16):
                     out.write(chunk)
@@ -140,6 +147,7 @@ def extract(archive: str | Path, target: str | Path) -> None:
     Raises:
         UnsafeArchiveError: a member is absolute, climbs out with ``..`` or links outside
             (checked for all members before anything is written).
+
     """
     archive, target = Path(archive), Path(target)
     target.mkdir(parents=True, exist_ok=True)
@@ -176,6 +184,7 @@ def fetch_archive(spec: ArchiveSpec, dest: str | Path, progress: bool = True) ->
     Raises:
         DownloadError: the transfer failed (the ``.part`` file is kept: call again to resume).
         HashMismatchError: the archive does not have its SHA-256 (nothing is kept).
+
     """
     dest = Path(dest)
     folder = dest / spec.into / spec.extracts_to
@@ -200,7 +209,8 @@ def fetch_archive(spec: ArchiveSpec, dest: str | Path, progress: bool = True) ->
     except requests.exceptions.RequestException as err:
         done = partial.stat().st_size if partial.exists() else 0
         raise DownloadError(
-            partial, f"download of {spec.url} failed after {done} bytes ({err}); run again to resume"
+            partial,
+            f"download of {spec.url} failed after {done} bytes ({err}); run again to resume",
         ) from err
     except ValueError as err:  # pooch's hash mismatch; it has already deleted the download
         partial.unlink(missing_ok=True)
@@ -214,8 +224,9 @@ def fetch_archive(spec: ArchiveSpec, dest: str | Path, progress: bool = True) ->
     return folder
 
 
-def fetch(name: str, dest: str | Path = "data", mirror: str | None = None,
-          progress: bool = True) -> list[Path]:
+def fetch(
+    name: str, dest: str | Path = "data", mirror: str | None = None, progress: bool = True
+) -> list[Path]:
     """Fetch every archive of a dataset into ``dest``.
 
     Args:
@@ -226,6 +237,7 @@ def fetch(name: str, dest: str | Path = "data", mirror: str | None = None,
 
     Returns:
         The extracted folders.
+
     """
     if name.lower() not in SOURCES:
         raise UnknownDatasetError(

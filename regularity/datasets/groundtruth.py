@@ -23,6 +23,7 @@ def parse_ucsd_m(path: str | Path) -> list[list[tuple[int, int]]]:
     Raises:
         MissingDataError: the file does not exist.
         GroundTruthError: no ``gt_frame`` line could be parsed.
+
     """
     path = Path(path)
     if not path.is_file():
@@ -52,9 +53,7 @@ def parse_span_mat(path: str | Path, key: str = "gt") -> list[list[tuple[int, in
     return spans
 
 
-def spans_to_labels(
-    spans: list[tuple[int, int]], n_frames: int, source: str | Path
-) -> np.ndarray:
+def spans_to_labels(spans: list[tuple[int, int]], n_frames: int, source: str | Path) -> np.ndarray:
     """Frame labels from 1-based inclusive spans; a span past the clip's end is an error.
 
     >>> spans_to_labels([(2, 3)], 4, "gt.m").tolist()

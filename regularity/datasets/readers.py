@@ -26,6 +26,7 @@ def list_images(folder: str | Path) -> list[Path]:
 
     Raises:
         MissingDataError: the folder does not exist or holds no images.
+
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -48,6 +49,7 @@ def read_image(path: str | Path, color: Color | str = Color.GREY) -> np.ndarray:
 
     Raises:
         CorruptFileError: the file is not an image or is truncated.
+
     """
     mode = "L" if Color(color) is Color.GREY else "RGB"
     try:
@@ -90,6 +92,7 @@ def read_video_file(path: str | Path, color: Color | str = Color.GREY) -> np.nda
     Raises:
         MissingDataError: the file does not exist.
         CorruptFileError: the file does not decode to a single frame.
+
     """
     path = Path(path)
     if not path.is_file():

@@ -50,8 +50,9 @@ def available_datasets() -> list[str]:
     return sorted(DATASETS)
 
 
-def load_dataset(name: str, root: str | Path = "data", color: Color | str | None = None,
-                 **options: object) -> Dataset:
+def load_dataset(
+    name: str, root: str | Path = "data", color: Color | str | None = None, **options: object
+) -> Dataset:
     """Open a dataset by name.
 
     Args:
@@ -67,6 +68,7 @@ def load_dataset(name: str, root: str | Path = "data", color: Color | str | None
     Raises:
         UnknownDatasetError: the name is not registered.
         MissingDataError: the dataset is not under ``root``.
+
     """
     key = name.lower()
     if key not in DATASETS:

@@ -82,8 +82,10 @@ def _walkers(spec: WalkwaySpec, rng: np.random.Generator) -> list[dict]:
     for _ in range(int(rng.integers(3, 6))):
         direction = rng.choice([-1.0, 1.0])
         start_in_view = rng.random() < 0.6
-        x0 = rng.uniform(10, spec.width - 10) if start_in_view else (
-            -10.0 if direction > 0 else spec.width + 10.0
+        x0 = (
+            rng.uniform(10, spec.width - 10)
+            if start_in_view
+            else (-10.0 if direction > 0 else spec.width + 10.0)
         )
         walkers.append(
             {
@@ -123,15 +125,26 @@ def _intruder(kind: str, spec: WalkwaySpec, rng: np.random.Generator) -> dict:
     }
 
 
-def _render(spec, background, walkers, intruder, rng) -> tuple[np.ndarray, np.ndarray]:
+def _render(
+    spec: WalkwaySpec,
+    background: np.ndarray,
+    walkers: list[dict],
+    intruder: dict | None,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
     frames = np.empty((spec.n_frames, spec.height, spec.width), np.uint8)
     masks = np.zeros((spec.n_frames, spec.height, spec.width), bool)
     for t in range(spec.n_frames):
         canvas = background.copy()
         movers = sorted(walkers, key=lambda m: m["y"] + m["vy"] * t)
         for m in movers + ([intruder] if intruder else []):
-            m["draw"](canvas, m["x"] + m["vx"] * t, m["y"] + m["vy"] * t,
-                      m["phase"] + m["step"] * t, m["shade"])
+            m["draw"](
+                canvas,
+                m["x"] + m["vx"] * t,
+                m["y"] + m["vy"] * t,
+                m["phase"] + m["step"] * t,
+                m["shade"],
+            )
         if intruder:
             mask = np.zeros_like(canvas)
             i = intruder
@@ -162,6 +175,7 @@ def generate_walkway(root: str | Path, spec: WalkwaySpec | None = None) -> Path:
 
     Returns:
         The dataset folder (readable with `regularity.datasets.ucsd.read_ucsd_official`).
+
     """
     spec = spec or WalkwaySpec()
     target = Path(root) / FOLDER

@@ -40,7 +40,13 @@ def _clip_folders(folder: Path) -> list[Path]:
     return clips
 
 
-def _video(folder: Path, color: Color, spans=None, gt_source=None, mask_folder=None) -> Video:
+def _video(
+    folder: Path,
+    color: Color,
+    spans: list[tuple[int, int]] | None = None,
+    gt_source: Path | None = None,
+    mask_folder: Path | None = None,
+) -> Video:
     labels = None
     if spans is not None:
         labels = spans_to_labels(spans, len(list_images(folder)), gt_source)

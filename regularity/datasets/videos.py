@@ -19,8 +19,11 @@ Without split lists, UCF-101 clips of groups 1-7 are the test split, as in the o
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+
+import numpy as np
 
 from regularity.datasets.base import Color, Dataset, Video
 from regularity.datasets.groundtruth import read_vol_label
@@ -41,7 +44,12 @@ def _videos_in(folder: Path, recursive: bool = False) -> list[Path]:
     return files
 
 
-def _clip(path: Path, color: Color, labels=None, load_masks=None) -> Video:
+def _clip(
+    path: Path,
+    color: Color,
+    labels: np.ndarray | None = None,
+    load_masks: Callable[[], np.ndarray] | None = None,
+) -> Video:
     meta = {"fps": video_fps(path)}
     match = UCF_NAME.fullmatch(path.stem)
     if match:
@@ -58,7 +66,10 @@ def _clip(path: Path, color: Color, labels=None, load_masks=None) -> Video:
 
 def _avenue_mask_file(folder: Path, clip: Path) -> Path:
     name = f"{int(clip.stem)}_label.mat"
-    for candidate in (folder / "testing_label_mask", folder / "ground_truth_demo" / "testing_label_mask"):
+    for candidate in (
+        folder / "testing_label_mask",
+        folder / "ground_truth_demo" / "testing_label_mask",
+    ):
         if (candidate / name).is_file():
             return candidate / name
     raise MissingDataError(folder / "testing_label_mask" / name, "Avenue ground truth is missing")
@@ -82,7 +93,11 @@ def _split_lists(root: Path) -> dict[str, set[str]] | None:
         train, test = folder / "trainlist01.txt", folder / "testlist01.txt"
         if train.is_file() and test.is_file():
             return {
-                split: {Path(line.split()[0]).stem for line in f.read_text().splitlines() if line.strip()}
+                split: {
+                    Path(line.split()[0]).stem
+                    for line in f.read_text().splitlines()
+                    if line.strip()
+                }
                 for split, f in (("train", train), ("test", test))
             }
     return None
@@ -109,4 +124,3 @@ def read_video_folder(
         train=[c for c, t in pairs if not t],
         test=[c for c, t in pairs if t],
     )
-
