@@ -64,7 +64,7 @@ def fit(
     """Train with the shared callbacks, save ``model.keras`` and ``loss.png``.
 
     Returns:
-        ``{"train_seconds": ..., "epochs": ..., "final_loss": ...}``.
+        ``{"train_seconds": ..., "epochs_trained": ..., "final_loss": ...}``.
 
     Raises:
         TrainingDiverged: the loss became NaN.
@@ -91,8 +91,9 @@ def fit(
         )
     model.save(run_dir / "model.keras")
     plot_history(run_dir / "history.csv", run_dir / "loss.png")
+    trained = len((run_dir / "history.csv").read_text().splitlines()) - 1
     return {
-        "train_seconds": round(seconds, 1),
-        "epochs": epochs,
+        "train_seconds": round(seconds, 1),  # this session only, when a run was resumed
+        "epochs_trained": trained,
         "final_loss": float(losses[-1]) if losses else None,
     }

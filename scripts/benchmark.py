@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import time
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -72,7 +73,8 @@ def bench_convlstm(args: argparse.Namespace) -> dict:
         seed=args.seed,
         score=ScoreSpec(aggregate=args.aggregate, patch=args.patch),
     )
-    train(config, verbose=2)
+    if not args.evaluate_only:
+        train(config, verbose=2)
     metrics = evaluate_run(config.run_dir, write_videos=args.videos)
     keys = (
         "dataset",
@@ -85,13 +87,45 @@ def bench_convlstm(args: argparse.Namespace) -> dict:
         "baseline",
         "localisation",
         "train_seconds",
-        "epochs",
+        "epochs_trained",
         "score_fps",
         "peak_rss_mb",
         "peak_rss_mb_train",
         "config",
     )
     return {"benchmark": "convlstm", **{k: metrics.get(k) for k in keys}}
+
+
+def bench_curve(args: argparse.Namespace) -> dict:
+    """Frame AUC of every epoch checkpoint of a run: AUC against training time."""
+    import keras
+
+    from regularity.metrics import frame_auc
+    from regularity.runs import read_json
+    from regularity.testing import InputSpec, ScoreSpec, get_test_data, score_frames
+
+    run = Path(args.run_dir)
+    config, metrics = read_json(run / "config.json"), read_json(run / "metrics.json")
+    spec, score = InputSpec(**config["input"]), ScoreSpec(**config["score"])
+    normalizer = Normalizer.load(run / "normalizer.npz")
+    dataset = load_dataset(config["dataset"], root=config["data_root"])
+    scaled = [get_test_data(v, spec, normalizer) for v in dataset.test]
+    labels = [v.labels for v in dataset.test]
+    epochs = len((run / "history.csv").read_text().splitlines()) - 1
+    minutes_per_epoch = metrics["train_seconds"] / 60 / epochs
+    curve = []
+    for checkpoint in sorted((run / "checkpoints").glob("epoch_*.keras")):
+        model = keras.saving.load_model(checkpoint)
+        epoch = int(checkpoint.stem.split("_")[1])
+        errors = [score_frames(model, x, score, config["length"])[1] for x in scaled]
+        curve.append(
+            {
+                "epoch": epoch,
+                "train_minutes": round(epoch * minutes_per_epoch, 1),
+                "frame_auc": frame_auc(errors, labels),
+            }
+        )
+    return {"benchmark": "curve", "run": str(run), "curve": curve}
 
 
 def main() -> None:
@@ -121,7 +155,11 @@ def main() -> None:
     conv.add_argument("--patch", type=int, default=16)
     conv.add_argument("--videos", type=int, default=2, help="marked videos to write")
     conv.add_argument("--seed", type=int, default=0)
+    conv.add_argument("--evaluate-only", action="store_true", help="test an existing run")
     conv.set_defaults(run=bench_convlstm)
+    curve = sub.add_parser("curve", help="frame AUC of every epoch checkpoint of a run")
+    curve.add_argument("--run-dir", default="runs/bench_convlstm_ped2")
+    curve.set_defaults(run=bench_curve)
     args = parser.parse_args()
     print(json.dumps(args.run(args)))
 
