@@ -41,6 +41,24 @@ def _normalization(kind: str | None, name: str, dtype: object) -> layers.Layer |
     raise ValueError(f"normalization must be 'layer', 'batch' or None, not {kind!r}")
 
 
+def _per_frame(
+    x: keras.KerasTensor,
+    conv: layers.Layer,
+    name: str,
+    normalization: str | None,
+    activation: str | None,
+    dtype: object,
+) -> keras.KerasTensor:
+    x = layers.TimeDistributed(conv, name=name, dtype=dtype)(x)
+    block = name.rsplit("_", 1)[0]
+    norm = _normalization(normalization, f"{block}_norm", dtype)
+    if norm is not None:
+        x = norm(x)
+    if activation is not None:
+        x = layers.Activation(activation, name=f"{block}_act", dtype=dtype)(x)
+    return x
+
+
 def add_encoder(
     x: keras.KerasTensor,
     filters: int,
@@ -53,11 +71,7 @@ def add_encoder(
 ) -> keras.KerasTensor:
     """One spatial encoder block, applied to every frame: Conv2D, normalisation, tanh."""
     conv = layers.Conv2D(filters, kernel, strides=strides, padding=padding, dtype=dtype)
-    x = layers.TimeDistributed(conv, name=f"{name}_conv", dtype=dtype)(x)
-    norm = _normalization(normalization, f"{name}_norm", dtype)
-    if norm is not None:
-        x = norm(x)
-    return layers.Activation("tanh", name=f"{name}_act", dtype=dtype)(x)
+    return _per_frame(x, conv, f"{name}_conv", normalization, "tanh", dtype)
 
 
 def deconv(
@@ -73,13 +87,7 @@ def deconv(
 ) -> keras.KerasTensor:
     """One spatial decoder block, applied to every frame: Conv2DTranspose (+ norm, activation)."""
     conv = layers.Conv2DTranspose(filters, kernel, strides=strides, padding=padding, dtype=dtype)
-    x = layers.TimeDistributed(conv, name=f"{name}_deconv", dtype=dtype)(x)
-    norm = _normalization(normalization, f"{name}_norm", dtype)
-    if norm is not None:
-        x = norm(x)
-    if activation is not None:
-        x = layers.Activation(activation, name=f"{name}_act", dtype=dtype)(x)
-    return x
+    return _per_frame(x, conv, f"{name}_deconv", normalization, activation, dtype)
 
 
 def build_convlstm_ae(
