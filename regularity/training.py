@@ -78,6 +78,7 @@ def fit(
     history = model.fit(
         train_data,
         epochs=epochs,
+        shuffle=False,  # datasets shuffle themselves (tf.data)
         validation_data=validation_data,
         callbacks=training_callbacks(run_dir) + list(callbacks or []),
         verbose=verbose,
