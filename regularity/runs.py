@@ -64,12 +64,13 @@ def read_json(path: str | Path) -> dict:
 
 
 def run_folder(name: str | Path, runs_root: str | Path = "runs") -> Path:
-    """The folder of a run (created); an absolute or ``./``-relative name is used as it is."""
-    folder = (
-        Path(name)
-        if Path(name).is_absolute() or str(name).startswith(".")
-        else (Path(runs_root) / name)
-    )
+    """The folder of a run, created: a bare name goes under ``runs_root``, a path is kept.
+
+    >>> run_folder("runs/demo").as_posix(), run_folder("demo", "/tmp/runs").as_posix()
+    ('runs/demo', '/tmp/runs/demo')
+    """
+    path = Path(name)
+    folder = path if len(path.parts) > 1 or path.is_absolute() else Path(runs_root) / path
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 

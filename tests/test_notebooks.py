@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_notebooks_01_and_02_write_a_complete_run(tiny_root, tmp_path):
-    runs = tmp_path / "runs"
+    runs = tmp_path / "runs"  # given as a relative path, as a user would
     command = [
         sys.executable,
         str(ROOT / "scripts" / "run_notebooks.py"),
