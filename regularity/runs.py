@@ -66,8 +66,9 @@ def read_json(path: str | Path) -> dict:
 def run_folder(name: str | Path, runs_root: str | Path = "runs") -> Path:
     """The folder of a run, created: a bare name goes under ``runs_root``, a path is kept.
 
-    >>> run_folder("runs/demo").as_posix(), run_folder("demo", "/tmp/runs").as_posix()
-    ('runs/demo', '/tmp/runs/demo')
+    >>> import tempfile; root = tempfile.mkdtemp()
+    >>> run_folder("demo", root) == Path(root, "demo"), run_folder(f"{root}/x/y").name
+    (True, 'y')
     """
     path = Path(name)
     folder = path if len(path.parts) > 1 or path.is_absolute() else Path(runs_root) / path
