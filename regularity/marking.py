@@ -21,8 +21,9 @@ class DotLayout(str, Enum):
 
 
 def smooth_error_map(error_map: np.ndarray, sigma: float = 2.0) -> np.ndarray:
-    """Gaussian-smoothed error map: isolated noisy pixels do not make dots."""
-    return gaussian_filter(np.asarray(error_map, np.float32), sigma)
+    """Gaussian-smoothed error map: isolated noisy pixels do not make dots (sigma 0: as is)."""
+    error_map = np.asarray(error_map, np.float32)
+    return gaussian_filter(error_map, sigma) if sigma > 0 else error_map
 
 
 def find_dots(
@@ -60,7 +61,8 @@ def spot_irregularity(
         error_map: ``D_t`` at the model's resolution.
         threshold: on the smoothed error map; it comes from normal frames (e.g. a high
             percentile of their smoothed errors), never from test labels.
-        sigma: Gaussian smoothing of the error map, in model pixels.
+        sigma: Gaussian smoothing of the error map, in model pixels (0 for a map already
+            smoothed with `smooth_error_map`).
         layout: `DotLayout.GRID` (dots fill the region) or `DotLayout.REGIONS` (one per region).
         cell: grid spacing in model pixels.
         radius: dot radius in original pixels.
