@@ -310,3 +310,71 @@ def quantify_performance(
         peak_rss_mb=round(peak_rss_mb()),
         **extra,
     )
+
+
+def evaluate_run(
+    run_dir: str | Path,
+    model: object = None,
+    dataset: object = None,
+    write_videos: int | None = None,
+    fps: float = 10.0,
+) -> dict:
+    """Test a trained run folder on its dataset's test split and write every result into it.
+
+    Args:
+        run_dir: a run folder holding ``config.json`` (with ``input``, ``score``, ``length``,
+            ``target``, ``dataset``, ``data_root``), ``model.keras``, ``normalizer.npz`` and
+            ``thresholds.json``.
+        model: the model, if already in memory (otherwise ``model.keras`` is loaded).
+        dataset: the dataset, if already open (otherwise opened from the config).
+        write_videos: write marked videos for the first N test clips (None: all).
+        fps: playback rate of the videos.
+
+    Returns:
+        The merged ``metrics.json``.
+
+    """
+    import keras
+
+    from regularity.datasets import load_dataset
+    from regularity.runs import read_json
+
+    run_dir = Path(run_dir)
+    config = read_json(run_dir / "config.json")
+    model = model or keras.saving.load_model(run_dir / "model.keras")
+    dataset = dataset or load_dataset(config["dataset"], root=config["data_root"])
+    spec = InputSpec(**config["input"])
+    thresholds = read_json(run_dir / "thresholds.json")
+    score = ScoreSpec(**{**config["score"], "thresholds": thresholds})
+    normalizer = Normalizer.load(run_dir / "normalizer.npz")
+    results = []
+    start = time.perf_counter()
+    for i, video in enumerate(tqdm(dataset.test, desc="testing", unit="video")):
+        results.append(
+            test_video(
+                model,
+                video,
+                spec,
+                normalizer,
+                score,
+                run_dir,
+                config["length"],
+                config["target"],
+                write_video=write_videos is None or i < write_videos,
+                fps=fps,
+            )
+        )
+        video.release()
+    seconds = time.perf_counter() - start
+    return quantify_performance(
+        results,
+        run_dir,
+        thresholds,
+        dataset=config["dataset"],
+        model=config["model"],
+        score_fps=round(
+            sum(len(r.errors) for r in results) / sum(r.score_seconds for r in results), 1
+        ),
+        test_seconds=round(seconds, 1),
+        config=config,
+    )
