@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from regularity.datasets.base import Color, Video
 from regularity.marking import smooth_error_map, spot_irregularity
