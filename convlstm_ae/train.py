@@ -132,20 +132,21 @@ def train(
             stride=config.length,
             shuffle=False,
         )
+    channels, train_frames = train_clips[0].shape[-1], sum(len(c) for c in train_clips)
+    threshold_clips = held_out or train_clips[-1:]  # thresholds need some normal clip
+    del train_clips  # the dataset holds its own copy: keep one, not two, while training
     with strategy.scope():
-        model = create_networks(config, train_clips[0].shape[-1])
+        model = create_networks(config, channels)
     budget = [TimeBudget(config.max_minutes)] if config.max_minutes else []
     info = fit(model, windows, run_dir, config.epochs, validation, budget, verbose=verbose)
-    thresholds = normal_thresholds(
-        model, held_out or train_clips[-1:], normalizer, config.score, config.length
-    )
+    thresholds = normal_thresholds(model, threshold_clips, normalizer, config.score, config.length)
     write_json(Path(run_dir) / "thresholds.json", thresholds)
     update_metrics(
         run_dir,
         dataset=config.dataset,
         model="convlstm_ae",
         **info,
-        train_frames=sum(len(c) for c in train_clips),
+        train_frames=train_frames,
         held_out_frames=sum(len(c) for c in held_out),
         peak_rss_mb_train=round(peak_rss_mb()),
     )
