@@ -42,6 +42,10 @@ def test_every_frame_gets_exactly_one_reconstruction():
     assert out[0, 0, 0, 0] == pytest.approx(4.5)
     assert out[15, 0, 0, 0] == pytest.approx((14.5 + 17.5) / 2)
     assert out[22, 0, 0, 0] == pytest.approx(17.5)
+    short = frames[:4]  # shorter than a window: the last frame repeats inside it
+    out, valid = predict_test_data(WindowMean(), short, length=10)
+    assert valid.all()
+    np.testing.assert_allclose(out[:, 0, 0, 0], (0 + 1 + 2 + 3 * 7) / 10)
 
 
 def test_predictor_outputs_are_aligned_and_first_frames_masked():
