@@ -102,6 +102,7 @@ def bench_curve(args: argparse.Namespace) -> dict:
 
     from regularity.metrics import frame_auc
     from regularity.runs import read_json
+    from regularity.scoring import Aggregate, frame_errors, smooth
     from regularity.testing import InputSpec, ScoreSpec, get_test_data, score_frames
 
     run = Path(args.run_dir)
@@ -117,12 +118,20 @@ def bench_curve(args: argparse.Namespace) -> dict:
     for checkpoint in sorted((run / "checkpoints").glob("epoch_*.keras")):
         model = keras.saving.load_model(checkpoint)
         epoch = int(checkpoint.stem.split("_")[1])
-        errors = [score_frames(model, x, score, config["length"])[1] for x in scaled]
+        maps = [score_frames(model, x, score, config["length"])[0] for x in scaled]
+        # The run's own aggregation first; the other one beside it as an ablation.
+        by_aggregate = {
+            name: frame_auc(
+                [smooth(frame_errors(m, name, score.patch), score.smooth_window) for m in maps],
+                labels,
+            )
+            for name in dict.fromkeys([score.aggregate, *Aggregate])
+        }
         curve.append(
             {
                 "epoch": epoch,
                 "train_minutes": round(epoch * minutes_per_epoch, 1),
-                "frame_auc": frame_auc(errors, labels),
+                "frame_auc": by_aggregate,
             }
         )
     return {"benchmark": "curve", "run": str(run), "curve": curve}
