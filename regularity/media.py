@@ -10,14 +10,15 @@ import imageio.v2 as imageio
 import numpy as np
 from tqdm.auto import tqdm
 
+from regularity.datasets.base import Color
+from regularity.preprocess import prepare_frames
+
 GT_COLOUR = (0, 255, 0)
 
 
 def to_rgb(frames: np.ndarray) -> np.ndarray:
     """uint8 ``[N, H, W]``, ``[N, H, W, 1]`` or ``[N, H, W, 3]`` frames as ``[N, H, W, 3]``."""
-    if frames.ndim == 3:
-        frames = frames[..., None]
-    return np.repeat(frames, 3, axis=-1) if frames.shape[-1] == 1 else frames
+    return prepare_frames(frames, size=None, color=Color.RGB)
 
 
 def outline_masks(

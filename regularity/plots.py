@@ -12,10 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.metrics import roc_curve
 
-
-def _spans(labels: np.ndarray) -> list[tuple[int, int]]:
-    edges = np.flatnonzero(np.diff(np.r_[0, np.asarray(labels, int), 0]))
-    return list(zip(edges[::2], edges[1::2], strict=True))
+from regularity.datasets.groundtruth import labels_to_spans
 
 
 def _save(fig: plt.Figure, path: str | Path) -> Path:
@@ -47,9 +44,9 @@ def generate_regularity_graph(
     frames = np.arange(1, len(regularity) + 1)
     ax.plot(frames, regularity, color="tab:blue", lw=1.5, label="regularity s(t)")
     if labels is not None:
-        for i, (a, b) in enumerate(_spans(labels)):
+        for i, (a, b) in enumerate(labels_to_spans(labels)):
             ax.axvspan(
-                a + 0.5,
+                a - 0.5,
                 b + 0.5,
                 color="tab:red",
                 alpha=0.2,

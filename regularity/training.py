@@ -9,6 +9,7 @@ import keras
 import numpy as np
 
 from regularity.errors import RegularityError
+from regularity.plots import plot_history
 
 
 class TrainingDiverged(RegularityError):
@@ -70,8 +71,6 @@ def fit(
         TrainingDiverged: the loss became NaN.
 
     """
-    from regularity.plots import plot_history
-
     run_dir = Path(run_dir)
     (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()

@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import time
+from dataclasses import replace
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -102,8 +103,14 @@ def bench_curve(args: argparse.Namespace) -> dict:
 
     from regularity.metrics import frame_auc
     from regularity.runs import read_json
-    from regularity.scoring import Aggregate, frame_errors, smooth
-    from regularity.testing import InputSpec, ScoreSpec, get_test_data, score_frames
+    from regularity.scoring import Aggregate
+    from regularity.testing import (
+        InputSpec,
+        ScoreSpec,
+        frame_scores,
+        get_test_data,
+        score_frames,
+    )
 
     run = Path(args.run_dir)
     config, metrics = read_json(run / "config.json"), read_json(run / "metrics.json")
@@ -118,14 +125,17 @@ def bench_curve(args: argparse.Namespace) -> dict:
     for checkpoint in sorted((run / "checkpoints").glob("epoch_*.keras")):
         model = keras.saving.load_model(checkpoint)
         epoch = int(checkpoint.stem.split("_")[1])
-        maps = [score_frames(model, x, score, config["length"])[0] for x in scaled]
+        scored = [score_frames(model, x, score, config["length"]) for x in scaled]
         # The run's own aggregation first; the other one beside it as an ablation.
         by_aggregate = {
-            name: frame_auc(
-                [smooth(frame_errors(m, name, score.patch), score.smooth_window) for m in maps],
+            name.value: frame_auc(
+                [
+                    frame_scores(maps, valid, replace(score, aggregate=name))
+                    for maps, _, valid in scored
+                ],
                 labels,
             )
-            for name in dict.fromkeys([score.aggregate, *Aggregate])
+            for name in dict.fromkeys([Aggregate(score.aggregate), *Aggregate])
         }
         curve.append(
             {

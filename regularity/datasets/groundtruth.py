@@ -69,6 +69,16 @@ def spans_to_labels(spans: list[tuple[int, int]], n_frames: int, source: str | P
     return labels
 
 
+def labels_to_spans(labels: np.ndarray) -> list[tuple[int, int]]:
+    """1-based inclusive spans of the True runs of frame labels (inverse of `spans_to_labels`).
+
+    >>> labels_to_spans(np.array([0, 1, 1, 0, 1], bool))
+    [(2, 3), (5, 5)]
+    """
+    edges = np.flatnonzero(np.diff(np.r_[0, np.asarray(labels, int), 0]))
+    return [(int(a) + 1, int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+
+
 def read_vol_label(path: str | Path) -> np.ndarray:
     """Avenue pixel masks from ``N_label.mat`` (``volLabel``: one H x W array per frame)."""
     path = Path(path)

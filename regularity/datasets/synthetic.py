@@ -18,6 +18,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from regularity.datasets.groundtruth import labels_to_spans
+
 FOLDER = "UCSDsynthetic"
 ANOMALIES = ("cyclist", "cart", "lawn_crossing")
 
@@ -161,11 +163,6 @@ def _write_clip(folder: Path, images: np.ndarray, suffix: str) -> None:
         Image.fromarray(image).save(folder / f"{i:03d}{suffix}")
 
 
-def _spans(labels: np.ndarray) -> list[tuple[int, int]]:
-    edges = np.flatnonzero(np.diff(np.r_[0, labels.astype(int), 0]))
-    return [(int(a) + 1, int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
-
-
 def generate_walkway(root: str | Path, spec: WalkwaySpec | None = None) -> Path:
     """Write the synthetic walkway under ``root/UCSDsynthetic`` unless the same spec is there.
 
@@ -196,7 +193,7 @@ def generate_walkway(root: str | Path, spec: WalkwaySpec | None = None) -> Path:
         frames, masks = _render(spec, background, _walkers(spec, rng), intruder, rng)
         _write_clip(staging / "Test" / f"Test{i:03d}", frames, ".tif")
         _write_clip(staging / "Test" / f"Test{i:03d}_gt", masks.astype(np.uint8) * 255, ".bmp")
-        spans = ", ".join(f"{a}:{b}" for a, b in _spans(masks.any(axis=(1, 2))))
+        spans = ", ".join(f"{a}:{b}" for a, b in labels_to_spans(masks.any(axis=(1, 2))))
         lines.append(f"TestVideoFile{{end+1}}.gt_frame = [{spans}];  % {kind}")
     (staging / "Test" / f"{FOLDER}.m").write_text("\n".join(lines) + "\n")
     (staging / "spec.json").write_text(stamp)
