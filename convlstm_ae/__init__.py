@@ -1,7 +1,13 @@
 """Reconstruction and prediction models on top of `regularity`: the ConvLSTM autoencoder."""
 
 from convlstm_ae.model import add_encoder, build_convlstm_ae, deconv
-from convlstm_ae.train import AEConfig, create_networks, get_training_data, train
+from convlstm_ae.train import (
+    AEConfig,
+    create_networks,
+    derive_thresholds,
+    get_training_data,
+    train,
+)
 
 __all__ = [
     "AEConfig",
@@ -9,6 +15,7 @@ __all__ = [
     "build_convlstm_ae",
     "create_networks",
     "deconv",
+    "derive_thresholds",
     "get_training_data",
     "train",
 ]

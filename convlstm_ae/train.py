@@ -59,15 +59,23 @@ class AEConfig:
         return data
 
 
-def get_training_data(dataset: Dataset, config: AEConfig) -> tuple[list, list]:
-    """Prepared uint8 clips for training and the held-out normal clips (the last ones)."""
-    spec = config.input_spec()
-    clips = []
-    for video in dataset.train:
+def _prepare(videos: list, config: AEConfig) -> list:
+    spec, clips = config.input_spec(), []
+    for video in videos:
         clips.append(spec.prepare(video.frames))
         video.release()  # keep only the resized copy
-    held = max(0, min(config.val_clips, len(clips) - 1))
-    return clips[: len(clips) - held], clips[len(clips) - held :]
+    return clips
+
+
+def _first_held_out(dataset: Dataset, config: AEConfig) -> int:
+    return len(dataset.train) - max(0, min(config.val_clips, len(dataset.train) - 1))
+
+
+def get_training_data(dataset: Dataset, config: AEConfig) -> tuple[list, list]:
+    """Prepared uint8 clips for training and the held-out normal clips (the last ones)."""
+    clips = _prepare(dataset.train, config)
+    cut = _first_held_out(dataset, config)
+    return clips[:cut], clips[cut:]
 
 
 def create_networks(config: AEConfig, channels: int) -> keras.Model:
@@ -133,21 +141,36 @@ def train(
             shuffle=False,
         )
     channels, train_frames = train_clips[0].shape[-1], sum(len(c) for c in train_clips)
-    threshold_clips = held_out or train_clips[-1:]  # thresholds need some normal clip
-    del train_clips  # the dataset holds its own copy: keep one, not two, while training
+    held_out_frames = sum(len(c) for c in held_out)
+    del train_clips, held_out  # the dataset holds its own copy: keep one, not two, while training
     with strategy.scope():
         model = create_networks(config, channels)
     budget = [TimeBudget(config.max_minutes)] if config.max_minutes else []
     info = fit(model, windows, run_dir, config.epochs, validation, budget, verbose=verbose)
-    thresholds = normal_thresholds(model, threshold_clips, normalizer, config.score, config.length)
-    write_json(Path(run_dir) / "thresholds.json", thresholds)
+    peak_train = round(peak_rss_mb())
+    derive_thresholds(config, model, dataset)
     update_metrics(
         run_dir,
         dataset=config.dataset,
         model="convlstm_ae",
         **info,
         train_frames=train_frames,
-        held_out_frames=sum(len(c) for c in held_out),
-        peak_rss_mb_train=round(peak_rss_mb()),
+        held_out_frames=held_out_frames,
+        peak_rss_mb_train=peak_train,
     )
     return model
+
+
+def derive_thresholds(config: AEConfig, model: keras.Model, dataset: Dataset) -> dict:
+    """Write ``thresholds.json`` from the run's held-out normal clips (no test labels).
+
+    Called after training, and again when a trained run is scored another way (`config.score`).
+    """
+    run_dir = Path(config.run_dir)
+    # Without held-out clips the last training clip stands in: thresholds need normal data.
+    start = min(_first_held_out(dataset, config), len(dataset.train) - 1)
+    threshold_clips = _prepare(dataset.train[start:], config)
+    normalizer = Normalizer.load(run_dir / "normalizer.npz")
+    thresholds = normal_thresholds(model, threshold_clips, normalizer, config.score, config.length)
+    write_json(run_dir / "thresholds.json", thresholds)
+    return thresholds

@@ -1,8 +1,9 @@
 """From a model's per-frame output to scores: error maps, e(t), s(t), PSNR, smoothing.
 
-The definitions are those of DESIGN.md: ``D_t = (I_t - Î_t)^2`` per pixel on the model's input
-scale; ``e(t)`` aggregates ``D_t`` over the frame; ``s(t) = 1 - (e - min e) / (max e - min e)``
-within a video.
+The definitions are those of DESIGN.md: ``D_t = (I_t - Î_t)^2`` per pixel; ``e(t)`` aggregates
+``D_t`` over the frame; ``s(t) = 1 - (e - min e) / (max e - min e)`` within a video. ``D_t`` may be
+taken on the model's input scale or back in grey levels (`ErrorScale`), over all channels or only
+the motion channels a motion input adds (`Channels`).
 """
 
 from __future__ import annotations
@@ -20,10 +21,67 @@ class Aggregate(str, Enum):
     PATCH_MAX = "patch_max"  # the worst local patch: small irregular objects are not diluted
 
 
-def error_maps(frames: np.ndarray, outputs: np.ndarray) -> np.ndarray:
-    """Squared error per pixel, summed over channels: ``[N, H, W, C]`` pairs -> ``[N, H, W]``."""
+class ErrorScale(str, Enum):
+    """The units ``I_t - Î_t`` is measured in."""
+
+    # Back in grey levels: every pixel weighs alike. Under per-pixel standardisation the input
+    # scale divides by each pixel's training std, so any change where little ever moves (the
+    # frame's quiet edges) outweighs a fast object on the busy walkway.
+    GREY = "grey"
+    INPUT = "input"  # the model's input scale
+
+
+class Channels(str, Enum):
+    """Which channels of a motion input (appearance, then ``|I_t - I_{t-1}|``) are scored."""
+
+    ALL = "all"
+    MOTION = "motion"  # the second half: the motion channels
+    APPEARANCE = "appearance"  # the first half: the frames themselves
+
+
+def error_weights(
+    shape: tuple[int, int, int],
+    std: np.ndarray | float = 1.0,
+    scale: ErrorScale | str = ErrorScale.INPUT,
+    channels: Channels | str = Channels.ALL,
+) -> np.ndarray:
+    """Per-pixel, per-channel factors on ``I_t - Î_t`` (see `error_maps`).
+
+    Args:
+        shape: ``(H, W, C)`` of the frames.
+        std: the normaliser's std (per pixel or one number): the input scale's unit in grey levels.
+        scale: `ErrorScale.GREY` multiplies by ``std``; `ErrorScale.INPUT` leaves the input scale.
+        channels: `Channels.MOTION` or `APPEARANCE` zero the other half of a motion input.
+
+    >>> error_weights((1, 1, 2), np.array([[[2.0, 4.0]]]), "grey", "motion").tolist()
+    [[[0.0, 4.0]]]
+
+    """
+    weights = np.ones(shape, np.float32)
+    if ErrorScale(scale) is ErrorScale.GREY:
+        weights = weights * np.asarray(std, np.float32)
+    channels = Channels(channels)
+    if channels is not Channels.ALL:
+        if shape[-1] % 2:
+            raise ValueError(
+                f"channels={channels.value!r} needs a motion input (appearance and motion "
+                f"channels), got {shape[-1]} channel(s)"
+            )
+        half = shape[-1] // 2
+        weights[..., half:] *= channels is Channels.MOTION
+        weights[..., :half] *= channels is Channels.APPEARANCE
+    return weights
+
+
+def error_maps(
+    frames: np.ndarray, outputs: np.ndarray, weights: np.ndarray | float = 1.0
+) -> np.ndarray:
+    """Squared error per pixel, summed over channels: ``[N, H, W, C]`` pairs -> ``[N, H, W]``.
+
+    ``weights`` (from `error_weights`) multiply ``I_t - Î_t`` before squaring.
+    """
     diff = np.asarray(frames, np.float32) - np.asarray(outputs, np.float32)
-    squared = np.square(diff)
+    squared = np.square(diff * weights)
     return squared.sum(axis=-1) if squared.ndim == 4 else squared
 
 

@@ -23,8 +23,11 @@ from regularity.preprocess import Normalizer, prepare_frames
 from regularity.runs import peak_rss_mb, update_metrics
 from regularity.scoring import (
     Aggregate,
+    Channels,
+    ErrorScale,
     abnormality_score,
     error_maps,
+    error_weights,
     frame_difference_errors,
     frame_errors,
     smooth,
@@ -51,6 +54,8 @@ class ScoreSpec:
 
     aggregate: str = Aggregate.SUM.value
     patch: int = 16
+    scale: str = ErrorScale.GREY.value
+    channels: str = Channels.ALL.value
     smooth_window: int = 9
     dot_sigma: float = 2.0
     pixel_percentile: float = 99.9
@@ -146,7 +151,7 @@ def normal_thresholds(
     pixels, frames = [], []
     for clip in clips:
         scaled = normalizer.apply(clip.astype(np.float32)).astype(np.float32)
-        maps, errors, valid = score_frames(model, scaled, score, length, target)
+        maps, errors, valid = score_frames(model, scaled, normalizer, score, length, target)
         pixels.append(np.stack([smooth_error_map(m, score.dot_sigma) for m in maps[valid]]).ravel())
         frames.append(errors)
     return {
@@ -186,13 +191,15 @@ def _localise(
 def score_frames(
     model: object,
     scaled: np.ndarray,
+    normalizer: Normalizer,
     score: ScoreSpec,
     length: int = 10,
     target: Target | str = Target.SAME,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Error maps ``[N, H, W]``, smoothed e(t) and the valid-frame mask of scaled frames."""
     outputs, valid = predict_test_data(model, scaled, length, target=target)
-    maps = error_maps(scaled, outputs)
+    weights = error_weights(scaled.shape[1:], normalizer.std, score.scale, score.channels)
+    maps = error_maps(scaled, outputs, weights)
     return maps, frame_scores(maps, valid, score), valid
 
 
@@ -215,7 +222,7 @@ def test_video(
     original = video.frames  # decoded before the clock starts: scoring speed, not disk speed
     start = time.perf_counter()
     scaled = get_test_data(video, spec, normalizer)
-    maps, errors, _ = score_frames(model, scaled, score, length, target)
+    maps, errors, _ = score_frames(model, scaled, normalizer, score, length, target)
     score_seconds = time.perf_counter() - start
     marked, dots, detections = [], [], []
     for t, frame in enumerate(original):

@@ -57,9 +57,25 @@ def bench_data(args: argparse.Namespace) -> dict:
 
 
 def bench_convlstm(args: argparse.Namespace) -> dict:
-    from convlstm_ae import AEConfig, train
+    import keras
+
+    from convlstm_ae import AEConfig, derive_thresholds, train
+    from regularity.runs import read_json, save_config
     from regularity.testing import ScoreSpec, evaluate_run
 
+    score = ScoreSpec(
+        aggregate=args.aggregate, patch=args.patch, scale=args.scale, channels=args.channels
+    )
+    if args.evaluate_only:
+        # Score a trained run (another way): its own training parameters, this score spec.
+        saved = read_json(Path(args.run_dir) / "config.json")
+        fields = set(AEConfig.__dataclass_fields__) - {"score"}
+        config = AEConfig(**{k: saved[k] for k in fields}, score=score)
+        save_config(config.run_dir, config.to_dict())
+        model = keras.saving.load_model(Path(config.run_dir) / "model.keras")
+        derive_thresholds(config, model, load_dataset(config.dataset, root=config.data_root))
+        metrics = evaluate_run(config.run_dir, model, write_videos=args.videos)
+        return _convlstm_summary(metrics)
     config = AEConfig(
         dataset=args.dataset,
         data_root=args.root,
@@ -71,12 +87,16 @@ def bench_convlstm(args: argparse.Namespace) -> dict:
         window_stride=args.window_stride,
         dtype_policy=args.dtype_policy,
         max_minutes=args.max_minutes,
+        scaling=args.scaling,
+        skips=tuple(args.skips),
         seed=args.seed,
-        score=ScoreSpec(aggregate=args.aggregate, patch=args.patch),
+        score=score,
     )
-    if not args.evaluate_only:
-        train(config, verbose=2)
-    metrics = evaluate_run(config.run_dir, write_videos=args.videos)
+    model = train(config, verbose=2)
+    return _convlstm_summary(evaluate_run(config.run_dir, model, write_videos=args.videos))
+
+
+def _convlstm_summary(metrics: dict) -> dict:
     keys = (
         "dataset",
         "model",
@@ -125,7 +145,7 @@ def bench_curve(args: argparse.Namespace) -> dict:
     for checkpoint in sorted((run / "checkpoints").glob("epoch_*.keras")):
         model = keras.saving.load_model(checkpoint)
         epoch = int(checkpoint.stem.split("_")[1])
-        scored = [score_frames(model, x, score, config["length"]) for x in scaled]
+        scored = [score_frames(model, x, normalizer, score, config["length"]) for x in scaled]
         # The run's own aggregation first; the other one beside it as an ablation.
         by_aggregate = {
             name.value: frame_auc(
@@ -170,7 +190,12 @@ def main() -> None:
     conv.add_argument("--batch-size", type=int, default=4)
     conv.add_argument("--window-stride", type=int, default=4)
     conv.add_argument("--dtype-policy", default="mixed_bfloat16")
-    conv.add_argument("--aggregate", default="patch_max")
+    conv.add_argument("--scaling", default="standard")
+    conv.add_argument("--skips", type=int, nargs="+", default=[1, 2, 3])
+    # Scoring decided on the synthetic set (see README), never on Ped2's test labels.
+    conv.add_argument("--aggregate", default="sum")
+    conv.add_argument("--scale", default="grey")
+    conv.add_argument("--channels", default="motion")
     conv.add_argument("--patch", type=int, default=16)
     conv.add_argument("--videos", type=int, default=2, help="marked videos to write")
     conv.add_argument("--seed", type=int, default=0)
