@@ -1,6 +1,7 @@
 import subprocess
 import sys
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 
 import keras
@@ -8,7 +9,8 @@ import numpy as np
 import pytest
 from conftest import TINY
 
-from convlstm_ae import AEConfig, build_convlstm_ae, create_networks, train
+from convlstm_ae import AEConfig, build_convlstm_ae, create_networks, derive_thresholds, train
+from regularity.datasets import load_dataset
 from regularity.runs import read_json
 from regularity.testing import ScoreSpec, evaluate_run
 from regularity.training import TrainingDiverged, fit
@@ -27,7 +29,7 @@ def tiny_config(root, run_dir, **overrides):
         epochs=3,
         window_stride=2,
         batch_size=4,
-        score=ScoreSpec(aggregate="patch_max", patch=8),
+        score=ScoreSpec(aggregate="sum", channels="motion", patch=8),
     )
     values.update(overrides)
     return AEConfig(**values)
@@ -120,6 +122,12 @@ def test_short_training_separates_synthetic_anomalies(tiny_root, tmp_path):
     assert len(list((Path(config.run_dir) / "videos").glob("*.mp4"))) == 1
     assert len(list((Path(config.run_dir) / "graphs").glob("*.png"))) == TINY.n_test
     assert read_json(Path(config.run_dir) / "config.json")["versions"]["keras"]
+    # Scoring the same run another way re-derives its thresholds from the held-out clip.
+    before = read_json(Path(config.run_dir) / "thresholds.json")
+    rescored = replace(config, score=ScoreSpec(scale="input", channels="all"))
+    after = derive_thresholds(rescored, model, load_dataset("synthetic", root=tiny_root))
+    assert after == read_json(Path(config.run_dir) / "thresholds.json")
+    assert after["frame"] != before["frame"] and after["source"] == before["source"]
 
 
 def test_training_under_mirrored_strategy_on_two_cpus(tiny_root, tmp_path):

@@ -6,6 +6,7 @@ from regularity.marking import spot_irregularity
 from regularity.metrics import eer, frame_auc, tpr_fpr
 from regularity.scoring import (
     error_maps,
+    error_weights,
     frame_difference_errors,
     frame_errors,
     psnr,
@@ -65,6 +66,43 @@ def test_error_and_regularity_by_hand():
     assert e.tolist() == [0.0, 4.0, 4.0]
     assert regularity_score(np.array([1.0, 3.0, 2.0])).tolist() == [1.0, 0.0, 0.5]
     assert frame_errors(maps, "patch_max", patch=1).tolist() == [0.0, 4.0, 1.0]
+
+
+def test_grey_level_errors_weigh_every_pixel_alike():
+    # Standardised input: pixel (0, 0) is quiet in training (std 2), pixel (0, 1) busy (std 40).
+    std = np.array([[[2.0, 4.0], [40.0, 8.0]]])  # [H=1, W=2, C=2]: appearance, motion
+    frames = np.zeros((1, 1, 2, 2))
+    outputs = np.zeros_like(frames)
+    outputs[0, 0, 0] = [10 / 2, 0.0]  # a 10-grey-level miss on the quiet pixel
+    outputs[0, 0, 1] = [20 / 40, 12 / 8]  # 20 grey levels on the busy one, 12 in its motion
+    on_input = error_maps(frames, outputs)
+    assert on_input[0].tolist() == [[25.0, 0.25 + 2.25]]  # the quiet pixel dominates
+    grey = error_maps(frames, outputs, error_weights((1, 2, 2), std, "grey"))
+    assert grey[0].tolist() == [[100.0, 400.0 + 144.0]]
+    motion = error_maps(frames, outputs, error_weights((1, 2, 2), std, "grey", "motion"))
+    assert motion[0].tolist() == [[0.0, 144.0]]
+    appearance = error_weights((1, 2, 2), std, "input", "appearance")
+    assert appearance.tolist() == [[[1.0, 0.0], [1.0, 0.0]]]
+    with pytest.raises(ValueError, match="motion input"):
+        error_weights((4, 4, 1), 1.0, "grey", "motion")
+
+
+class TwoReplicas(Echo):
+    """Echo that, like a model under a two-replica strategy, needs even batches."""
+
+    class distribute_strategy:  # noqa: N801 - mirrors the attribute Keras models carry
+        num_replicas_in_sync = 2
+
+    def predict_on_batch(self, x):
+        assert len(x) % 2 == 0, len(x)
+        return x
+
+
+def test_short_last_batch_is_padded_only_to_whole_replicas():
+    frames = np.arange(50, dtype=np.float32).reshape(50, 1, 1, 1)  # 5 windows of 10
+    out, valid = predict_test_data(TwoReplicas(), frames, length=10, batch_size=4)
+    assert valid.all()
+    np.testing.assert_allclose(out, frames)
 
 
 def test_psnr_matches_scikit_image():
