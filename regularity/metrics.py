@@ -30,7 +30,11 @@ def eer(labels: np.ndarray, scores: np.ndarray) -> float:
 def frame_auc(
     scores: Sequence[np.ndarray], labels: Sequence[np.ndarray]
 ) -> dict[str, float | None]:
-    """Frame-level ROC AUC three ways (DESIGN.md): ``micro_minmax``, ``micro_raw``, ``macro``.
+    """Frame-level ROC AUC three ways (DESIGN.md), and as Chong & Tay 2017 normalise.
+
+    ``micro_minmax``, ``micro_raw`` and ``macro`` are DESIGN.md's. ``micro_paper`` pools the
+    frames after the paper's own per-video normalisation, ``(e - min e) / max e``, which is what
+    its Ped2 figure was computed with; it needs errors (scores >= 0) and is None otherwise.
 
     Args:
         scores: per video, one abnormality score per frame (higher = more abnormal).
@@ -39,7 +43,7 @@ def frame_auc(
     >>> s = [np.array([1.0, 2.0, 9.0]), np.array([10.0, 20.0, 30.0])]
     >>> l = [np.array([0, 0, 1]), np.array([0, 1, 1])]
     >>> {k: round(v, 3) for k, v in frame_auc(s, l).items()}
-    {'micro_minmax': 1.0, 'micro_raw': 0.889, 'macro': 1.0}
+    {'micro_minmax': 1.0, 'micro_raw': 0.889, 'macro': 1.0, 'micro_paper': 1.0}
 
     """
     y = np.concatenate(labels).astype(bool)
@@ -51,10 +55,13 @@ def frame_auc(
         if 0 < np.sum(y_video) < len(y_video)
     ]
     both = 0 < y.sum() < len(y)
+    errors = both and bool(np.all(raw >= 0)) and all(s.max() > 0 for s in scores)
+    as_paper = np.concatenate([(s - s.min()) / s.max() for s in scores]) if errors else None
     return {
         "micro_minmax": float(roc_auc_score(y, normalised)) if both else None,
         "micro_raw": float(roc_auc_score(y, raw)) if both else None,
         "macro": float(np.mean(per_video)) if per_video else None,
+        "micro_paper": float(roc_auc_score(y, as_paper)) if errors else None,
     }
 
 

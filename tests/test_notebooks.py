@@ -43,10 +43,11 @@ def test_notebooks_01_and_02_write_a_complete_run(tiny_root, tmp_path):
     run = runs / "tiny"
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["dataset"] == "synthetic" and metrics["model"] == "convlstm_ae"
-    assert set(metrics["frame_auc"]) == {"micro_minmax", "micro_raw", "macro"}
+    assert set(metrics["frame_auc"]) == {"micro_minmax", "micro_raw", "macro", "micro_paper"}
     assert all(0 <= v <= 1 for v in metrics["frame_auc"].values())
     assert 0 <= metrics["tpr"] <= 1 and 0 <= metrics["fpr"] <= 1
     assert metrics["config"]["input"]["size"] == [32, 48]
+    assert metrics["config"]["score"]["channels"] == "motion"
     assert metrics["score_fps"] > 0 and metrics["train_seconds"] > 0
     for name in (
         "model.keras",

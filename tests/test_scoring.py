@@ -140,7 +140,7 @@ def test_eer_and_auc_against_references():
     assert fpr.min() <= eer(labels, scores) <= fpr.max()
     assert eer(np.array([0, 1]), np.array([0.0, 1.0])) == 0.0
     perfect = frame_auc([np.array([0.0, 1.0])], [np.array([False, True])])
-    assert perfect == {"micro_minmax": 1.0, "micro_raw": 1.0, "macro": 1.0}
+    assert perfect == {"micro_minmax": 1.0, "micro_raw": 1.0, "macro": 1.0, "micro_paper": 1.0}
     # per-video min-max changes the pooled ranking: checked against scikit-learn directly
     s = [np.array([5.0, 6.0, 7.0]), np.array([0.0, 0.5, 1.0])]
     y = [np.array([0, 1, 1]), np.array([0, 0, 1])]
@@ -150,6 +150,11 @@ def test_eer_and_auc_against_references():
         roc_auc_score(np.r_[y[0], y[1]], [0, 0.5, 1, 0, 0.5, 1])
     )
     assert got["macro"] == 1.0
+    # the paper's (e - min) / max keeps each video's spread relative to its level
+    assert got["micro_paper"] == pytest.approx(
+        roc_auc_score(np.r_[y[0], y[1]], [0, 1 / 7, 2 / 7, 0, 0.5, 1])
+    )
+    assert frame_auc([np.array([-1.0, 1.0])], [np.array([0, 1])])["micro_paper"] is None
 
 
 def test_red_dots_land_inside_a_planted_difference_and_nowhere_else():
