@@ -200,9 +200,20 @@ def score_frames(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Error maps ``[N, H, W]``, smoothed e(t) and the valid-frame mask of scaled frames."""
     outputs, valid = predict_test_data(model, scaled, length, target=target)
+    return *score_outputs(scaled, outputs, valid, normalizer, score), valid
+
+
+def score_outputs(
+    scaled: np.ndarray,
+    outputs: np.ndarray,
+    valid: np.ndarray,
+    normalizer: Normalizer,
+    score: ScoreSpec,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Error maps and smoothed e(t) of a model's outputs (see `predict_test_data`)."""
     weights = error_weights(scaled.shape[1:], normalizer.std, score.scale, score.channels)
     maps = error_maps(scaled, outputs, weights)
-    return maps, frame_scores(maps, valid, score), valid
+    return maps, frame_scores(maps, valid, score)
 
 
 def test_video(

@@ -2,6 +2,8 @@
 
 python scripts/benchmark.py data --root ../shared/data          load Ped2, stream 10-frame windows
 python scripts/benchmark.py convlstm --root ../shared/data ...  train and evaluate on Ped2
+python scripts/benchmark.py curve --run-dir RUN                  frame AUC of every epoch
+python scripts/benchmark.py scoring --run-dir RUN                every way of scoring one model
 """
 
 from __future__ import annotations
@@ -117,54 +119,85 @@ def _convlstm_summary(metrics: dict) -> dict:
     return {"benchmark": "convlstm", **{k: metrics.get(k) for k in keys}}
 
 
+def _frame_aucs(
+    model: object, scaled: list, labels: list, config: dict, normalizer: Normalizer, specs: dict
+) -> dict:
+    """Frame AUC of one model under several score specs, predicting each test video once."""
+    from regularity.metrics import frame_auc
+    from regularity.testing import predict_test_data, score_outputs
+
+    errors = {name: [] for name in specs}
+    for x in scaled:
+        outputs, valid = predict_test_data(model, x, config["length"], target=config["target"])
+        for name, score in specs.items():
+            errors[name].append(score_outputs(x, outputs, valid, normalizer, score)[1])
+    return {name: frame_auc(errors[name], labels) for name in specs}
+
+
+def _test_split(run: Path) -> tuple[dict, Normalizer, list, list]:
+    from regularity.runs import read_json
+    from regularity.testing import InputSpec, get_test_data
+
+    config = read_json(run / "config.json")
+    normalizer = Normalizer.load(run / "normalizer.npz")
+    dataset = load_dataset(config["dataset"], root=config["data_root"])
+    spec = InputSpec(**config["input"])
+    scaled = [get_test_data(v, spec, normalizer) for v in dataset.test]
+    return config, normalizer, scaled, [v.labels for v in dataset.test]
+
+
 def bench_curve(args: argparse.Namespace) -> dict:
     """Frame AUC of every epoch checkpoint of a run: AUC against training time."""
     import keras
 
-    from regularity.metrics import frame_auc
     from regularity.runs import read_json
     from regularity.scoring import Aggregate
-    from regularity.testing import (
-        InputSpec,
-        ScoreSpec,
-        frame_scores,
-        get_test_data,
-        score_frames,
-    )
+    from regularity.testing import ScoreSpec
 
     run = Path(args.run_dir)
-    config, metrics = read_json(run / "config.json"), read_json(run / "metrics.json")
-    spec, score = InputSpec(**config["input"]), ScoreSpec(**config["score"])
-    normalizer = Normalizer.load(run / "normalizer.npz")
-    dataset = load_dataset(config["dataset"], root=config["data_root"])
-    scaled = [get_test_data(v, spec, normalizer) for v in dataset.test]
-    labels = [v.labels for v in dataset.test]
+    config, normalizer, scaled, labels = _test_split(run)
+    score = ScoreSpec(**config["score"])
+    # The run's own aggregation first; the other one beside it as an ablation.
+    specs = {
+        name.value: replace(score, aggregate=name)
+        for name in dict.fromkeys([Aggregate(score.aggregate), *Aggregate])
+    }
     epochs = len((run / "history.csv").read_text().splitlines()) - 1
-    minutes_per_epoch = metrics["train_seconds"] / 60 / epochs
+    minutes_per_epoch = read_json(run / "metrics.json")["train_seconds"] / 60 / epochs
     curve = []
     for checkpoint in sorted((run / "checkpoints").glob("epoch_*.keras")):
-        model = keras.saving.load_model(checkpoint)
         epoch = int(checkpoint.stem.split("_")[1])
-        scored = [score_frames(model, x, normalizer, score, config["length"]) for x in scaled]
-        # The run's own aggregation first; the other one beside it as an ablation.
-        by_aggregate = {
-            name.value: frame_auc(
-                [
-                    frame_scores(maps, valid, replace(score, aggregate=name))
-                    for maps, _, valid in scored
-                ],
-                labels,
-            )
-            for name in dict.fromkeys([Aggregate(score.aggregate), *Aggregate])
-        }
+        model = keras.saving.load_model(checkpoint)
         curve.append(
             {
                 "epoch": epoch,
                 "train_minutes": round(epoch * minutes_per_epoch, 1),
-                "frame_auc": by_aggregate,
+                "frame_auc": _frame_aucs(model, scaled, labels, config, normalizer, specs),
             }
         )
-    return {"benchmark": "curve", "run": str(run), "curve": curve}
+    return {"benchmark": "curve", "run": str(run), "score": config["score"], "curve": curve}
+
+
+def bench_scoring(args: argparse.Namespace) -> dict:
+    """Frame AUC of a trained run under every error scale, channel choice and aggregation."""
+    import itertools
+
+    import keras
+
+    from regularity.scoring import Aggregate, Channels, ErrorScale
+    from regularity.testing import ScoreSpec
+
+    run = Path(args.run_dir)
+    config, normalizer, scaled, labels = _test_split(run)
+    base = ScoreSpec(**config["score"])
+    channels = list(Channels) if config["input"]["motion"] else [Channels.ALL]
+    specs = {
+        f"{s.value}/{c.value}/{a.value}": replace(base, scale=s, channels=c, aggregate=a)
+        for s, c, a in itertools.product(ErrorScale, channels, Aggregate)
+    }
+    model = keras.saving.load_model(run / "model.keras")
+    aucs = _frame_aucs(model, scaled, labels, config, normalizer, specs)
+    return {"benchmark": "scoring", "run": str(run), "frame_auc": aucs}
 
 
 def main() -> None:
@@ -204,6 +237,9 @@ def main() -> None:
     curve = sub.add_parser("curve", help="frame AUC of every epoch checkpoint of a run")
     curve.add_argument("--run-dir", default="runs/bench_convlstm_ped2")
     curve.set_defaults(run=bench_curve)
+    scoring = sub.add_parser("scoring", help="frame AUC of a run under every way of scoring")
+    scoring.add_argument("--run-dir", default="runs/bench_convlstm_ped2")
+    scoring.set_defaults(run=bench_scoring)
     args = parser.parse_args()
     print(json.dumps(args.run(args)))
 
