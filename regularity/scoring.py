@@ -148,7 +148,11 @@ def psnr(frames: np.ndarray, outputs: np.ndarray, peak: float) -> np.ndarray:
 
 
 def psnr_abnormality(psnr_values: np.ndarray) -> np.ndarray:
-    """Liu et al. 2018: anomaly = 1 - PSNR min-max normalised within the video."""
+    """Liu et al. 2018: anomaly = 1 - PSNR min-max normalised within the video.
+
+    >>> psnr_abnormality(np.array([30.0, 20.0, 25.0])).tolist()
+    [0.0, 1.0, 0.5]
+    """
     return 1.0 - minmax(psnr_values)
 
 
