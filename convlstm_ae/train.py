@@ -1,8 +1,9 @@
 """Training the ConvLSTM autoencoder: the names the notebooks call.
 
 ``train(AEConfig(...))`` opens the dataset, holds out normal clips, fits the scaling on the
-rest, streams 10-frame windows at temporal strides 1, 2 and 3, trains with checkpoints and
-resume, and derives the red-dot and frame thresholds from the held-out normal clips.
+rest, streams 10-frame windows (temporal strides 1, 2 and 3 as normal data, or stride 1 with
+skip-frame pseudo anomalies the model must not reproduce), trains with checkpoints and resume,
+and derives the red-dot and frame thresholds from the held-out normal clips.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from regularity.preprocess import Normalizer, Scaling
 from regularity.runs import peak_rss_mb, run_folder, save_config, update_metrics, write_json
 from regularity.testing import InputSpec, ScoreSpec, normal_thresholds
 from regularity.training import TimeBudget, fit
-from regularity.windows import Target, window_dataset
+from regularity.windows import SkipFrameAnomalies, Target, window_dataset
 
 OUTPUT_ACTIVATION = {Scaling.UNIT: "sigmoid", Scaling.SYMMETRIC: "tanh", Scaling.STANDARD: None}
 
@@ -35,6 +36,8 @@ class AEConfig:
     motion: bool = False
     scaling: str = Scaling.STANDARD.value
     skips: tuple[int, ...] = (1, 2, 3)
+    pseudo_anomaly_rate: float = 0.0
+    pseudo_anomaly_jumps: tuple[int, ...] = SkipFrameAnomalies.jumps
     window_stride: int = 1
     epochs: int = 3
     batch_size: int = 4
@@ -46,6 +49,17 @@ class AEConfig:
     max_minutes: float | None = None
     seed: int = 0
     score: ScoreSpec = field(default_factory=ScoreSpec)
+
+    def pseudo_anomalies(self) -> SkipFrameAnomalies | None:
+        """The skip-frame pseudo anomalies of training, None when the rate is 0."""
+        if not self.pseudo_anomaly_rate:
+            return None
+        if max(self.skips) >= min(self.pseudo_anomaly_jumps):
+            raise ValueError(
+                f"skips {tuple(self.skips)} are trained as normal motion, so pseudo-anomaly "
+                f"jumps {tuple(self.pseudo_anomaly_jumps)} must all be larger"
+            )
+        return SkipFrameAnomalies(self.pseudo_anomaly_rate, tuple(self.pseudo_anomaly_jumps))
 
     def input_spec(self) -> InputSpec:
         """The input spec testing must reproduce."""
@@ -129,6 +143,8 @@ def train(
         skips=config.skips,
         seed=config.seed,
         drop_remainder=replicas > 1,
+        pseudo_anomalies=config.pseudo_anomalies(),
+        motion=config.motion,
     )
     validation = None
     if held_out:

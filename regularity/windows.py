@@ -4,11 +4,17 @@ A window is ``length`` frames taken every ``skip`` frames (``skip`` > 1 is the "
 interval" of UCF-101 prediction and the temporal-stride augmentation of Chong & Tay 2017);
 consecutive windows start ``stride`` frames apart. Only indices are stored: frames are gathered
 from the cached uint8 clips batch by batch and scaled on the fly.
+
+Skip-frame pseudo anomalies (Astrid et al. 2021, "Learning Not to Reconstruct Anomalies"): some
+training windows show frames ``jump`` apart (motion too fast to be normal) and must still be
+reconstructed as the normal window from the same start, so that an autoencoder learns not to
+reproduce fast motion.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING
 
@@ -25,6 +31,23 @@ class Target(str, Enum):
 
     SAME = "same"  # reconstruct the window itself (autoencoders)
     NEXT = "next"  # the first length-1 frames predict the last one (predictors)
+
+
+@dataclass(frozen=True)
+class SkipFrameAnomalies:
+    """Which training windows become skip-frame pseudo anomalies (Astrid et al. 2021).
+
+    Defaults are the published Ped2 setting: one window in five, jumps of 2 to 5 frames.
+    """
+
+    rate: float = 0.2
+    jumps: tuple[int, ...] = (2, 3, 4, 5)
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.rate <= 1.0:
+            raise ValueError(f"pseudo-anomaly rate must lie in [0, 1], got {self.rate}")
+        if not self.jumps or min(self.jumps) < 2:
+            raise ValueError(f"pseudo-anomaly jumps must be 2 frames or more, got {self.jumps}")
 
 
 def window_indices(
@@ -84,6 +107,8 @@ def window_dataset(
     shuffle: bool = True,
     seed: int = 0,
     drop_remainder: bool = False,
+    pseudo_anomalies: SkipFrameAnomalies | None = None,
+    motion: bool = False,
 ) -> tf.data.Dataset:
     """A `tf.data.Dataset` of (inputs, targets) batches of windows over uint8 clips.
 
@@ -98,6 +123,10 @@ def window_dataset(
         shuffle: reshuffle the windows every epoch (random-start batches).
         seed: shuffling seed.
         drop_remainder: drop the last short batch (needed by some distribution strategies).
+        pseudo_anomalies: turn that share of windows into skip-frame inputs whose target is the
+            normal window from the same start (`Target.SAME` only).
+        motion: the clips carry motion channels (`regularity.preprocess.prepare_frames`), which
+            a skip-frame input must show at its own jump.
 
     Returns:
         The dataset; its ``cardinality()`` is the number of batches per epoch.
@@ -105,16 +134,30 @@ def window_dataset(
     """
     import tensorflow as tf
 
-    indices = windows_of_clips([len(c) for c in clips], length, stride, skips)
+    target = Target(target)
+    if pseudo_anomalies is not None and target is not Target.SAME:
+        raise ValueError("skip-frame pseudo anomalies need reconstruction targets (Target.SAME)")
+    lengths = [len(c) for c in clips]
+    indices = windows_of_clips(lengths, length, stride, skips)
     # One uint8 tensor of all frames; each batch gathers its windows from it.
     frames = tf.constant(np.concatenate(clips) if len(clips) > 1 else clips[0])
-    dataset = tf.data.Dataset.from_tensor_slices(indices)
+    ends = np.cumsum(lengths)
+    clip_of_window = np.searchsorted(ends, indices[:, 0], side="right")
+    bounds = np.stack([ends - lengths, ends - 1], axis=1)[clip_of_window].astype(np.int32)
+    dataset = tf.data.Dataset.from_tensor_slices((indices, bounds))
     if shuffle:
         dataset = dataset.shuffle(len(indices), seed=seed, reshuffle_each_iteration=True)
-    target = Target(target)
 
-    def gather(batch_indices):  # noqa: ANN001, ANN202
-        windows = normalizer.apply(tf.cast(tf.gather(frames, batch_indices), tf.float32))
+    def scale(uint8_windows):  # noqa: ANN001, ANN202
+        return normalizer.apply(tf.cast(uint8_windows, tf.float32))
+
+    def gather(batch_indices, batch_bounds):  # noqa: ANN001, ANN202
+        if pseudo_anomalies is not None:
+            inputs, targets = _with_skip_frames(
+                frames, batch_indices, batch_bounds, pseudo_anomalies, motion
+            )
+            return scale(inputs), scale(targets)
+        windows = scale(tf.gather(frames, batch_indices))
         if target is Target.NEXT:
             return windows[:, :-1], windows[:, -1]
         return windows, windows
@@ -124,3 +167,31 @@ def window_dataset(
         .map(gather, num_parallel_calls=tf.data.AUTOTUNE)
         .prefetch(tf.data.AUTOTUNE)
     )
+
+
+def _with_skip_frames(frames, indices, bounds, anomalies, motion):  # noqa: ANN001, ANN202
+    """uint8 (inputs, targets) of one batch in which a random share of windows jump frames."""
+    import tensorflow as tf
+
+    batch, length = tf.shape(indices)[0], tf.shape(indices)[1]
+    first, last = bounds[:, 0], bounds[:, 1]
+    pick = tf.random.uniform([batch], 0, len(anomalies.jumps), tf.int32)
+    jump = tf.gather(tf.constant(anomalies.jumps, tf.int32), pick)
+    # Move the start back where the jumping window would run past its clip's end.
+    start = tf.maximum(tf.minimum(indices[:, 0], last - (length - 1) * jump), first)
+    steps = tf.range(length)[None]
+    skipped = tf.minimum(start[:, None] + steps * jump[:, None], last[:, None])
+    normal = tf.minimum(start[:, None] + steps, last[:, None])
+    chosen = tf.random.uniform([batch]) < anomalies.rate
+    targets = tf.gather(frames, tf.where(chosen[:, None], normal, indices))
+    inputs = tf.gather(frames, tf.where(chosen[:, None], skipped, indices))
+    if motion:
+        # Stored motion channels hold |I_t - I_{t-1}|; a jumping window must show the
+        # difference across its own jump, or its motion would look normal.
+        half = frames.shape[-1] // 2
+        before = tf.maximum(skipped[:, :1] - jump[:, None], first[:, None])
+        shown = tf.gather(frames, tf.concat([before, skipped], 1))[..., :half]
+        change = tf.abs(tf.cast(shown[:, 1:], tf.int16) - tf.cast(shown[:, :-1], tf.int16))
+        jumping = tf.concat([shown[:, 1:], tf.cast(change, frames.dtype)], -1)
+        inputs = tf.where(chosen[:, None, None, None, None], jumping, inputs)
+    return inputs, targets

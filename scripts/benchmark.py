@@ -72,7 +72,8 @@ def bench_convlstm(args: argparse.Namespace) -> dict:
         # Score a trained run (another way): its own training parameters, this score spec.
         saved = read_json(Path(args.run_dir) / "config.json")
         fields = set(AEConfig.__dataclass_fields__) - {"score"}
-        config = AEConfig(**{k: saved[k] for k in fields}, score=score)
+        # Runs saved before a parameter existed keep its default.
+        config = AEConfig(**{k: saved[k] for k in fields if k in saved}, score=score)
         save_config(config.run_dir, config.to_dict())
         model = keras.saving.load_model(Path(config.run_dir) / "model.keras")
         derive_thresholds(config, model, load_dataset(config.dataset, root=config.data_root))
@@ -91,6 +92,8 @@ def bench_convlstm(args: argparse.Namespace) -> dict:
         max_minutes=args.max_minutes,
         scaling=args.scaling,
         skips=tuple(args.skips),
+        pseudo_anomaly_rate=args.pseudo_anomaly_rate,
+        pseudo_anomaly_jumps=tuple(args.pseudo_anomaly_jumps),
         seed=args.seed,
         score=score,
     )
@@ -225,6 +228,8 @@ def main() -> None:
     conv.add_argument("--dtype-policy", default="mixed_bfloat16")
     conv.add_argument("--scaling", default="standard")
     conv.add_argument("--skips", type=int, nargs="+", default=[1, 2, 3])
+    conv.add_argument("--pseudo-anomaly-rate", type=float, default=0.0)
+    conv.add_argument("--pseudo-anomaly-jumps", type=int, nargs="+", default=[2, 3, 4, 5])
     # Scoring decided on the synthetic set (see README), never on Ped2's test labels.
     conv.add_argument("--aggregate", default="sum")
     conv.add_argument("--scale", default="grey")

@@ -14,6 +14,7 @@ from regularity.datasets import load_dataset
 from regularity.runs import read_json
 from regularity.testing import ScoreSpec, evaluate_run
 from regularity.training import TrainingDiverged, fit
+from regularity.windows import SkipFrameAnomalies
 
 SMALL = (16, 8, 8, 4, 8, 16)
 
@@ -45,6 +46,14 @@ def test_model_shapes():
     assert model.predict_on_batch(x).shape == x.shape
     with pytest.raises(ValueError, match="divisible by 8"):
         build_convlstm_ae((10, 100, 100, 1))
+
+
+def test_pseudo_anomaly_jumps_must_exceed_the_strides_trained_as_normal():
+    config = AEConfig(skips=(1,), pseudo_anomaly_rate=0.2)
+    assert config.pseudo_anomalies() == SkipFrameAnomalies(0.2, (2, 3, 4, 5))
+    assert AEConfig(pseudo_anomaly_rate=0.0).pseudo_anomalies() is None
+    with pytest.raises(ValueError, match="must all be larger"):
+        AEConfig(skips=(1, 2, 3), pseudo_anomaly_rate=0.2).pseudo_anomalies()
 
 
 def test_one_training_step_lowers_the_loss():

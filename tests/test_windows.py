@@ -2,7 +2,13 @@ import numpy as np
 import pytest
 
 from regularity.preprocess import Normalizer, Scaling, prepare_frames
-from regularity.windows import Target, window_dataset, window_indices, windows_of_clips
+from regularity.windows import (
+    SkipFrameAnomalies,
+    Target,
+    window_dataset,
+    window_indices,
+    windows_of_clips,
+)
 
 
 def test_window_indices_cover_every_frame_when_asked():
@@ -39,6 +45,53 @@ def test_window_dataset_streams_scaled_windows():
     x, y = next(iter(ds.as_numpy_iterator()))
     assert x.shape == (8, 2, 4, 4, 1) and y.shape == (8, 4, 4, 1)
     np.testing.assert_allclose(y[0, 0, 0, 0], 2 / 255)
+
+
+def _counting_clips(starts: tuple[int, ...], n: int = 30) -> list[np.ndarray]:
+    """Clips whose frame k holds grey level start + k everywhere, with a motion channel."""
+    return [
+        prepare_frames(
+            np.full((n, 2, 2), start, np.uint8) + np.arange(n, dtype=np.uint8)[:, None, None],
+            None,
+            motion=True,
+        )
+        for start in starts
+    ]
+
+
+def test_skip_frame_pseudo_anomalies_jump_and_keep_a_normal_target():
+    clips = _counting_clips((0, 100))
+    every = SkipFrameAnomalies(rate=1.0, jumps=(3,))
+    ds = window_dataset(
+        clips, 4, Normalizer(Scaling.UNIT), 64, shuffle=False, pseudo_anomalies=every, motion=True
+    )
+    x, y = (np.rint(a * 255).astype(int) for a in next(iter(ds.as_numpy_iterator())))
+    assert len(x) == 2 * 27
+    steps = np.diff(x[..., 0, 0, 0], axis=1)
+    assert (steps == 3).all()  # every input jumps 3 frames, within its own clip
+    assert (np.diff(y[..., 0, 0, 0], axis=1) == 1).all()  # every target is a normal window
+    # inputs and targets start together, moved back only where the jump would leave the clip
+    np.testing.assert_array_equal(x[:, 0, 0, 0, 0], y[:, 0, 0, 0, 0])
+    assert x[26, 0, 0, 0, 0] == 29 - 9 and x[27, 0, 0, 0, 0] == 100
+    # the motion channel shows the jump: |I_t - I_{t-3}|, zero where the clip starts
+    assert (x[:, 1:, 0, 0, 1] == 3).all() and x[0, 0, 0, 0, 1] == 0 and x[5, 0, 0, 0, 1] == 3
+    assert (y[:, 1:, 0, 0, 1] == 1).all()
+
+
+def test_pseudo_anomaly_rate_zero_leaves_windows_normal_and_bad_settings_are_refused():
+    clips = _counting_clips((0,))
+    never = SkipFrameAnomalies(rate=0.0)
+    ds = window_dataset(
+        clips, 4, Normalizer(Scaling.UNIT), 64, shuffle=False, pseudo_anomalies=never, motion=True
+    )
+    x, y = next(iter(ds.as_numpy_iterator()))
+    np.testing.assert_array_equal(x, y)
+    with pytest.raises(ValueError, match="Target.SAME"):
+        window_dataset(clips, 4, Normalizer(), target=Target.NEXT, pseudo_anomalies=never)
+    with pytest.raises(ValueError, match="2 frames or more"):
+        SkipFrameAnomalies(jumps=(1, 2))
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        SkipFrameAnomalies(rate=1.5)
 
 
 def test_standard_normalizer_uses_per_pixel_statistics():
