@@ -48,6 +48,7 @@ def test_notebooks_01_and_02_write_a_complete_run(tiny_root, tmp_path):
     assert 0 <= metrics["tpr"] <= 1 and 0 <= metrics["fpr"] <= 1
     assert metrics["config"]["input"]["size"] == [32, 48]
     assert metrics["config"]["score"]["channels"] == "motion"
+    assert metrics["config"]["skips"] == [1] and metrics["config"]["pseudo_anomaly_rate"] == 0.2
     assert metrics["score_fps"] > 0 and metrics["train_seconds"] > 0
     for name in (
         "model.keras",
