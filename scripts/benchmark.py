@@ -182,7 +182,10 @@ def bench_curve(args: argparse.Namespace) -> dict:
 
 
 def bench_scoring(args: argparse.Namespace) -> dict:
-    """Frame AUC of a trained run under every error scale, channel choice and aggregation."""
+    """Frame AUC of a trained run under every error scale, channel choice and aggregation.
+
+    With ``--smooth-windows``, the run's own score spec under each temporal smoothing instead.
+    """
     import itertools
 
     import keras
@@ -198,6 +201,8 @@ def bench_scoring(args: argparse.Namespace) -> dict:
         f"{s.value}/{c.value}/{a.value}": replace(base, scale=s, channels=c, aggregate=a)
         for s, c, a in itertools.product(ErrorScale, channels, Aggregate)
     }
+    if args.smooth_windows:
+        specs = {f"smooth_{w}": replace(base, smooth_window=w) for w in args.smooth_windows}
     model = keras.saving.load_model(run / "model.keras")
     aucs = _frame_aucs(model, scaled, labels, config, normalizer, specs)
     return {"benchmark": "scoring", "run": str(run), "frame_auc": aucs}
@@ -246,6 +251,7 @@ def main() -> None:
     curve.set_defaults(run=bench_curve)
     scoring = sub.add_parser("scoring", help="frame AUC of a run under every way of scoring")
     scoring.add_argument("--run-dir", default="runs/bench_convlstm_ped2")
+    scoring.add_argument("--smooth-windows", type=int, nargs="+", help="e(t) smoothing windows")
     scoring.set_defaults(run=bench_scoring)
     args = parser.parse_args()
     print(json.dumps(args.run(args)))
