@@ -149,7 +149,7 @@ def test_training_under_mirrored_strategy_on_two_cpus(tiny_root, tmp_path):
         from convlstm_ae import train
         strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
         config = tiny_config({str(tiny_root)!r}, {str(tmp_path / "run")!r}, epochs=1,
-                             window_stride=8)
+                             window_stride=8, skips=(1,), pseudo_anomaly_rate=0.2)
         model = train(config, strategy=strategy, verbose=0)
         print("replicas", strategy.num_replicas_in_sync)
     """)
