@@ -184,14 +184,13 @@ def _with_skip_frames(frames, indices, bounds, anomalies, motion):  # noqa: ANN0
     normal = tf.minimum(start[:, None] + steps, last[:, None])
     chosen = tf.random.uniform([batch]) < anomalies.rate
     targets = tf.gather(frames, tf.where(chosen[:, None], normal, indices))
-    inputs = tf.gather(frames, tf.where(chosen[:, None], skipped, indices))
-    if motion:
-        # Stored motion channels hold |I_t - I_{t-1}|; a jumping window must show the
-        # difference across its own jump, or its motion would look normal.
-        half = frames.shape[-1] // 2
-        before = tf.maximum(skipped[:, :1] - jump[:, None], first[:, None])
-        shown = tf.gather(frames, tf.concat([before, skipped], 1))[..., :half]
-        change = tf.abs(tf.cast(shown[:, 1:], tf.int16) - tf.cast(shown[:, :-1], tf.int16))
-        jumping = tf.concat([shown[:, 1:], tf.cast(change, frames.dtype)], -1)
-        inputs = tf.where(chosen[:, None, None, None, None], jumping, inputs)
-    return inputs, targets
+    if not motion:
+        return tf.gather(frames, tf.where(chosen[:, None], skipped, indices)), targets
+    # Stored motion channels hold |I_t - I_{t-1}|; a jumping window must show the difference
+    # across its own jump, or its motion would look normal.
+    half = frames.shape[-1] // 2
+    before = tf.maximum(skipped[:, :1] - jump[:, None], first[:, None])
+    shown = tf.gather(frames, tf.concat([before, skipped], 1))[..., :half]
+    change = tf.abs(tf.cast(shown[:, 1:], tf.int16) - tf.cast(shown[:, :-1], tf.int16))
+    jumping = tf.concat([shown[:, 1:], tf.cast(change, frames.dtype)], -1)
+    return tf.where(chosen[:, None, None, None, None], jumping, tf.gather(frames, indices)), targets

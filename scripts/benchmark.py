@@ -20,7 +20,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from regularity.datasets import load_dataset
 from regularity.preprocess import Normalizer, prepare_frames
 from regularity.runs import peak_rss_mb
-from regularity.windows import window_dataset
+from regularity.windows import SkipFrameAnomalies, window_dataset
 
 
 def bench_data(args: argparse.Namespace) -> dict:
@@ -235,8 +235,10 @@ def main() -> None:
     # Normal motion at stride 1, faster motion as skip-frame pseudo anomalies (Astrid et al.
     # 2021, their published Ped2 setting), fixed before any Ped2 run of it.
     conv.add_argument("--skips", type=int, nargs="+", default=[1])
-    conv.add_argument("--pseudo-anomaly-rate", type=float, default=0.2)
-    conv.add_argument("--pseudo-anomaly-jumps", type=int, nargs="+", default=[2, 3, 4, 5])
+    conv.add_argument("--pseudo-anomaly-rate", type=float, default=SkipFrameAnomalies.rate)
+    conv.add_argument(
+        "--pseudo-anomaly-jumps", type=int, nargs="+", default=list(SkipFrameAnomalies.jumps)
+    )
     # Scoring decided on the synthetic set (see README), never on Ped2's test labels.
     conv.add_argument("--aggregate", default="sum")
     conv.add_argument("--scale", default="grey")
