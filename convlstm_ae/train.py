@@ -54,11 +54,6 @@ class AEConfig:
         """The skip-frame pseudo anomalies of training, None when the rate is 0."""
         if not self.pseudo_anomaly_rate:
             return None
-        if max(self.skips) >= min(self.pseudo_anomaly_jumps):
-            raise ValueError(
-                f"skips {tuple(self.skips)} are trained as normal motion, so pseudo-anomaly "
-                f"jumps {tuple(self.pseudo_anomaly_jumps)} must all be larger"
-            )
         return SkipFrameAnomalies(self.pseudo_anomaly_rate, tuple(self.pseudo_anomaly_jumps))
 
     def input_spec(self) -> InputSpec:

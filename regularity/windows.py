@@ -135,8 +135,16 @@ def window_dataset(
     import tensorflow as tf
 
     target = Target(target)
-    if pseudo_anomalies is not None and target is not Target.SAME:
-        raise ValueError("skip-frame pseudo anomalies need reconstruction targets (Target.SAME)")
+    if pseudo_anomalies is not None:
+        if target is not Target.SAME:
+            raise ValueError(
+                "skip-frame pseudo anomalies need reconstruction targets (Target.SAME)"
+            )
+        if np.max(skips) >= min(pseudo_anomalies.jumps):
+            raise ValueError(
+                f"skips {skips} are trained as normal motion, so pseudo-anomaly jumps "
+                f"{pseudo_anomalies.jumps} must all be larger"
+            )
     lengths = [len(c) for c in clips]
     indices = windows_of_clips(lengths, length, stride, skips)
     # One uint8 tensor of all frames; each batch gathers its windows from it.

@@ -197,12 +197,13 @@ def bench_scoring(args: argparse.Namespace) -> dict:
     config, normalizer, scaled, labels = _test_split(run)
     base = ScoreSpec(**config["score"])
     channels = list(Channels) if config["input"]["motion"] else [Channels.ALL]
-    specs = {
-        f"{s.value}/{c.value}/{a.value}": replace(base, scale=s, channels=c, aggregate=a)
-        for s, c, a in itertools.product(ErrorScale, channels, Aggregate)
-    }
     if args.smooth_windows:
         specs = {f"smooth_{w}": replace(base, smooth_window=w) for w in args.smooth_windows}
+    else:
+        specs = {
+            f"{s.value}/{c.value}/{a.value}": replace(base, scale=s, channels=c, aggregate=a)
+            for s, c, a in itertools.product(ErrorScale, channels, Aggregate)
+        }
     model = keras.saving.load_model(run / "model.keras")
     aucs = _frame_aucs(model, scaled, labels, config, normalizer, specs)
     return {"benchmark": "scoring", "run": str(run), "frame_auc": aucs}

@@ -88,6 +88,9 @@ def test_pseudo_anomaly_rate_zero_leaves_windows_normal_and_bad_settings_are_ref
     np.testing.assert_array_equal(x, y)
     with pytest.raises(ValueError, match="Target.SAME"):
         window_dataset(clips, 4, Normalizer(), target=Target.NEXT, pseudo_anomalies=never)
+    # strides trained as normal motion cannot also be pseudo anomalies
+    with pytest.raises(ValueError, match="must all be larger"):
+        window_dataset(clips, 4, Normalizer(), skips=(1, 2, 3), pseudo_anomalies=never)
     with pytest.raises(ValueError, match="2 frames or more"):
         SkipFrameAnomalies(jumps=(1, 2))
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
