@@ -42,6 +42,9 @@ class AEConfig:
     epochs: int = 3
     batch_size: int = 4
     learning_rate: float = 1e-3
+    # Test with a moving average of the weights over about this many epochs (Polyak
+    # averaging), not the last step's: 0 keeps the last step's weights.
+    average_epochs: float = 0.0
     filters: tuple[int, ...] = PAPER_FILTERS
     normalization: str | None = "layer"
     dtype_policy: str | None = None
@@ -87,8 +90,11 @@ def get_training_data(dataset: Dataset, config: AEConfig) -> tuple[list, list]:
     return clips[:cut], clips[cut:]
 
 
-def create_networks(config: AEConfig, channels: int) -> keras.Model:
-    """The compiled autoencoder for ``config`` (MSE on the input scale, Adam)."""
+def create_networks(config: AEConfig, channels: int, steps_per_epoch: int = 1) -> keras.Model:
+    """The compiled autoencoder for ``config`` (MSE on the input scale, Adam).
+
+    ``steps_per_epoch`` turns ``config.average_epochs`` into the moving average's momentum.
+    """
     model = build_convlstm_ae(
         (config.length, *config.size, channels),
         filters=tuple(config.filters),
@@ -96,7 +102,14 @@ def create_networks(config: AEConfig, channels: int) -> keras.Model:
         output_activation=OUTPUT_ACTIVATION[Scaling(config.scaling)],
         dtype_policy=config.dtype_policy,
     )
-    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate, clipnorm=1.0), loss="mse")
+    average_steps = config.average_epochs * steps_per_epoch
+    optimizer = keras.optimizers.Adam(
+        config.learning_rate,
+        clipnorm=1.0,
+        use_ema=average_steps > 1,
+        ema_momentum=1 - 1 / max(average_steps, 1),
+    )
+    model.compile(optimizer=optimizer, loss="mse")
     return model
 
 
@@ -155,7 +168,7 @@ def train(
     held_out_frames = sum(len(c) for c in held_out)
     del train_clips, held_out  # the dataset holds its own copy: keep one, not two, while training
     with strategy.scope():
-        model = create_networks(config, channels)
+        model = create_networks(config, channels, int(windows.cardinality()))
     budget = [TimeBudget(config.max_minutes)] if config.max_minutes else []
     info = fit(model, windows, run_dir, config.epochs, validation, budget, verbose=verbose)
     peak_train = round(peak_rss_mb())

@@ -216,6 +216,35 @@ def score_outputs(
     return maps, frame_scores(maps, valid, score)
 
 
+def frame_aucs(
+    model: object,
+    scaled: list[np.ndarray],
+    labels: list[np.ndarray],
+    normalizer: Normalizer,
+    specs: dict[str, ScoreSpec],
+    length: int = 10,
+    target: Target | str = Target.SAME,
+) -> dict[str, dict]:
+    """Frame AUC (`frame_auc`) of one model under several score specs, each video predicted once.
+
+    Args:
+        model: as for `predict_test_data`.
+        scaled: scaled frames of each video (see `get_test_data`).
+        labels: per video, True for abnormal frames.
+        normalizer: the run's normaliser (the grey-level error scale needs its std).
+        specs: score specs by name.
+        length: window length the model takes.
+        target: `Target.SAME` or `Target.NEXT`.
+
+    """
+    errors = {name: [] for name in specs}
+    for x in scaled:
+        outputs, valid = predict_test_data(model, x, length, target=target)
+        for name, score in specs.items():
+            errors[name].append(score_outputs(x, outputs, valid, normalizer, score)[1])
+    return {name: frame_auc(errors[name], labels) for name in specs}
+
+
 def test_video(
     model: object,
     video: Video,

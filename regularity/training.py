@@ -31,20 +31,49 @@ class TimeBudget(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-def training_callbacks(run_dir: str | Path, tensorboard: bool = True) -> list:
+class AveragedCheckpoint(keras.callbacks.Callback):
+    """Saves each epoch's model with the optimizer's moving-average weights (``use_ema=True``).
+
+    Keras' ``SwapEMAWeights(swap_on_epoch=True)`` leaves the raw weights in the model when
+    training stops before its last epoch (`TimeBudget`), which ``fit`` then takes for the
+    average; this swaps in and straight back around each save.
+    """
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self.path = path
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:  # noqa: D102
+        optimizer = self.model.optimizer
+        variables = optimizer._trainable_variables  # noqa: SLF001 - the EMA's own pairing
+        raw = [v.numpy() for v in variables]
+        for variable, average in zip(
+            variables, optimizer._model_variables_moving_average, strict=True  # noqa: SLF001
+        ):
+            variable.assign(average)
+        self.model.save(self.path.format(epoch=epoch + 1))
+        for variable, value in zip(variables, raw, strict=True):
+            variable.assign(value)
+
+
+def training_callbacks(
+    run_dir: str | Path, tensorboard: bool = True, averaged: bool = False
+) -> list:
     """Checkpoint every epoch, resume after an interruption, stop on NaN, log CSV/TensorBoard.
 
     A run folder whose last training ended normally has no backup: training there starts over
-    and its ``history.csv`` is replaced; one that was interrupted resumes and appends.
+    and its ``history.csv`` is replaced; one that was interrupted resumes and appends. With
+    ``averaged`` (an optimizer with ``use_ema=True``) checkpoints hold the averaged weights.
     """
     run_dir = Path(run_dir)
     backup = run_dir / "checkpoints" / "backup"
     history = run_dir / "history.csv"
     if not backup.exists():
         history.unlink(missing_ok=True)
+    checkpoint = AveragedCheckpoint if averaged else keras.callbacks.ModelCheckpoint
     callbacks = [
         keras.callbacks.BackupAndRestore(str(backup), save_freq="epoch", delete_checkpoint=True),
-        keras.callbacks.ModelCheckpoint(str(run_dir / "checkpoints" / "epoch_{epoch:03d}.keras")),
+        checkpoint(str(run_dir / "checkpoints" / "epoch_{epoch:03d}.keras")),
         keras.callbacks.TerminateOnNaN(),
         keras.callbacks.CSVLogger(str(history), append=True),
     ]
@@ -64,6 +93,9 @@ def fit(
 ) -> dict:
     """Train with the shared callbacks, save ``model.keras`` and ``loss.png``.
 
+    With an optimizer that keeps a moving average of the weights (``use_ema=True``), the
+    checkpoints and ``model.keras`` hold the averaged weights.
+
     Returns:
         ``{"train_seconds": ..., "epochs_trained": ..., "final_loss": ...}``.
 
@@ -79,7 +111,8 @@ def fit(
         epochs=epochs,
         shuffle=False,  # datasets shuffle themselves (tf.data)
         validation_data=validation_data,
-        callbacks=training_callbacks(run_dir) + list(callbacks or []),
+        callbacks=training_callbacks(run_dir, averaged=getattr(model.optimizer, "use_ema", False))
+        + list(callbacks or []),
         verbose=verbose,
     )
     seconds = time.perf_counter() - start
