@@ -84,10 +84,45 @@ def pairs(x):
     return tf.data.Dataset.from_tensor_slices((x, x)).batch(8)
 
 
-def small_dense():
+def small_dense(averaged=False):
+    keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(4)])
-    model.compile("adam", "mse")
+    model.compile(keras.optimizers.Adam(use_ema=averaged, ema_momentum=0.9), "mse")
     return model
+
+
+class StopAfterSecondEpoch(keras.callbacks.Callback):
+    """Stops as `TimeBudget` does and keeps the weights training left in the model."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.raw = self.model.get_weights()
+        self.model.stop_training = epoch == 1
+
+
+def weights_of(path):
+    return keras.saving.load_model(path).get_weights()
+
+
+def test_averaged_weights_are_checkpointed_and_kept_when_training_stops_early(tmp_path):
+    x = np.random.default_rng(0).normal(size=(32, 4)).astype(np.float32)
+    stop = StopAfterSecondEpoch()
+    fit(small_dense(averaged=True), pairs(x), tmp_path, epochs=4, callbacks=[stop], verbose=0)
+    average = weights_of(tmp_path / "checkpoints" / "epoch_002.keras")
+    final = weights_of(tmp_path / "model.keras")
+    assert all(np.array_equal(a, b) for a, b in zip(average, final, strict=True))
+    # the checkpoint is the average, not the last step's weights
+    assert not all(np.allclose(a, b) for a, b in zip(average, stop.raw, strict=True))
+
+
+def test_resumed_training_keeps_its_weight_average(tmp_path):
+    x = np.random.default_rng(0).normal(size=(32, 4)).astype(np.float32)
+    fit(small_dense(averaged=True), pairs(x), tmp_path / "whole", epochs=4, verbose=0)
+    with pytest.raises(KeyboardInterrupt):
+        fit(small_dense(averaged=True), pairs(x), tmp_path, 4, callbacks=[Interrupt()], verbose=0)
+    fit(small_dense(averaged=True), pairs(x), tmp_path, epochs=4, verbose=0)
+    whole = weights_of(tmp_path / "whole" / "model.keras")
+    resumed = weights_of(tmp_path / "model.keras")
+    assert all(np.allclose(a, b, atol=1e-6) for a, b in zip(whole, resumed, strict=True))
 
 
 def test_interrupted_training_resumes_from_its_last_checkpoint(tmp_path):
@@ -147,7 +182,8 @@ def test_training_under_mirrored_strategy_on_two_cpus(tiny_root, tmp_path):
         from convlstm_ae import train
         strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
         config = tiny_config({str(tiny_root)!r}, {str(tmp_path / "run")!r}, epochs=1,
-                             window_stride=8, skips=(1,), pseudo_anomaly_rate=0.2)
+                             window_stride=8, skips=(1,), pseudo_anomaly_rate=0.2,
+                             average_epochs=1)
         model = train(config, strategy=strategy, verbose=0)
         print("replicas", strategy.num_replicas_in_sync)
     """)
