@@ -45,11 +45,11 @@ class AveragedCheckpoint(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:  # noqa: D102
         optimizer = self.model.optimizer
-        variables = optimizer._trainable_variables  # noqa: SLF001 - the EMA's own pairing
+        # The optimizer's own pairing of variables and averages (what SwapEMAWeights uses).
+        variables = optimizer._trainable_variables  # noqa: SLF001
+        averages = optimizer._model_variables_moving_average  # noqa: SLF001
         raw = [v.numpy() for v in variables]
-        for variable, average in zip(
-            variables, optimizer._model_variables_moving_average, strict=True  # noqa: SLF001
-        ):
+        for variable, average in zip(variables, averages, strict=True):
             variable.assign(average)
         self.model.save(self.path.format(epoch=epoch + 1))
         for variable, value in zip(variables, raw, strict=True):

@@ -193,9 +193,7 @@ def bench_scoring(args: argparse.Namespace) -> dict:
             for s, c, a in itertools.product(ErrorScale, channels, Aggregate)
         }
     model = keras.saving.load_model(run / "model.keras")
-    aucs = frame_aucs(
-        model, scaled, labels, normalizer, specs, config["length"], config["target"]
-    )
+    aucs = frame_aucs(model, scaled, labels, normalizer, specs, config["length"], config["target"])
     return {"benchmark": "scoring", "run": str(run), "frame_auc": aucs}
 
 
