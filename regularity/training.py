@@ -34,9 +34,9 @@ class TimeBudget(keras.callbacks.Callback):
 class AveragedCheckpoint(keras.callbacks.Callback):
     """Saves each epoch's model with the optimizer's moving-average weights (``use_ema=True``).
 
-    Keras' ``SwapEMAWeights(swap_on_epoch=True)`` leaves the raw weights in the model when
-    training stops before its last epoch (`TimeBudget`), which ``fit`` then takes for the
-    average; this swaps in and straight back around each save.
+    Keras' ``SwapEMAWeights(swap_on_epoch=True)`` is left swapped when training stops before
+    its last epoch (`TimeBudget`), and ``fit``'s closing copy of the average into the model
+    then brings back the raw weights; this swaps in and straight back around each save.
     """
 
     def __init__(self, path: str) -> None:
