@@ -18,7 +18,7 @@ from regularity.datasets import Dataset, load_dataset
 from regularity.preprocess import Normalizer, Scaling
 from regularity.runs import peak_rss_mb, run_folder, save_config, update_metrics, write_json
 from regularity.testing import InputSpec, ScoreSpec, normal_thresholds
-from regularity.training import TimeBudget, fit
+from regularity.training import TimeBudget, fit, weight_averaging
 from regularity.windows import SkipFrameAnomalies, Target, window_dataset
 
 OUTPUT_ACTIVATION = {Scaling.UNIT: "sigmoid", Scaling.SYMMETRIC: "tanh", Scaling.STANDARD: None}
@@ -102,12 +102,10 @@ def create_networks(config: AEConfig, channels: int, steps_per_epoch: int = 1) -
         output_activation=OUTPUT_ACTIVATION[Scaling(config.scaling)],
         dtype_policy=config.dtype_policy,
     )
-    average_steps = config.average_epochs * steps_per_epoch
     optimizer = keras.optimizers.Adam(
         config.learning_rate,
         clipnorm=1.0,
-        use_ema=average_steps > 1,
-        ema_momentum=1 - 1 / max(average_steps, 1),
+        **weight_averaging(config.average_epochs, steps_per_epoch),
     )
     model.compile(optimizer=optimizer, loss="mse")
     return model

@@ -31,6 +31,22 @@ class TimeBudget(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
+def weight_averaging(epochs: float, steps_per_epoch: int) -> dict:
+    """Keras optimizer arguments that average the weights over about ``epochs`` epochs.
+
+    The moving average's momentum ``1 - 1 / steps`` gives a horizon of about ``steps`` updates;
+    under 2 steps there is nothing to average and it is off. Every trainer passes the result to
+    its optimizer (``Adam(..., **weight_averaging(3, 144))``); `fit` then checkpoints the average.
+
+    >>> weight_averaging(3, 100)
+    {'use_ema': True, 'ema_momentum': 0.9966666666666667}
+    >>> weight_averaging(0, 100)["use_ema"]
+    False
+    """
+    steps = epochs * steps_per_epoch
+    return {"use_ema": steps > 1, "ema_momentum": 1 - 1 / max(steps, 1)}
+
+
 class AveragedCheckpoint(keras.callbacks.Callback):
     """Saves each epoch's model with the optimizer's moving-average weights (``use_ema=True``).
 
