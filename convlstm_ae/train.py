@@ -3,7 +3,7 @@
 ``train(AEConfig(...))`` opens the dataset, holds out normal clips, fits the scaling on the
 rest, streams 10-frame windows (temporal strides 1, 2 and 3 as normal data, or stride 1 with
 skip-frame pseudo anomalies the model must not reproduce), trains with checkpoints and resume,
-and derives the red-dot and frame thresholds from the held-out normal clips.
+and derives the red-dot and frame thresholds from normal clips.
 """
 
 from __future__ import annotations
@@ -49,6 +49,10 @@ class AEConfig:
     normalization: str | None = "layer"
     dtype_policy: str | None = None
     val_clips: int = 1
+    # Normal clips the red-dot and frame thresholds come from: "normal" (training and held-out:
+    # the whole range of crowd density, at the price of in-sample errors on the training clips)
+    # or "held_out" (unseen, but one or two clips of one density).
+    thresholds_from: str = "normal"
     max_minutes: float | None = None
     seed: int = 0
     score: ScoreSpec = field(default_factory=ScoreSpec)
@@ -184,15 +188,25 @@ def train(
 
 
 def derive_thresholds(config: AEConfig, model: keras.Model, dataset: Dataset) -> dict:
-    """Write ``thresholds.json`` from the run's held-out normal clips (no test labels).
+    """Write ``thresholds.json`` from the run's normal clips (no test labels).
 
     Called after training, and again when a trained run is scored another way (`config.score`).
     """
     run_dir = Path(config.run_dir)
-    # Without held-out clips the last training clip stands in: thresholds need normal data.
-    start = min(_first_held_out(dataset, config), len(dataset.train) - 1)
+    if config.thresholds_from == "normal":
+        start, kind = 0, "normal (training and held-out)"
+    elif config.thresholds_from == "held_out":
+        # Without held-out clips the last training clip stands in: thresholds need normal data.
+        start = min(_first_held_out(dataset, config), len(dataset.train) - 1)
+        kind = "held-out normal"
+    else:
+        raise ValueError(
+            f"thresholds_from must be 'held_out' or 'normal', not {config.thresholds_from!r}"
+        )
     threshold_clips = _prepare(dataset.train[start:], config)
     normalizer = Normalizer.load(run_dir / "normalizer.npz")
-    thresholds = normal_thresholds(model, threshold_clips, normalizer, config.score, config.length)
+    thresholds = normal_thresholds(
+        model, threshold_clips, normalizer, config.score, config.length, kind=kind
+    )
     write_json(run_dir / "thresholds.json", thresholds)
     return thresholds

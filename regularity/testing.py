@@ -144,8 +144,9 @@ def normal_thresholds(
     score: ScoreSpec,
     length: int,
     target: Target | str = Target.SAME,
+    kind: str = "held-out normal",
 ) -> dict:
-    """Pixel and frame thresholds from held-out normal clips (prepared uint8), no test labels.
+    """Pixel and frame thresholds from normal clips (prepared uint8), no test labels.
 
     The pixel threshold is a high percentile of the smoothed error maps (red dots); the frame
     threshold a high percentile of the smoothed e(t) (TPR/FPR on raw scores).
@@ -160,7 +161,7 @@ def normal_thresholds(
         "pixel": float(np.percentile(np.concatenate(pixels), score.pixel_percentile)),
         "frame": float(np.percentile(np.concatenate(frames), score.frame_percentile)),
         "source": f"percentiles {score.pixel_percentile} (pixels) and {score.frame_percentile} "
-        f"(frames) of {len(clips)} held-out normal clips",
+        f"(frames) of {len(clips)} {kind} clips",
     }
 
 

@@ -74,6 +74,8 @@ def bench_convlstm(args: argparse.Namespace) -> dict:
         fields = set(AEConfig.__dataclass_fields__) - {"score"}
         # Runs saved before a parameter existed keep its default.
         config = AEConfig(**{k: saved[k] for k in fields if k in saved}, score=score)
+        if args.thresholds_from:
+            config.thresholds_from = args.thresholds_from
         save_config(config.run_dir, config.to_dict())
         model = keras.saving.load_model(Path(config.run_dir) / "model.keras")
         derive_thresholds(config, model, load_dataset(config.dataset, root=config.data_root))
@@ -98,6 +100,8 @@ def bench_convlstm(args: argparse.Namespace) -> dict:
         seed=args.seed,
         score=score,
     )
+    if args.thresholds_from:
+        config.thresholds_from = args.thresholds_from
     model = train(config, verbose=2)
     return _convlstm_summary(evaluate_run(config.run_dir, model, write_videos=args.videos))
 
@@ -236,6 +240,12 @@ def main() -> None:
     conv.add_argument("--scale", default="grey")
     conv.add_argument("--channels", default="motion")
     conv.add_argument("--patch", type=int, default=16)
+    conv.add_argument(
+        "--thresholds-from",
+        choices=("held_out", "normal"),
+        help="normal clips the red-dot and frame thresholds come from (default: the run's "
+        "own, else AEConfig's)",
+    )
     conv.add_argument("--videos", type=int, default=2, help="marked videos to write")
     conv.add_argument("--seed", type=int, default=0)
     conv.add_argument("--evaluate-only", action="store_true", help="test an existing run")

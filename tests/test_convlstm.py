@@ -156,8 +156,9 @@ def test_short_training_separates_synthetic_anomalies(tiny_root, tmp_path):
     assert metrics["frame_auc"]["micro_minmax"] > 0.7, metrics["frame_auc"]
     assert metrics["frame_auc"]["macro"] > 0.7
     assert 0 <= metrics["eer"] < 0.4
-    # the frame threshold comes from the held-out normal clip, not from the test labels
-    assert "held-out normal" in metrics["threshold"]["source"]
+    # the frame threshold comes from the normal clips, not from the test labels
+    source = metrics["threshold"]["source"]
+    assert f"of {TINY.n_train} normal (training and held-out) clips" in source
     rows = (Path(config.run_dir) / "scores.csv").read_text().splitlines()
     assert rows[0] == "video,frame,label,error,score,baseline"
     assert len(rows) == 1 + TINY.n_test * TINY.n_frames
@@ -170,6 +171,11 @@ def test_short_training_separates_synthetic_anomalies(tiny_root, tmp_path):
     after = derive_thresholds(rescored, model, load_dataset("synthetic", root=tiny_root))
     assert after == read_json(Path(config.run_dir) / "thresholds.json")
     assert after["frame"] != before["frame"] and after["source"] == before["source"]
+    dataset = load_dataset("synthetic", root=tiny_root)
+    held_out = derive_thresholds(replace(config, thresholds_from="held_out"), model, dataset)
+    assert "of 1 held-out normal clips" in held_out["source"]
+    with pytest.raises(ValueError, match="thresholds_from"):
+        derive_thresholds(replace(config, thresholds_from="test"), model, None)
 
 
 def test_training_under_mirrored_strategy_on_two_cpus(tiny_root, tmp_path):
