@@ -17,6 +17,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from convlstm_ae.model import PAPER_FILTERS
 from regularity.datasets import load_dataset
 from regularity.preprocess import Normalizer, prepare_frames
 from regularity.runs import peak_rss_mb
@@ -87,6 +88,9 @@ def bench_convlstm(args: argparse.Namespace) -> dict:
         run_dir=args.run_dir,
         size=(args.height, args.width),
         motion=args.motion,
+        filters=tuple(args.filters),
+        normalization=None if args.normalization == "none" else args.normalization,
+        learning_rate=args.learning_rate,
         epochs=args.epochs,
         batch_size=args.batch_size,
         window_stride=args.window_stride,
@@ -219,6 +223,15 @@ def main() -> None:
     conv.add_argument("--height", type=int, default=128)
     conv.add_argument("--width", type=int, default=192)
     conv.add_argument("--motion", action=argparse.BooleanOptionalAction, default=True)
+    conv.add_argument(
+        "--filters",
+        type=int,
+        nargs=6,
+        default=list(PAPER_FILTERS),
+        help="conv1 conv2 lstm1 lstm2 lstm3 deconv1",
+    )
+    conv.add_argument("--normalization", choices=("layer", "batch", "none"), default="layer")
+    conv.add_argument("--learning-rate", type=float, default=1e-3)
     conv.add_argument("--epochs", type=int, default=20)
     conv.add_argument("--max-minutes", type=float, default=50)
     conv.add_argument("--batch-size", type=int, default=4)
