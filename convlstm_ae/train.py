@@ -57,6 +57,13 @@ class AEConfig:
     seed: int = 0
     score: ScoreSpec = field(default_factory=ScoreSpec)
 
+    def __post_init__(self) -> None:
+        # Checked here, not after an hour of training when the thresholds are derived.
+        if self.thresholds_from not in ("normal", "held_out"):
+            raise ValueError(
+                f"thresholds_from must be 'normal' or 'held_out', not {self.thresholds_from!r}"
+            )
+
     def pseudo_anomalies(self) -> SkipFrameAnomalies | None:
         """The skip-frame pseudo anomalies of training, None when the rate is 0."""
         if not self.pseudo_anomaly_rate:
@@ -195,14 +202,10 @@ def derive_thresholds(config: AEConfig, model: keras.Model, dataset: Dataset) ->
     run_dir = Path(config.run_dir)
     if config.thresholds_from == "normal":
         start, kind = 0, "normal (training and held-out)"
-    elif config.thresholds_from == "held_out":
+    else:
         # Without held-out clips the last training clip stands in: thresholds need normal data.
         start = min(_first_held_out(dataset, config), len(dataset.train) - 1)
         kind = "held-out normal"
-    else:
-        raise ValueError(
-            f"thresholds_from must be 'held_out' or 'normal', not {config.thresholds_from!r}"
-        )
     threshold_clips = _prepare(dataset.train[start:], config)
     normalizer = Normalizer.load(run_dir / "normalizer.npz")
     thresholds = normal_thresholds(

@@ -74,9 +74,8 @@ def bench_convlstm(args: argparse.Namespace) -> dict:
         saved = read_json(Path(args.run_dir) / "config.json")
         fields = set(AEConfig.__dataclass_fields__) - {"score"}
         # Runs saved before a parameter existed keep its default.
-        config = AEConfig(**{k: saved[k] for k in fields if k in saved}, score=score)
-        if args.thresholds_from:
-            config.thresholds_from = args.thresholds_from
+        values = {k: saved[k] for k in fields if k in saved} | _thresholds_from(args)
+        config = AEConfig(**values, score=score)
         save_config(config.run_dir, config.to_dict())
         model = keras.saving.load_model(Path(config.run_dir) / "model.keras")
         derive_thresholds(config, model, load_dataset(config.dataset, root=config.data_root))
@@ -103,11 +102,15 @@ def bench_convlstm(args: argparse.Namespace) -> dict:
         average_epochs=args.average_epochs,
         seed=args.seed,
         score=score,
+        **_thresholds_from(args),
     )
-    if args.thresholds_from:
-        config.thresholds_from = args.thresholds_from
     model = train(config, verbose=2)
     return _convlstm_summary(evaluate_run(config.run_dir, model, write_videos=args.videos))
+
+
+def _thresholds_from(args: argparse.Namespace) -> dict:
+    # Unset: a rescored run keeps its own choice, a new run takes AEConfig's default.
+    return {"thresholds_from": args.thresholds_from} if args.thresholds_from else {}
 
 
 def _convlstm_summary(metrics: dict) -> dict:

@@ -168,14 +168,14 @@ def test_short_training_separates_synthetic_anomalies(tiny_root, tmp_path):
     # Scoring the same run another way re-derives its thresholds from the held-out clip.
     before = read_json(Path(config.run_dir) / "thresholds.json")
     rescored = replace(config, score=ScoreSpec(scale="input", channels="all"))
-    after = derive_thresholds(rescored, model, load_dataset("synthetic", root=tiny_root))
+    dataset = load_dataset("synthetic", root=tiny_root)
+    after = derive_thresholds(rescored, model, dataset)
     assert after == read_json(Path(config.run_dir) / "thresholds.json")
     assert after["frame"] != before["frame"] and after["source"] == before["source"]
-    dataset = load_dataset("synthetic", root=tiny_root)
     held_out = derive_thresholds(replace(config, thresholds_from="held_out"), model, dataset)
     assert "of 1 held-out normal clips" in held_out["source"]
-    with pytest.raises(ValueError, match="thresholds_from"):
-        derive_thresholds(replace(config, thresholds_from="test"), model, None)
+    with pytest.raises(ValueError, match="thresholds_from must be 'normal' or 'held_out'"):
+        replace(config, thresholds_from="test")
 
 
 def test_training_under_mirrored_strategy_on_two_cpus(tiny_root, tmp_path):
