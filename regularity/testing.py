@@ -144,12 +144,13 @@ def normal_thresholds(
     score: ScoreSpec,
     length: int,
     target: Target | str = Target.SAME,
-    kind: str = "held-out normal",
+    kind: str = "normal",
 ) -> dict:
     """Pixel and frame thresholds from normal clips (prepared uint8), no test labels.
 
     The pixel threshold is a high percentile of the smoothed error maps (red dots); the frame
-    threshold a high percentile of the smoothed e(t) (TPR/FPR on raw scores).
+    threshold a high percentile of the smoothed e(t) (TPR/FPR on raw scores). ``kind`` says in
+    the recorded source which normal clips they were (e.g. "held-out normal").
     """
     pixels, frames = [], []
     for clip in clips:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from convlstm_ae.model import PAPER_FILTERS
+from convlstm_ae.train import AEConfig
 from regularity.datasets import load_dataset
 from regularity.preprocess import Normalizer, prepare_frames
 from regularity.runs import peak_rss_mb
@@ -62,7 +62,7 @@ def bench_data(args: argparse.Namespace) -> dict:
 def bench_convlstm(args: argparse.Namespace) -> dict:
     import keras
 
-    from convlstm_ae import AEConfig, derive_thresholds, train
+    from convlstm_ae import derive_thresholds, train
     from regularity.runs import read_json, save_config
     from regularity.testing import ScoreSpec, evaluate_run
 
@@ -230,11 +230,13 @@ def main() -> None:
         "--filters",
         type=int,
         nargs=6,
-        default=list(PAPER_FILTERS),
+        default=list(AEConfig.filters),
         help="conv1 conv2 lstm1 lstm2 lstm3 deconv1",
     )
-    conv.add_argument("--normalization", choices=("layer", "batch", "none"), default="layer")
-    conv.add_argument("--learning-rate", type=float, default=1e-3)
+    conv.add_argument(
+        "--normalization", choices=("layer", "batch", "none"), default=AEConfig.normalization
+    )
+    conv.add_argument("--learning-rate", type=float, default=AEConfig.learning_rate)
     conv.add_argument("--epochs", type=int, default=20)
     conv.add_argument("--max-minutes", type=float, default=50)
     conv.add_argument("--batch-size", type=int, default=4)

@@ -165,7 +165,7 @@ def test_short_training_separates_synthetic_anomalies(tiny_root, tmp_path):
     assert len(list((Path(config.run_dir) / "videos").glob("*.mp4"))) == 1
     assert len(list((Path(config.run_dir) / "graphs").glob("*.png"))) == TINY.n_test
     assert read_json(Path(config.run_dir) / "config.json")["versions"]["keras"]
-    # Scoring the same run another way re-derives its thresholds from the held-out clip.
+    # Scoring the same run another way re-derives its thresholds from the same normal clips.
     before = read_json(Path(config.run_dir) / "thresholds.json")
     rescored = replace(config, score=ScoreSpec(scale="input", channels="all"))
     dataset = load_dataset("synthetic", root=tiny_root)
