@@ -157,9 +157,16 @@ def psnr_abnormality(psnr_values: np.ndarray) -> np.ndarray:
 
 
 def absolute_difference(frames: np.ndarray) -> np.ndarray:
-    """|I_t - I_{t-1}| per pixel as uint8, frame 0 compared with itself (zeros)."""
+    """|I_t - I_{t-1}| per pixel as uint8; frame 0, which has no predecessor, takes frame 1's.
+
+    Compared with itself, the first frame would read "no motion at all": an artificial minimum
+    that per-video min-max scaling then stretches over every other frame.
+
+    >>> absolute_difference(np.array([[3], [5], [9]], np.uint8)).ravel().tolist()
+    [2, 2, 4]
+    """
     frames = np.asarray(frames)
-    previous = np.concatenate([frames[:1], frames[:-1]])
+    previous = np.concatenate([frames[1:2] if len(frames) > 1 else frames[:1], frames[:-1]])
     return np.abs(frames.astype(np.int16) - previous).astype(np.uint8)
 
 

@@ -200,5 +200,9 @@ def _with_skip_frames(frames, indices, bounds, anomalies, motion):  # noqa: ANN0
     before = tf.maximum(skipped[:, :1] - jump[:, None], first[:, None])
     shown = tf.gather(frames, tf.concat([before, skipped], 1))[..., :half]
     change = tf.abs(tf.cast(shown[:, 1:], tf.int16) - tf.cast(shown[:, :-1], tf.int16))
+    # A window starting on its clip's first frame has no predecessor there: as in
+    # `absolute_difference`, that frame takes its successor's difference.
+    at_clip_start = (skipped[:, 0] - jump < first)[:, None, None, None, None]
+    change = tf.concat([tf.where(at_clip_start, change[:, 1:2], change[:, :1]), change[:, 1:]], 1)
     jumping = tf.concat([shown[:, 1:], tf.cast(change, frames.dtype)], -1)
     return tf.where(chosen[:, None, None, None, None], jumping, tf.gather(frames, indices)), targets

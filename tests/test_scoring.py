@@ -174,3 +174,13 @@ def test_red_dots_land_inside_a_planted_difference_and_nowhere_else():
     assert len(dots) == 1 and 40 <= dots[0, 0] < 72 and 80 <= dots[0, 1] < 120
     _, none = spot_irregularity(frame, error * 0, threshold)
     assert len(none) == 0
+
+
+def test_constant_motion_gives_a_constant_baseline_first_frame_included():
+    # a bright bar moving one pixel per frame: the same amount of change between every pair
+    frames = np.zeros((12, 8, 16), np.uint8)
+    for t in range(12):
+        frames[t, :, t : t + 3] = 200
+    baseline = frame_difference_errors(frames, window=9)
+    np.testing.assert_allclose(baseline, baseline[0])
+    assert baseline[0] > 0
