@@ -1,13 +1,19 @@
+import logging
 import shutil
 
 import numpy as np
 import pytest
-from conftest import TINY, write_avi
+from conftest import SHARED_DATA, TINY, write_avi
 from PIL import Image
 
 from regularity.datasets import load_dataset
-from regularity.datasets.base import Color
-from regularity.datasets.readers import read_image_folder, read_video_file
+from regularity.datasets.base import Color, Dataset, Video
+from regularity.datasets.readers import (
+    list_images,
+    read_frame_strip,
+    read_image_folder,
+    read_video_file,
+)
 from regularity.datasets.synthetic import FOLDER, generate_walkway
 from regularity.datasets.ucsd import read_frames_layout, read_ucsd_official
 from regularity.datasets.videos import read_video_folder
@@ -153,3 +159,169 @@ def test_video_folder_splits_ucf101_by_group(tmp_path):
     (lists / "testlist01.txt").write_text("Walk/v_Walk_g09_c02.avi\r\n")
     data = read_video_folder(tmp_path)
     assert [v.name for v in data.train] == ["v_Walk_g01_c01"]
+
+
+def _frames(folder, names):
+    folder.mkdir(parents=True)
+    for name in names:
+        Image.fromarray(np.zeros((4, 4), np.uint8)).save(folder / name)
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("names", "missing"),
+    [
+        (["000.jpg", "001.jpg", "003.jpg"], r"002\.jpg"),
+        (["001.tif", "003.tif"], r"002\.tif"),
+        (
+            ["frame001.png", "frame002.png", "frame004.png", "frame006.png"],
+            r"frame003\.png, frame005",
+        ),
+        (["002.png", "003.png"], r"001\.png"),  # the first frame is missing
+        ([f"{i}.png" for i in range(12) if i != 9], r"9\.png missing"),
+    ],
+)
+def test_a_gap_in_numbered_frames_names_the_missing_file(tmp_path, names, missing):
+    folder = _frames(tmp_path / "Test007", names)
+    with pytest.raises(MissingDataError, match=rf"Test007: numbered frames have a gap: {missing}"):
+        read_image_folder(folder)
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        ["000.jpg", "001.jpg", "002.jpg"],
+        ["001.tif", "002.tif"],
+        ["frame001.png", "frame002.png", "frame003.png"],
+        ["left.png", "right.png"],  # no numbers: not checked
+    ],
+)
+def test_contiguous_numbered_frames_pass(tmp_path, names):
+    assert [p.name for p in list_images(_frames(tmp_path / "clip", names))] == names
+
+
+def _noise(n=30):
+    return np.random.default_rng(0).integers(0, 255, (n, 32, 48), dtype=np.uint8)
+
+
+def _truncate(path, keep=0.4):
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * keep)])
+
+
+def test_truncated_video_names_the_file_and_both_counts(tmp_path, caplog):
+    intact = tmp_path / "intact.avi"
+    write_avi(intact, _noise())
+    assert read_video_file(intact).shape == (30, 32, 48)
+    cut = tmp_path / "cut.avi"
+    write_avi(cut, _noise())
+    _truncate(cut)
+    pattern = r"cut\.avi: truncated: (\d+) frames decode but the container declares 30"
+    with pytest.raises(CorruptFileError, match=pattern):
+        read_video_file(cut)
+    meta = {}
+    with caplog.at_level(logging.WARNING, logger="regularity.datasets.readers"):
+        frames = read_video_file(cut, strict=False, meta=meta)
+    assert 0 < len(frames) < 30
+    assert meta == {"declared_frames": 30, "missing_frames": 30 - len(frames)}
+    assert "cut.avi" in caplog.text and "declares 30" in caplog.text
+
+
+def test_video_folder_records_a_shortfall_in_meta_when_not_strict(tmp_path):
+    path = tmp_path / "v_Walk_g01_c01.avi"
+    write_avi(path, _noise())
+    _truncate(path)
+    with pytest.raises(CorruptFileError, match="declares 30"):
+        _ = read_video_folder(tmp_path).test[0].frames
+    video = load_dataset("videos", root=tmp_path, strict=False).test[0]
+    n = len(video.frames)  # decoding records the shortfall
+    assert 0 < n < 30 and video.meta["missing_frames"] == 30 - n
+
+
+def test_real_ucf101_clips_decode_to_their_declared_length():
+    folder = SHARED_DATA / "ucf101"
+    if not folder.is_dir():
+        pytest.skip("real UCF-101 clips (../shared/data/ucf101) are not here")
+    lengths = {p.stem: len(read_video_file(p)) for p in sorted(folder.glob("*.avi"))}
+    assert lengths == {
+        "v_ApplyEyeMakeup_g01_c01": 164,
+        "v_BaseballPitch_g01_c01": 107,
+        "v_HeadMassage_g02_c05": 307,
+        "v_Shotput_g05_c02": 130,
+    }
+
+
+def _still(shape, labels=None):
+    return Video("clip", "clip", lambda: np.zeros(shape, np.uint8), labels=labels)
+
+
+def test_summary_says_when_frame_sizes_differ():
+    same = Dataset("d", "root", [_still((2, 4, 6))], [_still((3, 4, 6), np.ones(3, bool))])
+    assert same.summary()["frame_sizes"] == [(4, 6)]
+    assert same.summary()["mixed_frame_sizes"] is False
+    mixed = Dataset("d", "root", [_still((2, 5, 6, 3))], [_still((3, 4, 6), np.ones(3, bool))])
+    summary = mixed.summary()
+    assert summary["frame_sizes"] == [(4, 6), (5, 6)] and summary["mixed_frame_sizes"] is True
+    assert summary["abnormal_test_frames"] == 3
+
+
+def _strip_tree(root):
+    # Movement m, file k: 2 + k frames of 3 x 4 pixels; frame i is filled with 100*m + 10*k + i.
+    for m, movement in enumerate(("walk", "wave")):
+        (root / movement).mkdir(parents=True)
+        for k in range(3):
+            frames = [np.full((3, 4), 100 * m + 10 * k + i, np.uint8) for i in range(2 + k)]
+            Image.fromarray(np.hstack(frames)).save(root / movement / f"{8 * k + m:08d}.png")
+    return root
+
+
+def test_frame_strip_is_cut_into_frames(tmp_path):
+    root = _strip_tree(tmp_path / "strips")
+    frames = read_frame_strip(root / "wave" / "00000017.png", frame_width=4)
+    assert frames.shape == (4, 3, 4)
+    assert [int(f.min()) for f in frames] == [int(f.max()) for f in frames] == [120, 121, 122, 123]
+    assert read_frame_strip(root / "walk" / "00000000.png", 4, Color.RGB).shape == (2, 3, 4, 3)
+    with pytest.raises(FrameSizeError, match=r"00000000\.png: strip is 8 px wide.*frame width 3"):
+        read_frame_strip(root / "walk" / "00000000.png", frame_width=3)
+
+
+def test_strips_dataset_splits_by_file(tmp_path):
+    root = _strip_tree(tmp_path / "strips")
+    data = load_dataset("strips", root=root, normal="walk", holdout=1, frame_width=4, color="grey")
+    assert [v.name for v in data.train] == ["walk_00000000", "walk_00000008"]
+    assert [v.name for v in data.test] == ["walk_00000016", "wave_00000017"]
+    assert not {v.source for v in data.train} & {v.source for v in data.test}
+    assert [v.meta["movement"] for v in data.test] == ["walk", "wave"]
+    assert all(v.labels is None for v in data.train)
+    assert data.test[0].labels.tolist() == [False] * 4
+    assert data.test[1].labels.tolist() == [True] * 4
+    assert [int(f[0, 0]) for f in data.train[1].frames] == [10, 11, 12]
+    assert data.summary()["frame_sizes"] == [(3, 4)]
+    chosen = ["walk/00000000.png", "wave/00000001.png"]
+    data = load_dataset("strips", root=root, normal="walk", test_files=chosen, frame_width=4)
+    assert [v.name for v in data.test] == ["walk_00000000", "wave_00000001"]
+    assert data.test[0].frames.shape == (2, 3, 4, 3)  # RGB by default
+    with pytest.raises(MissingDataError, match=r"test files not found: walk/nope\.png"):
+        load_dataset("strips", root=root, normal="walk", test_files=["walk/nope.png"])
+    with pytest.raises(MissingDataError, match=r"walk: every clip is held out"):
+        load_dataset("strips", root=root, normal="walk")  # holdout 3 of 3 files
+    with pytest.raises(MissingDataError, match=r"run: no such movement; found walk, wave"):
+        load_dataset("strips", root=root, normal="run")
+
+
+def test_real_weizmann_strips():
+    root = SHARED_DATA / "weizmann_strips"
+    if not root.is_dir():
+        pytest.skip("real Weizmann strips (../shared/data/weizmann_strips) are not here")
+    clips = {}
+    for normal in ("wave1", "wave2", "jack", "bend"):
+        data = load_dataset("strips", root=root, normal=normal, color="grey")
+        assert (len(data.train), len(data.test)) == (6, 12)
+        for video in data.test:
+            abnormal = video.meta["movement"] != normal
+            assert video.labels.tolist() == [abnormal] * len(video.labels)
+        clips.update({v.source: v for v in data.train + data.test})
+    assert len(clips) == 36
+    shapes = {v.frames.shape[1:] for v in clips.values()}
+    lengths = [len(v) for v in clips.values()]
+    assert shapes == {(64, 64)} and (min(lengths), max(lengths)) == (51, 146)

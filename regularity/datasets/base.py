@@ -97,7 +97,12 @@ class Dataset:
         return self.train if Split(split) is Split.TRAIN else self.test
 
     def summary(self) -> dict:
-        """Counts of clips, frames and abnormal frames (decodes every clip)."""
+        """Counts of clips, frames and abnormal frames, and the frame sizes (decodes every clip).
+
+        ``frame_sizes`` lists the distinct ``(H, W)`` of the clips, smallest first;
+        ``mixed_frame_sizes`` is True when there is more than one (resize before batching).
+        """
+        sizes = sorted({tuple(int(n) for n in v.frames.shape[1:3]) for v in self.train + self.test})
         return {
             "name": self.name,
             "train_clips": len(self.train),
@@ -107,4 +112,6 @@ class Dataset:
             "abnormal_test_frames": int(
                 sum(v.labels.sum() for v in self.test if v.labels is not None)
             ),
+            "frame_sizes": sizes,
+            "mixed_frame_sizes": len(sizes) > 1,
         }

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from regularity.datasets.base import Color, Dataset
+from regularity.datasets.strips import read_strips
 from regularity.datasets.synthetic import FOLDER, WalkwaySpec, generate_walkway
 from regularity.datasets.ucsd import find_ucsd, read_ucsd_official
 from regularity.datasets.videos import read_avenue, read_video_folder
@@ -21,18 +22,23 @@ def _synthetic(root: Path, color: Color, **spec: object) -> Dataset:
     return read_ucsd_official(generate_walkway(root, WalkwaySpec(**spec)), color)
 
 
-def _avenue(root: Path, color: Color) -> Dataset:
+def _avenue(root: Path, color: Color, strict: bool = True) -> Dataset:
     for folder in (root, root / "avenue", root / "Avenue Dataset", root / "Avenue_Dataset"):
         if (folder / "training_videos").is_dir():
-            return read_avenue(folder, color)
+            return read_avenue(folder, color, strict)
     raise MissingDataError(root, "no CUHK Avenue here (expected training_videos/)")
 
 
-def _ucf101(root: Path, color: Color) -> Dataset:
+def _ucf101(root: Path, color: Color, strict: bool = True) -> Dataset:
     for folder in (root / "UCF-101", root / "ucf101", root):
         if folder.is_dir() and any(folder.glob("**/v_*_g*_c*.avi")):
-            return read_video_folder(folder, color, name="ucf101")
+            return read_video_folder(folder, color, name="ucf101", strict=strict)
     raise MissingDataError(root, "no UCF-101 clips here (v_<Class>_gXX_cYY.avi)")
+
+
+def _strips(root: Path, color: Color, normal: str = "wave1", **options: object) -> Dataset:
+    folder = root / "weizmann_strips" if (root / "weizmann_strips").is_dir() else root
+    return read_strips(folder, normal, color, **options)
 
 
 DATASETS: dict[str, tuple[Callable[..., Dataset], Color]] = {
@@ -41,7 +47,8 @@ DATASETS: dict[str, tuple[Callable[..., Dataset], Color]] = {
     "ped2": (lambda root, color: find_ucsd(root, "ped2", color), Color.GREY),
     "avenue": (_avenue, Color.GREY),
     "ucf101": (_ucf101, Color.RGB),
-    "videos": (lambda root, color: read_video_folder(root, color), Color.RGB),
+    "videos": (lambda root, color, **o: read_video_folder(root, color, **o), Color.RGB),
+    "strips": (_strips, Color.RGB),
 }
 
 
@@ -57,10 +64,12 @@ def load_dataset(
 
     Args:
         name: one of `available_datasets` ("synthetic", "ped1", "ped2", "avenue", "ucf101",
-            "videos").
+            "videos", "strips").
         root: data root (``data/`` by default) or the dataset folder itself.
         color: "grey" or "rgb"; each dataset has its own default.
-        **options: reader options (for "synthetic": `WalkwaySpec` fields such as ``seed``).
+        **options: reader options (for "synthetic": `WalkwaySpec` fields such as ``seed``; for
+            the video datasets: ``strict``; for "strips": ``normal`` (default "wave1"),
+            ``holdout``, ``test_files``, ``frame_width``, see `read_strips`).
 
     Returns:
         The dataset; frames are decoded on first use.

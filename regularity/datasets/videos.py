@@ -49,6 +49,7 @@ def _clip(
     color: Color,
     labels: np.ndarray | None = None,
     load_masks: Callable[[], np.ndarray] | None = None,
+    strict: bool = True,
 ) -> Video:
     meta = {"fps": video_fps(path)}
     match = UCF_NAME.fullmatch(path.stem)
@@ -57,7 +58,7 @@ def _clip(
     return Video(
         name=path.stem,
         source=str(path),
-        load_frames=partial(read_video_file, path, color),
+        load_frames=partial(read_video_file, path, color, strict, meta),
         labels=labels,
         load_masks=load_masks,
         meta=meta,
@@ -75,16 +76,21 @@ def _avenue_mask_file(folder: Path, clip: Path) -> Path:
     raise MissingDataError(folder / "testing_label_mask" / name, "Avenue ground truth is missing")
 
 
-def read_avenue(folder: str | Path, color: Color | str = Color.GREY) -> Dataset:
-    """Read CUHK Avenue (module docstring); labels are the frames whose mask is non-empty."""
+def read_avenue(
+    folder: str | Path, color: Color | str = Color.GREY, strict: bool = True
+) -> Dataset:
+    """Read CUHK Avenue (module docstring); labels are the frames whose mask is non-empty.
+
+    With ``strict=False`` a truncated video keeps the frames that decode (`read_video_file`).
+    """
     folder = Path(folder)
     color = Color(color)
     test = []
     for path in _videos_in(folder / "testing_videos"):
         masks = read_vol_label(_avenue_mask_file(folder, path))
         labels = masks.reshape(len(masks), -1).any(axis=1)
-        test.append(_clip(path, color, labels, lambda m=masks: m))
-    train = [_clip(p, color) for p in _videos_in(folder / "training_videos")]
+        test.append(_clip(path, color, labels, lambda m=masks: m, strict))
+    train = [_clip(p, color, strict=strict) for p in _videos_in(folder / "training_videos")]
     return Dataset(name="avenue", root=str(folder), train=train, test=test)
 
 
@@ -104,12 +110,15 @@ def _split_lists(root: Path) -> dict[str, set[str]] | None:
 
 
 def read_video_folder(
-    folder: str | Path, color: Color | str = Color.RGB, name: str = "videos"
+    folder: str | Path, color: Color | str = Color.RGB, name: str = "videos", strict: bool = True
 ) -> Dataset:
-    """Read a folder of video clips (module docstring), split by the lists or by group."""
+    """Read a folder of video clips (module docstring), split by the lists or by group.
+
+    With ``strict=False`` a truncated video keeps the frames that decode (`read_video_file`).
+    """
     folder = Path(folder)
     color = Color(color)
-    clips = [_clip(p, color) for p in _videos_in(folder, recursive=True)]
+    clips = [_clip(p, color, strict=strict) for p in _videos_in(folder, recursive=True)]
     lists = _split_lists(folder)
     if lists is not None:
         is_test = [c.name in lists["test"] for c in clips]
