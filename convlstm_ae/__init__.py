@@ -1,13 +1,8 @@
 """Reconstruction and prediction models on top of `regularity`: the ConvLSTM autoencoder."""
 
 from convlstm_ae.model import add_encoder, build_convlstm_ae, deconv
-from convlstm_ae.train import (
-    AEConfig,
-    create_networks,
-    derive_thresholds,
-    get_training_data,
-    train,
-)
+from convlstm_ae.train import AEConfig, create_networks, train
+from regularity.evaluation import derive_thresholds
 
 __all__ = [
     "AEConfig",
@@ -16,6 +11,16 @@ __all__ = [
     "create_networks",
     "deconv",
     "derive_thresholds",
-    "get_training_data",
     "train",
 ]
+
+from convlstm_ae.recipes import RECIPES  # noqa: E402
+from regularity.families import Family  # noqa: E402
+
+FAMILY = Family(
+    "convlstm_ae",
+    AEConfig,
+    create_networks,
+    RECIPES,
+    "ConvLSTM autoencoder (Chong & Tay 2017) + skip-frame pseudo anomalies",
+)

@@ -13,7 +13,8 @@ from keras import layers
 PAPER_FILTERS = (128, 64, 64, 32, 64, 128)
 
 
-def _padding(height: int, width: int) -> str:
+def frame_padding(height: int, width: int) -> str:
+    """The padding that round-trips a frame size, or a ValueError naming the size."""
     # 227 -> 55 -> 26 -> 55 -> 227 round-trips exactly with "valid" (the paper's size);
     # sizes divisible by 8 round-trip with "same".
     def valid_round_trip(n: int) -> bool:
@@ -113,7 +114,7 @@ def build_convlstm_ae(
 
     """
     _, height, width, channels = input_shape
-    padding = _padding(height, width)
+    padding = frame_padding(height, width)
     dtype = dtype_policy
     inputs = keras.Input(shape=(None, height, width, channels), name="frames")
     x = add_encoder(inputs, filters[0], 11, 4, padding, "enc1", normalization, dtype)

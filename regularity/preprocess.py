@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -10,7 +11,6 @@ import cv2
 import numpy as np
 
 from regularity.datasets.base import Color
-from regularity.scoring import absolute_difference
 
 
 def prepare_frames(
@@ -46,6 +46,20 @@ def prepare_frames(
     return np.ascontiguousarray(frames)
 
 
+def absolute_difference(frames: np.ndarray) -> np.ndarray:
+    """|I_t - I_{t-1}| per pixel as uint8; frame 0, which has no predecessor, takes frame 1's.
+
+    Compared with itself, the first frame would read "no motion at all": an artificial minimum
+    that per-video min-max scaling then stretches over every other frame.
+
+    >>> absolute_difference(np.array([[3], [5], [9]], np.uint8)).ravel().tolist()
+    [2, 2, 4]
+    """
+    frames = np.asarray(frames)
+    previous = np.concatenate([frames[1:2] if len(frames) > 1 else frames[:1], frames[:-1]])
+    return np.abs(frames.astype(np.int16) - previous).astype(np.uint8)
+
+
 class Scaling(str, Enum):
     """How uint8 frames become model inputs."""
 
@@ -77,20 +91,25 @@ class Normalizer:
             self.mean, self.std = 127.5, 127.5
 
     @classmethod
-    def fit(cls, frame_arrays: list[np.ndarray], scaling: Scaling | str) -> Normalizer:
+    def fit(cls, frame_arrays: Iterable[np.ndarray], scaling: Scaling | str) -> Normalizer:
         """A normaliser for ``scaling``; STANDARD learns per-pixel statistics of the frames.
 
         Args:
-            frame_arrays: prepared uint8 clips ``[N, H, W, C]`` (training data only).
+            frame_arrays: prepared uint8 clips ``[N, H, W, C]`` (training data only), any
+                iterable (read once).
             scaling: the scaling to fit.
 
         """
         if Scaling(scaling) is not Scaling.STANDARD:
             return cls(scaling)
-        # Accumulate clip by clip in float64 so that no float copy of all frames exists.
-        total = sum(f.sum(axis=0, dtype=np.float64) for f in frame_arrays)
-        squares = sum(np.square(f, dtype=np.float64).sum(axis=0) for f in frame_arrays)
-        count = sum(len(f) for f in frame_arrays)
+        # One pass, clip by clip, in float64: no float copy of all frames, and a stream of
+        # clips (`regularity.clipstore`) is read once.
+        total = squares = 0.0
+        count = 0
+        for clip in frame_arrays:
+            total = total + clip.sum(axis=0, dtype=np.float64)
+            squares = squares + np.square(clip, dtype=np.float64).sum(axis=0)
+            count += len(clip)
         mean = total / count
         std = np.sqrt(np.maximum(squares / count - mean**2, 0.0))
         # A floor keeps static pixels (std ~ 0) from turning sensor noise into huge inputs.

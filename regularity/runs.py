@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import math
 import platform
 import resource
 from importlib.metadata import PackageNotFoundError, version
+from enum import Enum
 from pathlib import Path
 
 import numpy as np
@@ -36,25 +38,34 @@ def package_versions() -> dict[str, str]:
     return found
 
 
-def _plain(value: object) -> object:
+def to_plain(value: object) -> object:
+    """JSON-ready values: NumPy and paths made plain, NaN and infinities as None (null).
+
+    >>> to_plain({"auc": np.float64("nan"), "n": np.int64(3), "p": Path("a")})
+    {'auc': None, 'n': 3, 'p': 'a'}
+    """
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): to_plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
+        return [to_plain(v) for v in value]
     if isinstance(value, np.ndarray):
-        return value.tolist()
+        return to_plain(value.tolist())
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
     if isinstance(value, Path):
         return str(value)
     return value
 
 
 def write_json(path: str | Path, data: dict) -> Path:
-    """Write ``data`` as indented JSON (NumPy values and paths made plain)."""
+    """Write ``data`` as indented, strict JSON (a missing figure is null, never NaN)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(_plain(data), indent=2) + "\n")
+    path.write_text(json.dumps(to_plain(data), indent=2, allow_nan=False) + "\n")
     return path
 
 

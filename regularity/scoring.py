@@ -8,10 +8,13 @@ the motion channels a motion input adds (`Channels`).
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from enum import Enum
 
 import numpy as np
 from scipy.ndimage import uniform_filter, uniform_filter1d
+
+from regularity.preprocess import absolute_difference
 
 
 class Aggregate(str, Enum):
@@ -37,6 +40,41 @@ class Channels(str, Enum):
     ALL = "all"
     MOTION = "motion"  # the second half: the motion channels
     APPEARANCE = "appearance"  # the first half: the frames themselves
+
+
+class Measure(str, Enum):
+    """What e(t) measures of a frame and its model output."""
+
+    ERROR = "error"  # the aggregated squared error (Hasan et al. 2016; Chong & Tay 2017)
+    # minus the PSNR in grey levels (Liu et al. 2018): the per-video min-max then gives their
+    # anomaly score 1 - normalised PSNR
+    PSNR = "psnr"
+
+
+@dataclass
+class ScoreSpec:
+    """How error maps become frame scores, dots and decisions (no test labels involved)."""
+
+    aggregate: str = Aggregate.SUM.value
+    patch: int = 16
+    scale: str = ErrorScale.GREY.value
+    channels: str = Channels.ALL.value
+    smooth_window: int = 9
+    dot_sigma: float = 2.0
+    pixel_percentile: float = 99.9
+    frame_percentile: float = 99.0
+    measure: str = Measure.ERROR.value
+    thresholds: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Checked when a config is made, not after an hour of training.
+        for kind, value in (
+            (Aggregate, self.aggregate),
+            (ErrorScale, self.scale),
+            (Channels, self.channels),
+            (Measure, self.measure),
+        ):
+            kind(value)
 
 
 def error_weights(
@@ -156,21 +194,37 @@ def psnr_abnormality(psnr_values: np.ndarray) -> np.ndarray:
     return 1.0 - minmax(psnr_values)
 
 
-def absolute_difference(frames: np.ndarray) -> np.ndarray:
-    """|I_t - I_{t-1}| per pixel as uint8; frame 0, which has no predecessor, takes frame 1's.
-
-    Compared with itself, the first frame would read "no motion at all": an artificial minimum
-    that per-video min-max scaling then stretches over every other frame.
-
-    >>> absolute_difference(np.array([[3], [5], [9]], np.uint8)).ravel().tolist()
-    [2, 2, 4]
-    """
-    frames = np.asarray(frames)
-    previous = np.concatenate([frames[1:2] if len(frames) > 1 else frames[:1], frames[:-1]])
-    return np.abs(frames.astype(np.int16) - previous).astype(np.uint8)
-
-
 def frame_difference_errors(frames: np.ndarray, window: int = 9) -> np.ndarray:
     """The no-learning baseline: mean |I_t - I_{t-1}| per frame, smoothed over ``window``."""
     diff = absolute_difference(frames)
     return smooth(diff.reshape(len(diff), -1).mean(axis=1), window)
+
+
+def frame_scores(maps: np.ndarray, valid: np.ndarray, score: ScoreSpec) -> np.ndarray:
+    """Smoothed e(t) of one video; frames a predictor cannot produce take the nearest value."""
+    if Measure(score.measure) is Measure.PSNR:
+        mse = maps.reshape(len(maps), -1).mean(axis=1)
+        errors = -10 * np.log10(255.0**2 / np.maximum(mse, 1e-12))
+    else:
+        errors = frame_errors(maps, score.aggregate, score.patch)
+    first = int(np.argmax(valid))
+    errors[:first] = errors[first]
+    return smooth(errors, score.smooth_window)
+
+
+def score_outputs(
+    scaled: np.ndarray,
+    outputs: np.ndarray,
+    valid: np.ndarray,
+    std: np.ndarray | float,
+    score: ScoreSpec,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Error maps and smoothed e(t) of a model's outputs on scaled frames.
+
+    ``std`` is the normaliser's: one unit of the input scale in grey levels. The PSNR measure
+    is always taken in grey levels (peak 255), whatever ``score.scale``.
+    """
+    scale = ErrorScale.GREY if Measure(score.measure) is Measure.PSNR else score.scale
+    weights = error_weights(scaled.shape[1:], std, scale, score.channels)
+    maps = error_maps(scaled, outputs, weights)
+    return maps, frame_scores(maps, valid, score)

@@ -1,7 +1,8 @@
-"""What every trainer shares: checkpoints, resume, NaN stop, CSV and TensorBoard logs, loss plot."""
+"""What every trainer shares: checkpoints, resume, NaN stop on any loss term, logs, loss plot."""
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 
@@ -10,6 +11,14 @@ import numpy as np
 
 from regularity.errors import RegularityError
 from regularity.plots import plot_history
+
+logger = logging.getLogger(__name__)
+
+
+def scoring_network(model: object) -> object:
+    """The network whose outputs are scored: a model's ``scoring_model`` (a GAN's generator)."""
+    scorer = getattr(model, "scoring_model", None)
+    return model if scorer is None else scorer
 
 
 class TrainingDiverged(RegularityError):
@@ -47,12 +56,77 @@ def weight_averaging(epochs: float, steps_per_epoch: int) -> dict:
     return {"use_ema": steps > 1, "ema_momentum": 1 - 1 / max(steps, 1)}
 
 
-class AveragedCheckpoint(keras.callbacks.Callback):
-    """Saves each epoch's model with the optimizer's moving-average weights (``use_ema=True``).
+def optimizers_of(model: keras.Model) -> list:
+    """Every optimizer a model trains with: ``model.optimizer`` and any held as an attribute
+    (a two-network trainer's ``g_optimizer`` and ``d_optimizer``)."""
+    found = [getattr(model, "optimizer", None)]
+    found += [v for v in vars(model).values() if isinstance(v, keras.optimizers.Optimizer)]
+    unique = []
+    for optimizer in found:
+        if optimizer is not None and all(optimizer is not o for o in unique):
+            unique.append(optimizer)
+    return unique
 
-    Keras' ``SwapEMAWeights(swap_on_epoch=True)`` is left swapped when training stops before
-    its last epoch (`TimeBudget`), and ``fit``'s closing copy of the average into the model
-    then brings back the raw weights; this swaps in and straight back around each save.
+
+def averaging_optimizers(model: keras.Model) -> list:
+    """The optimizers that keep a moving average of their network's weights (``use_ema``)."""
+    return [o for o in optimizers_of(model) if getattr(o, "use_ema", False)]
+
+
+def finite_logs(logs: dict | None) -> tuple[str, float] | None:
+    """The first logged term that is NaN or infinite, as ``(name, value)``; None if all finite.
+
+    >>> finite_logs({"g_loss": 1.0, "d_loss": float("nan")})
+    ('d_loss', nan)
+    """
+    for name, value in (logs or {}).items():
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            continue
+        if not np.isfinite(number):
+            return name, number
+    return None
+
+
+class StopOnNonFinite(keras.callbacks.Callback):
+    """Stops training at the first batch where ANY logged term (every loss of a GAN) is NaN.
+
+    Keras' ``TerminateOnNaN`` looks at ``logs["loss"]`` only, which a two-optimizer trainer may
+    not even report. Runs first among the callbacks, so that the checkpoints of the epoch that
+    diverged are not written (they skip non-finite logs).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.diverged: dict | None = None
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:  # noqa: D102
+        bad = finite_logs(logs)
+        if bad and self.diverged is None:
+            self.diverged = {"term": bad[0], "value": bad[1], "batch": batch}
+            self.model.stop_training = True
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:  # noqa: D102
+        self.epoch = epoch
+
+
+class SafeBackup(keras.callbacks.BackupAndRestore):
+    """``BackupAndRestore`` (every network and optimizer a model holds) that never backs up an
+    epoch whose logs hold a NaN, so that a resume starts from the last good state."""
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:  # noqa: D102
+        if finite_logs(logs) is None:
+            super().on_epoch_end(epoch, logs)
+
+
+class EpochCheckpoint(keras.callbacks.Callback):
+    """Saves each good epoch's scoring network (``model.scoring_model`` or the model itself).
+
+    Where optimizers keep a moving average of the weights (``use_ema=True``; one per network
+    in a two-network trainer), the checkpoint holds the averages: they are swapped in and
+    straight back around each save. (Keras' ``SwapEMAWeights(swap_on_epoch=True)`` is left
+    swapped when training stops before its last epoch, and knows one optimizer only.)
     """
 
     def __init__(self, path: str) -> None:
@@ -60,38 +134,67 @@ class AveragedCheckpoint(keras.callbacks.Callback):
         self.path = path
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:  # noqa: D102
-        optimizer = self.model.optimizer
-        # The optimizer's own pairing of variables and averages (what SwapEMAWeights uses).
-        variables = optimizer._trainable_variables  # noqa: SLF001
-        averages = optimizer._model_variables_moving_average  # noqa: SLF001
-        raw = [v.numpy() for v in variables]
-        for variable, average in zip(variables, averages, strict=True):
+        if finite_logs(logs) is not None:
+            return
+        with averaged_weights(self.model):
+            scoring_network(self.model).save(self.path.format(epoch=epoch + 1))
+
+
+class averaged_weights:  # noqa: N801 - used as a context manager, like a function
+    """Within the block, every averaging optimizer's variables hold their moving averages."""
+
+    def __init__(self, model: keras.Model) -> None:
+        self.pairs = []
+        for optimizer in averaging_optimizers(model):
+            # The optimizer's own pairing of variables and averages (what SwapEMAWeights uses).
+            variables = optimizer._trainable_variables  # noqa: SLF001
+            averages = optimizer._model_variables_moving_average  # noqa: SLF001
+            self.pairs += list(zip(variables, averages, strict=True))
+
+    def __enter__(self) -> None:
+        self.raw = [v.numpy() for v, _ in self.pairs]
+        for variable, average in self.pairs:
             variable.assign(average)
-        self.model.save(self.path.format(epoch=epoch + 1))
-        for variable, value in zip(variables, raw, strict=True):
+
+    def __exit__(self, *exc: object) -> None:
+        for (variable, _), value in zip(self.pairs, self.raw, strict=True):
             variable.assign(value)
 
 
-def training_callbacks(
-    run_dir: str | Path, tensorboard: bool = True, averaged: bool = False
-) -> list:
-    """Checkpoint every epoch, resume after an interruption, stop on NaN, log CSV/TensorBoard.
+class ProgressLog(keras.callbacks.Callback):
+    """A log line every ``every`` steps within an epoch (a 10-minute epoch is not silent)."""
+
+    def __init__(self, every: int = 50) -> None:
+        super().__init__()
+        self.every = max(1, every)
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:  # noqa: D102
+        self.epoch, self.start = epoch + 1, time.perf_counter()
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:  # noqa: D102
+        if (batch + 1) % self.every == 0:
+            terms = " ".join(f"{k}={float(v):.4g}" for k, v in (logs or {}).items())
+            seconds = time.perf_counter() - self.start
+            logger.info("epoch %d step %d (%.0f s): %s", self.epoch, batch + 1, seconds, terms)
+
+
+def training_callbacks(run_dir: str | Path, tensorboard: bool = True, log_every: int = 50) -> list:
+    """NaN stop, resume after an interruption, per-epoch checkpoints, CSV/TensorBoard logs.
 
     A run folder whose last training ended normally has no backup: training there starts over
-    and its ``history.csv`` is replaced; one that was interrupted resumes and appends. With
-    ``averaged`` (an optimizer with ``use_ema=True``) checkpoints hold the averaged weights.
+    and its ``history.csv`` is replaced; one that was interrupted resumes and appends.
     """
     run_dir = Path(run_dir)
     backup = run_dir / "checkpoints" / "backup"
     history = run_dir / "history.csv"
     if not backup.exists():
         history.unlink(missing_ok=True)
-    checkpoint = AveragedCheckpoint if averaged else keras.callbacks.ModelCheckpoint
     callbacks = [
-        keras.callbacks.BackupAndRestore(str(backup), save_freq="epoch", delete_checkpoint=True),
-        checkpoint(str(run_dir / "checkpoints" / "epoch_{epoch:03d}.keras")),
-        keras.callbacks.TerminateOnNaN(),
+        StopOnNonFinite(),
+        SafeBackup(str(backup), save_freq="epoch", delete_checkpoint=True),
+        EpochCheckpoint(str(run_dir / "checkpoints" / "epoch_{epoch:03d}.keras")),
         keras.callbacks.CSVLogger(str(history), append=True),
+        ProgressLog(log_every),
     ]
     if tensorboard:
         callbacks.append(keras.callbacks.TensorBoard(str(run_dir / "logs"), write_graph=False))
@@ -107,40 +210,49 @@ def fit(
     callbacks: list | None = None,
     verbose: int | str = "auto",
 ) -> dict:
-    """Train with the shared callbacks, save ``model.keras`` and ``loss.png``.
+    """Train with the shared callbacks, save the scoring network as ``model.keras``, plot.
 
-    With an optimizer that keeps a moving average of the weights (``use_ema=True``), the
-    checkpoints and ``model.keras`` hold the averaged weights.
+    Works for one network compiled as usual and for trainers with a custom ``train_step`` and
+    several optimizers (each loss term a logged metric). With optimizers that keep a moving
+    average of the weights (``use_ema=True``), checkpoints and ``model.keras`` hold averages.
 
     Returns:
         ``{"train_seconds": ..., "epochs_trained": ..., "final_loss": ...}``.
 
     Raises:
-        TrainingDiverged: the loss became NaN.
+        TrainingDiverged: a logged loss term became NaN or infinite; the checkpoints of the
+            epochs before it are kept and ``model.keras`` is not written.
 
     """
     run_dir = Path(run_dir)
     (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
+    shared = training_callbacks(run_dir)
     start = time.perf_counter()
     history = model.fit(
         train_data,
         epochs=epochs,
         shuffle=False,  # datasets shuffle themselves (tf.data)
         validation_data=validation_data,
-        callbacks=training_callbacks(run_dir, averaged=getattr(model.optimizer, "use_ema", False))
-        + list(callbacks or []),
+        callbacks=shared + list(callbacks or []),
         verbose=verbose,
     )
     seconds = time.perf_counter() - start
-    losses = history.history.get("loss", [])
-    if losses and not np.isfinite(losses[-1]):
+    diverged = shared[0].diverged
+    if diverged:
         raise TrainingDiverged(
-            f"{run_dir}: loss became {losses[-1]} at epoch {len(losses)}; "
-            f"the last good checkpoint is in {run_dir / 'checkpoints'}"
+            f"{run_dir}: {diverged['term']} became {diverged['value']} at epoch "
+            f"{shared[0].epoch + 1}, batch {diverged['batch'] + 1}; the last good checkpoint "
+            f"is in {run_dir / 'checkpoints'}"
         )
-    model.save(run_dir / "model.keras")
+    for optimizer in averaging_optimizers(model):
+        # Keras does this for ``model.optimizer`` only; a second network's average too.
+        optimizer.finalize_variable_values(optimizer._trainable_variables)  # noqa: SLF001
+    scoring_network(model).save(run_dir / "model.keras")
     plot_history(run_dir / "history.csv", run_dir / "loss.png")
     trained = len((run_dir / "history.csv").read_text().splitlines()) - 1
+    losses = history.history.get("loss") or next(
+        (v for k, v in history.history.items() if k.endswith("loss")), []
+    )
     return {
         "train_seconds": round(seconds, 1),  # this session only, when a run was resumed
         "epochs_trained": trained,

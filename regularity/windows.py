@@ -1,9 +1,10 @@
 """Windows over clips as index arithmetic, and the `tf.data` pipeline that streams them.
 
-A window is ``length`` frames taken every ``skip`` frames (``skip`` > 1 is the "selection at an
+A window is ``span`` frames taken every ``skip`` frames (``skip`` > 1 is the "selection at an
 interval" of UCF-101 prediction and the temporal-stride augmentation of Chong & Tay 2017);
-consecutive windows start ``stride`` frames apart. Only indices are stored: frames are gathered
-from the cached uint8 clips batch by batch and scaled on the fly.
+consecutive windows start ``stride`` frames apart. `WindowSpec` says which of a window's frames
+are inputs and which are targets, for training and testing alike. Only indices are stored:
+frames are gathered from the uint8 clip store batch by batch and scaled on the fly.
 
 Skip-frame pseudo anomalies (Astrid et al. 2021, "Learning Not to Reconstruct Anomalies"): some
 training windows show frames ``jump`` apart (motion too fast to be normal) and must still be
@@ -13,13 +14,14 @@ reproduce fast motion.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from regularity.clipstore import DiskClips, MemoryClips
 from regularity.preprocess import Normalizer
 
 if TYPE_CHECKING:
@@ -27,10 +29,82 @@ if TYPE_CHECKING:
 
 
 class Target(str, Enum):
-    """What a window is split into for training."""
+    """What a model must output for a window of input frames."""
 
-    SAME = "same"  # reconstruct the window itself (autoencoders)
-    NEXT = "next"  # the first length-1 frames predict the last one (predictors)
+    SAME = "same"  # T frames -> the same T (autoencoders)
+    NEXT = "next"  # k frames -> the one that follows (next-frame predictors)
+    FUTURE = "future"  # k frames -> the n that follow (sequence-to-sequence predictors)
+    SHIFTED = "shifted"  # frames t..t+S-1 -> t+1..t+S (sequences predicting their successors)
+
+
+@dataclass(frozen=True)
+class WindowSpec:
+    """The window contract: which frames a model sees and which it must output.
+
+    A window covers ``span`` frames, ``skip`` apart on the clip; ``positions()`` says which of
+    them are inputs and which are targets. Training windows (`window_dataset`) and test-time
+    inference (`regularity.inference.predict_test_data`) both take their frame indices from
+    `WindowSpec.split`, so that what a model is trained on and what it is tested on agree.
+
+    >>> spec = WindowSpec(Target.FUTURE, inputs=2, outputs=2)
+    >>> [i.tolist() for i in spec.split(spec.windows(5))]
+    [[[0, 1], [1, 2]], [[2, 3], [3, 4]]]
+    >>> [i.tolist() for i in WindowSpec(Target.SHIFTED, 3).split(np.array([[0, 1, 2, 3]]))]
+    [[[0, 1, 2]], [[1, 2, 3]]]
+    """
+
+    target: Target | str = Target.SAME
+    inputs: int = 10
+    outputs: int = 1  # frames predicted by `Target.FUTURE`; the other targets imply theirs
+    skip: int = 1  # frames between the frames of a window ("selection at an interval")
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "target", Target(self.target))
+        implied = {Target.SAME: self.inputs, Target.NEXT: 1, Target.SHIFTED: self.inputs}
+        object.__setattr__(self, "outputs", implied.get(self.target, self.outputs))
+        if self.inputs < 1 or self.outputs < 1 or self.skip < 1:
+            raise ValueError(f"a window needs inputs, outputs and skip >= 1, got {self}")
+
+    @property
+    def span(self) -> int:
+        """Frames one window covers, inputs and targets together."""
+        if self.target is Target.SAME:
+            return self.inputs
+        if self.target is Target.SHIFTED:
+            return self.inputs + 1
+        return self.inputs + self.outputs
+
+    def positions(self) -> tuple[np.ndarray, np.ndarray]:
+        """Positions of the input frames and of the target frames within a window."""
+        inputs = np.arange(self.inputs)
+        if self.target is Target.SAME:
+            return inputs, inputs
+        if self.target is Target.SHIFTED:
+            return inputs, inputs + 1
+        return inputs, self.inputs + np.arange(self.outputs)
+
+    def windows(self, n_frames: int, stride: int = 1, cover_end: bool = False) -> np.ndarray:
+        """Frame indices ``[n_windows, span]`` of every window of a clip (`window_indices`)."""
+        return window_indices(n_frames, self.span, stride, self.skip, cover_end)
+
+    def split(self, windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Frame indices of each window's inputs ``[W, inputs]`` and targets ``[W, outputs]``."""
+        inputs, targets = self.positions()
+        return windows[:, inputs], windows[:, targets]
+
+    @property
+    def test_stride(self) -> int:
+        """Default stride at test time: disjoint windows for reconstruction, every start else."""
+        return self.inputs if self.target is Target.SAME else 1
+
+    @classmethod
+    def of(cls, value: WindowSpec | dict | int) -> WindowSpec:
+        """A spec from a spec, a dict (``config.json``) or a length (reconstruct that many)."""
+        if isinstance(value, WindowSpec):
+            return value
+        if isinstance(value, dict):
+            return cls(**value)
+        return cls(Target.SAME, int(value))
 
 
 @dataclass(frozen=True)
@@ -80,46 +154,59 @@ def window_indices(
 
 
 def windows_of_clips(
-    lengths: Sequence[int], length: int, stride: int = 1, skips: int | Sequence[int] = 1
+    lengths: Sequence[int],
+    window: WindowSpec | int,
+    stride: int = 1,
+    skips: int | Sequence[int] = 1,
 ) -> np.ndarray:
-    """Windows of several clips laid end to end, as indices into their concatenation."""
+    """Windows ``[n, span]`` of several clips laid end to end, as indices into their concatenation.
+
+    Each skip in ``skips`` multiplies the window's own ``skip`` (temporal-stride augmentation);
+    a clip too short for a window at some skip gives none there.
+    """
+    window = WindowSpec.of(window)
     skips = [skips] if isinstance(skips, int) else list(skips)
     offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
     blocks = [
-        offset + window_indices(n, length, stride, skip)
+        offset + window_indices(n, window.span, stride, skip * window.skip)
         for n, offset in zip(lengths, offsets, strict=True)
         for skip in skips
-        if (length - 1) * skip < n
+        if (window.span - 1) * skip * window.skip < n
     ]
     if not blocks:
-        raise ValueError(f"no clip is long enough for a window of {length} frames")
+        raise ValueError(f"no clip is long enough for a window of {window.span} frames")
     return np.concatenate(blocks).astype(np.int32)
 
 
+Transform = Callable[["tf.Tensor", "tf.Tensor"], tuple]
+
+
 def window_dataset(
-    clips: Sequence[np.ndarray],
-    length: int,
+    clips: Sequence[np.ndarray] | MemoryClips | DiskClips,
+    window: WindowSpec | int,
     normalizer: Normalizer,
     batch_size: int = 4,
     stride: int = 1,
     skips: int | Sequence[int] = 1,
-    target: Target | str = Target.SAME,
     shuffle: bool = True,
     seed: int = 0,
     drop_remainder: bool = False,
     pseudo_anomalies: SkipFrameAnomalies | None = None,
     motion: bool = False,
+    transform: Transform | None = None,
 ) -> tf.data.Dataset:
     """A `tf.data.Dataset` of (inputs, targets) batches of windows over uint8 clips.
 
     Args:
-        clips: prepared uint8 clips ``[N, H, W, C]`` (see `regularity.preprocess.prepare_frames`).
-        length: frames per window (for `Target.NEXT`, inputs are ``length - 1`` frames).
+        clips: prepared uint8 clips ``[N, H, W, C]`` (see `regularity.preprocess.prepare_frames`)
+            or a store of them (`regularity.clipstore`): each batch gathers only its own frames.
+        window: the window contract (an int: reconstruct windows of that many frames). Inputs
+            are ``[B, inputs, H, W, C]``; targets ``[B, outputs, H, W, C]``, or ``[B, H, W, C]``
+            for `Target.NEXT`.
         normalizer: scaling applied to each gathered batch.
         batch_size: windows per batch.
         stride: frames between window starts.
         skips: one skip or several (each window set is added: temporal-stride augmentation).
-        target: `Target.SAME` or `Target.NEXT`.
         shuffle: reshuffle the windows every epoch (random-start batches).
         seed: shuffling seed.
         drop_remainder: drop the last short batch (needed by some distribution strategies).
@@ -127,6 +214,8 @@ def window_dataset(
             normal window from the same start (`Target.SAME` only).
         motion: the clips carry motion channels (`regularity.preprocess.prepare_frames`), which
             a skip-frame input must show at its own jump.
+        transform: called on each scaled ``(inputs, targets)`` batch, returns the pair to train
+            on (noise on the inputs only, targets at several scales, ...).
 
     Returns:
         The dataset; its ``cardinality()`` is the number of batches per epoch.
@@ -134,27 +223,33 @@ def window_dataset(
     """
     import tensorflow as tf
 
-    target = Target(target)
+    window = WindowSpec.of(window)
+    store = clips if isinstance(clips, MemoryClips | DiskClips) else MemoryClips(clips)
     if pseudo_anomalies is not None:
-        if target is not Target.SAME:
+        if window.target is not Target.SAME:
             raise ValueError(
                 "skip-frame pseudo anomalies need reconstruction targets (Target.SAME)"
             )
-        if np.max(skips) >= min(pseudo_anomalies.jumps):
+        if np.max(skips) * window.skip >= min(pseudo_anomalies.jumps):
             raise ValueError(
                 f"skips {skips} are trained as normal motion, so pseudo-anomaly jumps "
                 f"{pseudo_anomalies.jumps} must all be larger"
             )
-    lengths = [len(c) for c in clips]
-    indices = windows_of_clips(lengths, length, stride, skips)
-    # One uint8 tensor of all frames; each batch gathers its windows from it.
-    frames = tf.constant(np.concatenate(clips) if len(clips) > 1 else clips[0])
+    lengths = store.lengths
+    indices = windows_of_clips(lengths, window, stride, skips)
     ends = np.cumsum(lengths)
     clip_of_window = np.searchsorted(ends, indices[:, 0], side="right")
     bounds = np.stack([ends - lengths, ends - 1], axis=1)[clip_of_window].astype(np.int32)
     dataset = tf.data.Dataset.from_tensor_slices((indices, bounds))
     if shuffle:
         dataset = dataset.shuffle(len(indices), seed=seed, reshuffle_each_iteration=True)
+    input_positions, target_positions = window.positions()
+
+    def frames_at(batch_indices):  # noqa: ANN001, ANN202
+        # The store is NumPy (memory or pread); only the batch's own frames are read.
+        out = tf.numpy_function(store.gather, [batch_indices], tf.uint8, stateful=False)
+        out.set_shape(batch_indices.shape.concatenate(store.frame_shape))
+        return out
 
     def scale(uint8_windows):  # noqa: ANN001, ANN202
         return normalizer.apply(tf.cast(uint8_windows, tf.float32))
@@ -162,13 +257,16 @@ def window_dataset(
     def gather(batch_indices, batch_bounds):  # noqa: ANN001, ANN202
         if pseudo_anomalies is not None:
             inputs, targets = _with_skip_frames(
-                frames, batch_indices, batch_bounds, pseudo_anomalies, motion
+                frames_at, batch_indices, batch_bounds, pseudo_anomalies, motion
             )
-            return scale(inputs), scale(targets)
-        windows = scale(tf.gather(frames, batch_indices))
-        if target is Target.NEXT:
-            return windows[:, :-1], windows[:, -1]
-        return windows, windows
+            pair = scale(inputs), scale(targets)
+        else:
+            windows = scale(frames_at(batch_indices))
+            targets = tf.gather(windows, target_positions, axis=1)
+            if window.target is Target.NEXT:
+                targets = targets[:, 0]
+            pair = tf.gather(windows, input_positions, axis=1), targets
+        return transform(*pair) if transform is not None else pair
 
     return (
         dataset.batch(batch_size, drop_remainder=drop_remainder)
@@ -177,7 +275,7 @@ def window_dataset(
     )
 
 
-def _with_skip_frames(frames, indices, bounds, anomalies, motion):  # noqa: ANN001, ANN202
+def _with_skip_frames(frames_at, indices, bounds, anomalies, motion):  # noqa: ANN001, ANN202
     """uint8 (inputs, targets) of one batch in which a random share of windows jump frames."""
     import tensorflow as tf
 
@@ -191,18 +289,19 @@ def _with_skip_frames(frames, indices, bounds, anomalies, motion):  # noqa: ANN0
     skipped = tf.minimum(start[:, None] + steps * jump[:, None], last[:, None])
     normal = tf.minimum(start[:, None] + steps, last[:, None])
     chosen = tf.random.uniform([batch]) < anomalies.rate
-    targets = tf.gather(frames, tf.where(chosen[:, None], normal, indices))
+    targets = frames_at(tf.where(chosen[:, None], normal, indices))
     if not motion:
-        return tf.gather(frames, tf.where(chosen[:, None], skipped, indices)), targets
+        return frames_at(tf.where(chosen[:, None], skipped, indices)), targets
     # Stored motion channels hold |I_t - I_{t-1}|; a jumping window must show the difference
     # across its own jump, or its motion would look normal.
-    half = frames.shape[-1] // 2
+    plain = frames_at(indices)
+    half = plain.shape[-1] // 2
     before = tf.maximum(skipped[:, :1] - jump[:, None], first[:, None])
-    shown = tf.gather(frames, tf.concat([before, skipped], 1))[..., :half]
+    shown = frames_at(tf.concat([before, skipped], 1))[..., :half]
     change = tf.abs(tf.cast(shown[:, 1:], tf.int16) - tf.cast(shown[:, :-1], tf.int16))
     # A window starting on its clip's first frame has no predecessor there: as in
     # `absolute_difference`, that frame takes its successor's difference.
     at_clip_start = (skipped[:, 0] - jump < first)[:, None, None, None, None]
     change = tf.concat([tf.where(at_clip_start, change[:, 1:2], change[:, :1]), change[:, 1:]], 1)
-    jumping = tf.concat([shown[:, 1:], tf.cast(change, frames.dtype)], -1)
-    return tf.where(chosen[:, None, None, None, None], jumping, tf.gather(frames, indices)), targets
+    jumping = tf.concat([shown[:, 1:], tf.cast(change, plain.dtype)], -1)
+    return tf.where(chosen[:, None, None, None, None], jumping, plain), targets

@@ -12,8 +12,8 @@ from regularity.scoring import (
     psnr,
     regularity_score,
 )
-from regularity.testing import predict_test_data
-from regularity.windows import Target
+from regularity.inference import predict_test_data
+from regularity.windows import Target, WindowSpec
 
 
 class Echo:
@@ -35,23 +35,24 @@ class WindowMean:
 
 def test_every_frame_gets_exactly_one_reconstruction():
     frames = np.arange(23, dtype=np.float32).reshape(23, 1, 1, 1) * np.ones((1, 2, 2, 1))
-    out, valid = predict_test_data(Echo(), frames, length=10)
+    out, valid = predict_test_data(Echo(), frames, window=10)
     assert valid.all()
     np.testing.assert_allclose(out, frames)
-    out, _ = predict_test_data(WindowMean(), frames, length=10, stride=10)
+    out, _ = predict_test_data(WindowMean(), frames, window=10, stride=10)
     # windows [0..9], [10..19], [13..22]: frames 13..19 are covered twice and averaged
     assert out[0, 0, 0, 0] == pytest.approx(4.5)
     assert out[15, 0, 0, 0] == pytest.approx((14.5 + 17.5) / 2)
     assert out[22, 0, 0, 0] == pytest.approx(17.5)
     short = frames[:4]  # shorter than a window: the last frame repeats inside it
-    out, valid = predict_test_data(WindowMean(), short, length=10)
+    out, valid = predict_test_data(WindowMean(), short, window=10)
     assert valid.all()
     np.testing.assert_allclose(out[:, 0, 0, 0], (0 + 1 + 2 + 3 * 7) / 10)
 
 
 def test_predictor_outputs_are_aligned_and_first_frames_masked():
     frames = np.arange(8, dtype=np.float32).reshape(8, 1, 1, 1)
-    out, valid = predict_test_data(Echo(predict_next=True), frames, length=3, target=Target.NEXT)
+    spec = WindowSpec(Target.NEXT, inputs=3)
+    out, valid = predict_test_data(Echo(predict_next=True), frames, spec)
     assert valid.tolist() == [False] * 3 + [True] * 5
     np.testing.assert_allclose(out[3:, 0, 0, 0], [2, 3, 4, 5, 6])  # frame t from t-1
 
@@ -100,7 +101,7 @@ class TwoReplicas(Echo):
 
 def test_short_last_batch_is_padded_only_to_whole_replicas():
     frames = np.arange(50, dtype=np.float32).reshape(50, 1, 1, 1)  # 5 windows of 10
-    out, valid = predict_test_data(TwoReplicas(), frames, length=10, batch_size=4)
+    out, valid = predict_test_data(TwoReplicas(), frames, window=10, batch_size=4)
     assert valid.all()
     np.testing.assert_allclose(out, frames)
 

@@ -1,10 +1,13 @@
 import numpy as np
 import pytest
 
+from regularity.clipstore import DiskClips
+from regularity.inference import predict_test_data
 from regularity.preprocess import Normalizer, Scaling, prepare_frames
 from regularity.windows import (
     SkipFrameAnomalies,
     Target,
+    WindowSpec,
     window_dataset,
     window_indices,
     windows_of_clips,
@@ -20,13 +23,13 @@ def test_window_indices_cover_every_frame_when_asked():
 
 
 def test_windows_of_clips_with_temporal_strides():
-    idx = windows_of_clips([12, 5], length=4, skips=[1, 3])
+    idx = windows_of_clips([12, 5], 4, skips=[1, 3])
     # clip 1: 9 windows at skip 1 + 3 at skip 3; clip 2: 2 at skip 1, too short for skip 3
     assert len(idx) == 9 + 3 + 2
     assert idx[9].tolist() == [0, 3, 6, 9]
     assert idx[-1].tolist() == [13, 14, 15, 16]
     with pytest.raises(ValueError, match="long enough"):
-        windows_of_clips([3], length=4)
+        windows_of_clips([3], 4)
 
 
 def test_window_dataset_streams_scaled_windows():
@@ -39,9 +42,8 @@ def test_window_dataset_streams_scaled_windows():
     assert x.shape == (2, 3, 4, 4, 1) and x.dtype == np.float32
     np.testing.assert_allclose(x[1, :, 0, 0, 0], np.array([1, 2, 3]) / 255)
     np.testing.assert_array_equal(x, y)
-    ds = window_dataset(
-        clips, 3, Normalizer(Scaling.UNIT), batch_size=8, target=Target.NEXT, shuffle=False
-    )
+    next_frame = WindowSpec(Target.NEXT, inputs=2)
+    ds = window_dataset(clips, next_frame, Normalizer(Scaling.UNIT), batch_size=8, shuffle=False)
     x, y = next(iter(ds.as_numpy_iterator()))
     assert x.shape == (8, 2, 4, 4, 1) and y.shape == (8, 4, 4, 1)
     np.testing.assert_allclose(y[0, 0, 0, 0], 2 / 255)
@@ -88,7 +90,7 @@ def test_pseudo_anomaly_rate_zero_leaves_windows_normal_and_bad_settings_are_ref
     x, y = next(iter(ds.as_numpy_iterator()))
     np.testing.assert_array_equal(x, y)
     with pytest.raises(ValueError, match="Target.SAME"):
-        window_dataset(clips, 4, Normalizer(), target=Target.NEXT, pseudo_anomalies=never)
+        window_dataset(clips, WindowSpec(Target.NEXT, 4), Normalizer(), pseudo_anomalies=never)
     # strides trained as normal motion cannot also be pseudo anomalies
     with pytest.raises(ValueError, match="must all be larger"):
         window_dataset(clips, 4, Normalizer(), skips=(1, 2, 3), pseudo_anomalies=never)
@@ -126,3 +128,80 @@ def test_prepare_frames_resizes_and_converts():
     assert grey.shape == (3, 10, 16, 1) and grey.dtype == np.uint8
     assert grey[0, 0, 0, 0] == 76  # ITU-R 601 luma of pure red
     assert prepare_frames(grey[..., 0], None, "rgb").shape == (3, 10, 16, 3)
+
+
+CONTRACTS = [
+    WindowSpec(Target.SAME, inputs=4),
+    WindowSpec(Target.NEXT, inputs=4),
+    WindowSpec(Target.FUTURE, inputs=4, outputs=3),
+    WindowSpec(Target.SHIFTED, inputs=9),
+    WindowSpec(Target.NEXT, inputs=4, skip=2),
+]
+
+
+class IndexEcho:
+    """A 'model' that answers each window with the frame numbers its targets must hold,
+    read off the inputs: what a perfect model trained under the contract would output."""
+
+    def __init__(self, spec):
+        self.spec = spec
+
+    def predict_on_batch(self, x):
+        first = x[:, :1]  # frame k holds the value k
+        step = self.spec.skip
+        _, targets = self.spec.positions()
+        return first + step * targets.reshape(1, -1, 1, 1, 1).astype(np.float32)
+
+
+@pytest.mark.parametrize("spec", CONTRACTS, ids=lambda s: f"{s.target.value}-{s.inputs}-{s.skip}")
+def test_training_windows_and_inference_agree_on_frame_indices(spec):
+    n = 30
+    clip = np.arange(n, dtype=np.uint8)[:, None, None, None]  # frame k holds the value k
+    ds = window_dataset([clip], spec, Normalizer(Scaling.UNIT), batch_size=64, shuffle=False)
+    x, y = (np.rint(a * 255).astype(int) for a in next(iter(ds.as_numpy_iterator())))
+    assert x.shape[1] == spec.inputs  # the model sees exactly `inputs` frames in training...
+    y = y[:, None] if spec.target is Target.NEXT else y
+    assert y.shape[1] == spec.outputs
+    inputs, targets = spec.split(spec.windows(n))
+    np.testing.assert_array_equal(x[..., 0, 0, 0], inputs)
+    np.testing.assert_array_equal(y[..., 0, 0, 0], targets)
+    # ...and at test time: a model answering each window with its target frames puts every
+    # output back on the frame it was trained to produce
+    frames = clip.astype(np.float32)
+    out, valid = predict_test_data(IndexEcho(spec), frames, spec)
+    np.testing.assert_allclose(out[valid, 0, 0, 0], np.flatnonzero(valid))
+    first_target = spec.positions()[1][0] * spec.skip
+    assert valid.tolist() == [False] * first_target + [True] * (n - first_target)
+
+
+def test_window_spec_rejects_an_empty_contract():
+    with pytest.raises(ValueError, match=">= 1"):
+        WindowSpec(Target.FUTURE, inputs=4, outputs=0)
+    assert WindowSpec.of({"target": "next", "inputs": 4}).span == 5
+    assert WindowSpec.of(10) == WindowSpec(Target.SAME, 10)
+
+
+def test_a_disk_store_streams_the_same_windows_as_memory(tmp_path):
+    clips = _counting_clips((0, 100))
+    spec = WindowSpec(Target.NEXT, inputs=3)
+    memory = window_dataset(clips, spec, Normalizer(Scaling.UNIT), 64, shuffle=False)
+    disk = window_dataset(
+        DiskClips.write(tmp_path, iter(clips)), spec, Normalizer(Scaling.UNIT), 64, shuffle=False
+    )
+    for (a, b), (c, d) in zip(memory.as_numpy_iterator(), disk.as_numpy_iterator(), strict=True):
+        np.testing.assert_array_equal(a, c)
+        np.testing.assert_array_equal(b, d)
+    assert (tmp_path / "frames.u8").stat().st_size == sum(c.size for c in clips)
+
+
+def test_a_batch_transform_sees_scaled_pairs_and_changes_inputs_only():
+    import tensorflow as tf
+
+    clips = _counting_clips((0,))
+
+    def noisy(inputs, targets):
+        return inputs + tf.ones_like(inputs), targets
+
+    ds = window_dataset(clips, 4, Normalizer(Scaling.UNIT), 8, shuffle=False, transform=noisy)
+    x, y = next(iter(ds.as_numpy_iterator()))
+    np.testing.assert_allclose(x - 1, y, atol=1e-6)

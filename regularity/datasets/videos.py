@@ -27,7 +27,12 @@ import numpy as np
 
 from regularity.datasets.base import Color, Dataset, Video
 from regularity.datasets.groundtruth import read_vol_label
-from regularity.datasets.readers import VIDEO_SUFFIXES, read_video_file, video_fps
+from regularity.datasets.readers import (
+    VIDEO_SUFFIXES,
+    read_image_folder,
+    read_video_file,
+    video_fps,
+)
 from regularity.errors import MissingDataError
 
 UCF_NAME = re.compile(r"v_(?P<label>\w+?)_g(?P<group>\d+)_c(?P<clip>\d+)")
@@ -133,3 +138,13 @@ def read_video_folder(
         train=[c for c, t in pairs if not t],
         test=[c for c, t in pairs if t],
     )
+
+
+def open_video(path: str | Path, color: Color | str = Color.GREY) -> Video:
+    """Any one clip without labels: a video file, or a folder of numbered frames."""
+    path = Path(path)
+    if path.is_dir():
+        return Video(path.name, str(path), partial(read_image_folder, path, Color(color)))
+    if not path.is_file():
+        raise MissingDataError(path, "no such video file or frame folder")
+    return _clip(path, Color(color))

@@ -1,0 +1,183 @@
+"""The run configuration every model family shares, validated when made, stored once per run.
+
+A family's config is a subclass of `RunConfig` that adds its own fields (filters, loss weights)
+and, where it needs them, overrides the hooks (`validate`, `pseudo_anomalies`,
+`batch_transform`). ``config.json`` holds ``to_dict()``; `RunConfig.from_run` reads it back,
+including runs saved before the window contract existed (``length`` and ``target``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from regularity.errors import RegularityError
+from regularity.inference import InputSpec
+from regularity.preprocess import Scaling
+from regularity.runs import read_json, save_config, to_plain
+from regularity.scoring import ScoreSpec
+from regularity.windows import SkipFrameAnomalies, WindowSpec
+
+# Fields that may differ when a run is resumed or rescored: they change neither the model nor
+# the data it is trained on.
+NOT_IDENTITY = frozenset(
+    {"run_dir", "data_root", "epochs", "max_minutes", "score", "thresholds_from", "cache"}
+)
+
+
+class RunMissingError(RegularityError, FileNotFoundError):
+    """A run folder, or its ``config.json``, is not there."""
+
+
+class ConfigMismatchError(RegularityError):
+    """A run folder holds a run made with another configuration."""
+
+
+@dataclass
+class RunConfig:
+    """Every parameter of a training run (written to ``config.json``)."""
+
+    model: str = "model"  # the family's registered name
+    dataset: str = "synthetic"
+    data_root: str = "data"
+    run_dir: str = "runs/run"
+    size: tuple[int, int] = (256, 256)
+    color: str = "grey"
+    motion: bool = False  # add |I_t - I_{t-1}| channels
+    scaling: str = Scaling.STANDARD.value
+    window: WindowSpec = field(default_factory=WindowSpec)
+    skips: tuple[int, ...] = (1,)  # temporal strides trained as normal motion
+    window_stride: int = 1
+    batch_size: int = 4
+    epochs: int = 3
+    max_minutes: float | None = None  # stop after the epoch that crosses it
+    learning_rate: float = 1e-3
+    # Test with the weights' moving average over about this many epochs (0: the last step's).
+    average_epochs: float = 0.0
+    dtype_policy: str | None = None
+    val_clips: int = 1  # last normal clips held out of training
+    # Normal clips the thresholds come from: "normal" (training and held-out: the whole range
+    # of crowd density, in-sample on the training clips) or "held_out" (unseen, but few).
+    thresholds_from: str = "normal"
+    cache: bool = False  # stream training windows from a uint8 file, not memory
+    seed: int = 0
+    score: ScoreSpec = field(default_factory=ScoreSpec)
+
+    def __post_init__(self) -> None:
+        self.size = tuple(int(v) for v in self.size)
+        self.skips = tuple(int(v) for v in self.skips)
+        self.window = WindowSpec.of(self.window)
+        if isinstance(self.score, dict):
+            self.score = ScoreSpec(**self.score)
+        Scaling(self.scaling)
+        self.input_spec()  # size and colour
+        if self.thresholds_from not in ("normal", "held_out"):
+            raise ValueError(
+                f"thresholds_from must be 'normal' or 'held_out', not {self.thresholds_from!r}"
+            )
+        if self.epochs < 1 or self.batch_size < 1 or self.window_stride < 1:
+            raise ValueError("epochs, batch_size and window_stride must be 1 or more")
+        self.validate()
+
+    def validate(self) -> None:
+        """Family checks that must fail before any data is loaded (frame size, ...)."""
+
+    def held_out_start(self, n_train: int) -> int:
+        """Index of the first of ``n_train`` normal clips held out (one is always trained)."""
+        return n_train - max(0, min(self.val_clips, n_train - 1))
+
+    def input_spec(self) -> InputSpec:
+        """What testing must reproduce of the inputs."""
+        return InputSpec(size=self.size, color=self.color, motion=self.motion)
+
+    def pseudo_anomalies(self) -> SkipFrameAnomalies | None:
+        """Skip-frame pseudo anomalies of training (`regularity.windows`); none by default."""
+        return None
+
+    def batch_transform(self) -> object:
+        """A per-batch ``(inputs, targets) -> (inputs, targets)`` function, or None."""
+        return None
+
+    def to_dict(self) -> dict:
+        """Plain dict for ``config.json`` (each value once)."""
+        data = dataclasses.asdict(self)
+        data["window"]["target"] = self.window.target.value
+        data["score"].pop("thresholds")
+        return data
+
+    def save(self) -> Path:
+        """Write ``config.json`` into the run folder."""
+        return save_config(self.run_dir, self.to_dict())
+
+    def identity(self) -> dict:
+        """The fields that make two runs the same run (what resuming must not change)."""
+        plain = json.loads(json.dumps(to_plain(self.to_dict())))  # tuples and lists alike
+        return {k: v for k, v in plain.items() if k not in NOT_IDENTITY}
+
+    def replace(self, **changes: object) -> RunConfig:
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_dict(cls, data: dict, strict: bool = False) -> RunConfig:
+        """A config from ``config.json``'s dict; unknown keys raise only when ``strict``."""
+        data = dict(data)
+        if "window" not in data and "length" in data:
+            # Saved before the window contract: ``length`` frames in, ``target`` out.
+            data["window"] = {"target": data.get("target", "same"), "inputs": data["length"]}
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known - {"length", "target", "input", "versions"}
+        if strict and unknown:
+            raise ValueError(f"unknown config fields for {cls.__name__}: {sorted(unknown)}")
+        if "input" in data:  # older runs stored size and colour a second time
+            data.setdefault("color", data["input"].get("color", "grey"))
+            data.setdefault("motion", data["input"].get("motion", False))
+        values = {k: v for k, v in data.items() if k in known}
+        if "score" in values:
+            score_fields = {f.name for f in fields(ScoreSpec)}
+            values["score"] = ScoreSpec(
+                **{k: v for k, v in values["score"].items() if k in score_fields}
+            )
+        return cls(**values)
+
+    @classmethod
+    def from_run(cls, run_dir: str | Path) -> RunConfig:
+        """The config stored in a run folder (its ``run_dir`` is where it was found)."""
+        path = Path(run_dir) / "config.json"
+        if not path.is_file():
+            raise RunMissingError(
+                f"{run_dir}: no trained run here ({path.name} is missing); train it first "
+                "(the family's training notebook, e.g. notebooks/01_convlstm_ae_train.ipynb, "
+                "or regularity.pipeline.train_run)"
+            )
+        return cls.from_dict({**read_json(path), "run_dir": str(run_dir)})
+
+
+def check_resumable(config: RunConfig, overwrite: bool = False) -> bool:
+    """Whether ``config.run_dir`` already holds this run; refuses one made another way.
+
+    Returns:
+        True when the folder holds a run with the same identity (resume or retrain there).
+
+    Raises:
+        ConfigMismatchError: the stored run differs in a field that changes the model or data;
+            the message names the fields and the two ways out.
+
+    """
+    path = Path(config.run_dir) / "config.json"
+    if overwrite or not path.is_file():
+        return False
+    stored = type(config).from_dict(read_json(path)).identity()
+    differing = {
+        k: (stored.get(k), v) for k, v in config.identity().items() if stored.get(k) != v
+    }
+    if differing:
+        listed = "; ".join(f"{k}: stored {a!r}, asked {b!r}" for k, (a, b) in differing.items())
+        raise ConfigMismatchError(
+            f"{config.run_dir} holds a run made with another configuration ({listed}). "
+            "Use a new run folder, or pass overwrite=True (--overwrite) to start this one again "
+            "and discard the stored run."
+        )
+    return True

@@ -1,0 +1,339 @@
+"""Testing a trained run: thresholds from normal clips, each test video scored, the report.
+
+``evaluate_run(run_dir)`` works for any family: it reads the run's `RunConfig`, loads the
+network that scores (`scoring_network`), and writes ``scores.csv``, ``metrics.json``,
+``roc.png``, marked videos and regularity graphs into the run folder.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+from tqdm.auto import tqdm
+
+from regularity.config import RunConfig
+from regularity.datasets.base import Video
+from regularity.inference import InputSpec, get_test_data, predict_test_data
+from regularity.marking import smooth_error_map, spot_irregularity
+from regularity.media import generate_video, outline_masks
+from regularity.metrics import dots_in_mask, frame_auc, ucsd_pixel_hit
+from regularity.plots import generate_regularity_graph
+from regularity.preprocess import Normalizer
+from regularity.report import quantify_performance
+from regularity.runs import read_json, write_json
+from regularity.scoring import ScoreSpec, abnormality_score, frame_difference_errors, score_outputs
+from regularity.training import scoring_network
+from regularity.windows import WindowSpec
+
+logger = logging.getLogger(__name__)
+
+
+def load_scorer(run_dir: str | Path, checkpoint: str | Path | None = None) -> object:
+    """The scoring network saved in a run folder (``model.keras``, or one checkpoint)."""
+    import keras
+
+    return keras.saving.load_model(checkpoint or Path(run_dir) / "model.keras")
+
+
+def score_frames(
+    model: object,
+    scaled: np.ndarray,
+    normalizer: Normalizer,
+    score: ScoreSpec,
+    window: WindowSpec | int = 10,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Error maps ``[N, H, W]``, smoothed e(t) and the valid-frame mask of scaled frames."""
+    outputs, valid = predict_test_data(scoring_network(model), scaled, window)
+    return *score_outputs(scaled, outputs, valid, normalizer.std, score), valid
+
+
+def normal_thresholds(
+    model: object,
+    clips: list[np.ndarray],
+    normalizer: Normalizer,
+    score: ScoreSpec,
+    window: WindowSpec | int,
+    kind: str = "normal",
+) -> dict:
+    """Pixel and frame thresholds from normal clips (prepared uint8), no test labels.
+
+    The pixel threshold is a high percentile of the smoothed error maps (red dots); the frame
+    threshold a high percentile of the smoothed e(t) (TPR/FPR on raw scores). ``kind`` says in
+    the recorded source which normal clips they were (e.g. "held-out normal").
+    """
+    pixels, frames = [], []
+    for clip in clips:
+        scaled = normalizer.apply(clip.astype(np.float32)).astype(np.float32)
+        maps, errors, valid = score_frames(model, scaled, normalizer, score, window)
+        pixels.append(np.stack([smooth_error_map(m, score.dot_sigma) for m in maps[valid]]).ravel())
+        frames.append(errors)
+    return {
+        "pixel": float(np.percentile(np.concatenate(pixels), score.pixel_percentile)),
+        "frame": float(np.percentile(np.concatenate(frames), score.frame_percentile)),
+        "source": f"percentiles {score.pixel_percentile} (pixels) and {score.frame_percentile} "
+        f"(frames) of {len(clips)} {kind} clips",
+    }
+
+
+def derive_thresholds(config: RunConfig, model: object, dataset: object) -> dict:
+    """Write ``thresholds.json`` from the run's normal clips (`RunConfig.thresholds_from`)."""
+    if config.thresholds_from == "normal":
+        start, kind = 0, "normal (training and held-out)"
+    else:
+        # Without held-out clips the last training clip stands in: thresholds need normal data.
+        start = min(config.held_out_start(len(dataset.train)), len(dataset.train) - 1)
+        kind = "held-out normal"
+    spec = config.input_spec()
+    clips = []
+    for video in dataset.train[start:]:
+        clips.append(spec.prepare(video.frames))
+        video.release()
+    normalizer = Normalizer.load(Path(config.run_dir) / "normalizer.npz")
+    thresholds = normal_thresholds(model, clips, normalizer, config.score, config.window, kind)
+    write_json(Path(config.run_dir) / "thresholds.json", thresholds)
+    return thresholds
+
+
+@dataclass
+class VideoResult:
+    """What testing one video leaves behind (small: no frames, no maps)."""
+
+    name: str
+    labels: np.ndarray | None
+    errors: np.ndarray
+    baseline: np.ndarray
+    localisation: dict = field(default_factory=dict)
+    score_seconds: float = 0.0
+
+
+def _localise(
+    dots: list[np.ndarray], masks: np.ndarray, detections: list[np.ndarray], labels: np.ndarray
+) -> dict:
+    abnormal = np.flatnonzero(labels)
+    inside = [dots_in_mask(dots[t], masks[t]) for t in abnormal]
+    return {
+        "dots": int(sum(len(i) for i in inside)),
+        "dots_inside": int(sum(i.sum() for i in inside)),
+        "frames": len(abnormal),
+        "frames_with_dot_inside": int(sum(i.any() for i in inside)),
+        "frames_40pct": int(sum(ucsd_pixel_hit(detections[t], masks[t]) for t in abnormal)),
+    }
+
+
+def test_video(
+    model: object,
+    video: Video,
+    spec: InputSpec,
+    normalizer: Normalizer,
+    score: ScoreSpec,
+    out_dir: str | Path,
+    window: WindowSpec | int = 10,
+    write_video: bool = True,
+    fps: float = 10.0,
+) -> VideoResult:
+    """Score one video and write its marked video (red dots) and regularity graph."""
+    out_dir = Path(out_dir)
+    original = video.frames  # decoded before the clock starts: scoring speed, not disk speed
+    start = time.perf_counter()
+    scaled = get_test_data(video, spec, normalizer)
+    maps, errors, _ = score_frames(model, scaled, normalizer, score, window)
+    score_seconds = time.perf_counter() - start
+    marked, dots, detections = [], [], []
+    for t, frame in enumerate(original):
+        smoothed = smooth_error_map(maps[t], score.dot_sigma)
+        image, frame_dots = spot_irregularity(frame, smoothed, score.thresholds["pixel"], sigma=0)
+        marked.append(image)
+        dots.append(frame_dots)
+        if video.masks is not None:
+            detected = (smoothed > score.thresholds["pixel"]).astype(np.uint8)
+            size = frame.shape[1::-1]
+            detections.append(cv2.resize(detected, size, interpolation=cv2.INTER_NEAREST) > 0)
+    marked = np.stack(marked)
+    localisation = {}
+    if video.masks is not None and video.labels is not None:
+        marked = outline_masks(marked, video.masks)
+        localisation = _localise(dots, video.masks, detections, video.labels)
+    if write_video:
+        generate_video(marked, out_dir / "videos" / video.name, fps=fps)
+    generate_regularity_graph(
+        1 - abnormality_score(errors),
+        out_dir / "graphs" / f"{video.name}.png",
+        labels=video.labels if video.labels is not None else np.zeros(len(original), bool),
+        title=video.name,
+    )
+    baseline = frame_difference_errors(original)
+    return VideoResult(video.name, video.labels, errors, baseline, localisation, score_seconds)
+
+
+def _warm_up(model: object, config: RunConfig) -> None:
+    # Untimed calls with a full and a short batch build both predict graphs first, so that
+    # score_fps measures scoring rather than graph tracing (as decoding is left out too).
+    spec = config.input_spec()
+    frames = 8 * config.window.span + 1
+    warm_up = np.zeros((frames, *spec.size, spec.channels), np.float32)
+    predict_test_data(scoring_network(model), warm_up, config.window)
+
+
+def score_videos(
+    run_dir: str | Path,
+    videos: list[Video],
+    out_dir: str | Path,
+    model: object = None,
+    write_videos: int | None = None,
+    fps: float = 10.0,
+) -> tuple[list[VideoResult], float]:
+    """Score videos with a trained run, writing marked videos and graphs under ``out_dir``.
+
+    Returns:
+        The per-video results and the scoring speed in frames/s (decoding left out).
+
+    """
+    config = RunConfig.from_run(run_dir)
+    model = model or load_scorer(run_dir)
+    thresholds = read_json(Path(run_dir) / "thresholds.json")
+    score = ScoreSpec(**{**vars(config.score), "thresholds": thresholds})
+    normalizer = Normalizer.load(Path(run_dir) / "normalizer.npz")
+    _warm_up(model, config)
+    results = []
+    for i, video in enumerate(tqdm(videos, desc="scoring", unit="video")):
+        write = write_videos is None or i < write_videos
+        results.append(
+            test_video(
+                model, video, config.input_spec(), normalizer, score, out_dir,
+                config.window, write_video=write, fps=fps,
+            )  # fmt: skip
+        )
+        video.release()
+    frames = sum(len(r.errors) for r in results)
+    return results, frames / max(sum(r.score_seconds for r in results), 1e-9)
+
+
+def evaluate_run(
+    run_dir: str | Path,
+    model: object = None,
+    dataset: object = None,
+    write_videos: int | None = None,
+    fps: float = 10.0,
+) -> dict:
+    """Test a trained run on its dataset's test split and write every result into the run.
+
+    Args:
+        run_dir: a run folder holding ``config.json``, ``model.keras``, ``normalizer.npz`` and
+            ``thresholds.json``.
+        model: the model, if already in memory (otherwise ``model.keras`` is loaded); a
+            multi-network model is scored through its ``scoring_model``.
+        dataset: the dataset, if already open (otherwise opened from the config).
+        write_videos: write marked videos for the first N test clips (None: all).
+        fps: playback rate of the videos.
+
+    Returns:
+        The merged ``metrics.json``.
+
+    """
+    from regularity.datasets import load_dataset
+
+    config = RunConfig.from_run(run_dir)
+    dataset = dataset or load_dataset(config.dataset, root=config.data_root, color=config.color)
+    start = time.perf_counter()
+    results, fps_scored = score_videos(run_dir, dataset.test, run_dir, model, write_videos, fps)
+    return quantify_performance(
+        results,
+        run_dir,
+        read_json(Path(run_dir) / "thresholds.json"),
+        dataset=config.dataset,
+        model=config.model,
+        score_fps=round(fps_scored, 1),
+        test_seconds=round(time.perf_counter() - start, 1),
+        config=read_json(Path(run_dir) / "config.json"),
+    )
+
+
+def test_split(run_dir: str | Path) -> tuple[RunConfig, Normalizer, list, list]:
+    """A run's config, normaliser, scaled test clips and their labels (for comparisons)."""
+    from regularity.datasets import load_dataset
+
+    config = RunConfig.from_run(run_dir)
+    normalizer = Normalizer.load(Path(run_dir) / "normalizer.npz")
+    dataset = load_dataset(config.dataset, root=config.data_root, color=config.color)
+    scaled = [get_test_data(v, config.input_spec(), normalizer) for v in dataset.test]
+    return config, normalizer, scaled, [v.labels for v in dataset.test]
+
+
+def frame_aucs(
+    model: object,
+    scaled: list[np.ndarray],
+    labels: list[np.ndarray],
+    normalizer: Normalizer,
+    specs: dict[str, ScoreSpec],
+    window: WindowSpec | int = 10,
+) -> dict[str, dict]:
+    """Frame AUC (`frame_auc`) of one model under several score specs, each video predicted once.
+
+    Args:
+        model: as for `predict_test_data`.
+        scaled: scaled frames of each video (see `get_test_data`).
+        labels: per video, True for abnormal frames.
+        normalizer: the run's normaliser (the grey-level error scale needs its std).
+        specs: score specs by name.
+        window: the window contract the model was trained under.
+
+    """
+    errors = {name: [] for name in specs}
+    for x in scaled:
+        outputs, valid = predict_test_data(scoring_network(model), x, window)
+        for name, score in specs.items():
+            errors[name].append(score_outputs(x, outputs, valid, normalizer.std, score)[1])
+    return {name: frame_auc(errors[name], labels) for name in specs}
+
+
+def checkpoint_curve(run_dir: str | Path, specs: dict[str, ScoreSpec]) -> list[dict]:
+    """Frame AUC of every epoch checkpoint of a run: AUC against training time."""
+    run_dir = Path(run_dir)
+    config, normalizer, scaled, labels = test_split(run_dir)
+    epochs = len((run_dir / "history.csv").read_text().splitlines()) - 1
+    minutes_per_epoch = read_json(run_dir / "metrics.json")["train_seconds"] / 60 / epochs
+    curve = []
+    for checkpoint in sorted((run_dir / "checkpoints").glob("epoch_*.keras")):
+        epoch = int(checkpoint.stem.split("_")[1])
+        model = load_scorer(run_dir, checkpoint)
+        aucs = frame_aucs(model, scaled, labels, normalizer, specs, config.window)
+        curve.append(
+            {"epoch": epoch, "train_minutes": round(epoch * minutes_per_epoch, 1), "frame_auc": aucs}
+        )
+    return curve
+
+
+def score_any(
+    run_dir: str | Path,
+    paths: list[str | Path],
+    out_dir: str | Path | None = None,
+    write_videos: bool = True,
+) -> tuple[Path, float]:
+    """Score any video files or frame folders with a trained run, never touching its results.
+
+    Writes marked mp4s (red dots), regularity graphs and ``scores.csv`` (no labels: no ROC, no
+    AUC) into ``out_dir``, by default ``<run>_scored`` beside the run folder.
+
+    Returns:
+        The output folder and the scoring speed in frames/s.
+
+    """
+    from regularity.datasets.videos import open_video
+    from regularity.report import write_scores
+
+    run_dir = Path(run_dir)
+    config = RunConfig.from_run(run_dir)
+    out_dir = Path(out_dir) if out_dir else run_dir.with_name(f"{run_dir.name}_scored")
+    if out_dir.resolve() == run_dir.resolve():
+        raise ValueError(f"{out_dir}: scoring other videos must not overwrite the run's results")
+    videos = [open_video(p, config.color) for p in paths]
+    results, fps = score_videos(run_dir, videos, out_dir, write_videos=None if write_videos else 0)
+    write_scores(results, out_dir / "scores.csv")
+    write_json(out_dir / "summary.json", {"run": run_dir, "videos": [str(p) for p in paths],
+                                          "score_fps": round(fps, 1)})  # fmt: skip
+    return out_dir, fps

@@ -1,0 +1,99 @@
+"""From a video to one model output per frame, under the window contract (`WindowSpec`).
+
+``get_test_data`` prepares and scales a clip as training did (`InputSpec`, the run's
+normaliser); ``predict_test_data`` runs a model over its windows and places every output on the
+clip's frame axis where `WindowSpec.split` says its target frame is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from regularity.datasets.base import Color, Video
+from regularity.preprocess import Normalizer, prepare_frames
+from regularity.windows import WindowSpec
+
+
+@dataclass
+class InputSpec:
+    """How a model's inputs are made from uint8 frames (saved in every run's config)."""
+
+    size: tuple[int, int] = (256, 256)
+    color: str = Color.GREY.value
+    motion: bool = False
+
+    def __post_init__(self) -> None:
+        self.size = tuple(int(v) for v in self.size)
+        self.color = Color(self.color).value
+        if len(self.size) != 2 or min(self.size) < 1:
+            raise ValueError(f"size must be (height, width), got {self.size}")
+
+    @property
+    def channels(self) -> int:
+        """Channels of a prepared frame: 1 (grey) or 3 (RGB), doubled by a motion input."""
+        return (3 if self.color == Color.RGB.value else 1) * (2 if self.motion else 1)
+
+    def prepare(self, frames: np.ndarray) -> np.ndarray:
+        """Prepared uint8 frames ``[N, H, W, C]`` for this spec."""
+        return prepare_frames(frames, tuple(self.size), self.color, self.motion)
+
+
+def get_test_data(video: Video, spec: InputSpec, normalizer: Normalizer) -> np.ndarray:
+    """A test video's frames resized, converted and scaled: float32 ``[N, H, W, C]``."""
+    return normalizer.apply(spec.prepare(video.frames).astype(np.float32)).astype(np.float32)
+
+
+def predict_test_data(
+    model: object,
+    frames: np.ndarray,
+    window: WindowSpec | int = 10,
+    stride: int | None = None,
+    batch_size: int = 8,
+) -> tuple[np.ndarray, np.ndarray]:
+    """One model output per frame, aligned with the frames.
+
+    Args:
+        model: maps input windows ``[B, inputs, H, W, C]`` to the window's targets
+            ``[B, outputs, H, W, C]`` (or ``[B, H, W, C]`` for one output).
+        frames: scaled frames ``[N, H, W, C]`` (see `get_test_data`).
+        window: the contract the model was trained under (an int: reconstruct that many).
+        stride: frames between window starts (default `WindowSpec.test_stride`); outputs that
+            land on the same frame are averaged, and the last window ends on the last frame, so
+            that every frame a model can produce gets exactly one output.
+        batch_size: windows per model call.
+
+    Returns:
+        ``outputs`` like ``frames``, and ``valid`` [N] bool: False for frames no window targets
+        (the first frames of a predictor), whose outputs are copies of the input.
+
+    """
+    window = WindowSpec.of(window)
+    n = len(frames)
+    windows = window.windows(n, stride or window.test_stride, cover_end=True)
+    inputs, placed = window.split(windows)
+    total = np.zeros_like(frames, dtype=np.float32)
+    count = np.zeros(n, dtype=np.float32)
+    # Pad a short last batch only to a whole number per replica: padding to a full batch would
+    # cost a quarter of the model calls on a typical 150-frame clip.
+    replicas = getattr(getattr(model, "distribute_strategy", None), "num_replicas_in_sync", 1)
+    for i in range(0, len(inputs), batch_size):
+        chunk = inputs[i : i + batch_size]
+        padded = np.concatenate([chunk, np.repeat(chunk[-1:], -len(chunk) % replicas, 0)])
+        out = np.asarray(model.predict_on_batch(frames[padded]), np.float32)[: len(chunk)]
+        out = out.reshape(len(chunk), window.outputs, *frames.shape[1:])
+        for where, window_out in zip(placed[i : i + batch_size], out, strict=True):
+            # Fancy-index += is fast but drops repeats; only clips shorter than a window
+            # repeat a frame inside one window, and those take the slow exact path.
+            if len(np.unique(where)) == len(where):
+                total[where] += window_out
+                count[where] += 1
+            else:
+                np.add.at(total, where, window_out)
+                np.add.at(count, where, 1)
+    valid = count > 0
+    outputs = np.where(
+        valid[:, None, None, None], total / np.maximum(count, 1)[:, None, None, None], frames
+    )
+    return outputs.astype(np.float32), valid

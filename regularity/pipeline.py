@@ -1,0 +1,136 @@
+"""One run pipeline for every model family: ``train_run(config, build_model)`` -> run folder.
+
+A family supplies a `RunConfig` subclass and a builder ``build_model(config, input_shape,
+steps_per_epoch) -> compiled keras.Model`` (one network, or a trainer with its own
+``train_step`` and a ``scoring_model``); everything else is here: opening the dataset, holding
+out normal clips, fitting the scaling, streaming windows under the window contract, training
+with checkpoints, resume and the NaN stop, thresholds from normal clips, and the metrics.
+Testing is `regularity.evaluation.evaluate_run`.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import keras
+
+from regularity.clipstore import build_store, prepared_clips
+from regularity.config import RunConfig, check_resumable
+from regularity.datasets import Dataset, load_dataset
+from regularity.evaluation import derive_thresholds
+from regularity.preprocess import Normalizer
+from regularity.runs import peak_rss_mb, run_folder, update_metrics
+from regularity.training import TimeBudget, fit
+from regularity.windows import window_dataset
+
+logger = logging.getLogger(__name__)
+
+BuildModel = Callable[[RunConfig, tuple, int], keras.Model]
+# What a fresh start removes from a run folder (a resume keeps all of it).
+RUN_OUTPUTS = ("checkpoints", "logs", "history.csv", "metrics.json", "model.keras", "cache")
+
+
+def get_training_data(dataset: Dataset, config: RunConfig) -> tuple[object, object, dict]:
+    """Stores of the prepared training and held-out clips, and their frame counts.
+
+    With ``config.cache`` the clips go to a uint8 file in the run folder one at a time, so that
+    memory does not grow with the dataset; otherwise they are kept in memory.
+    """
+    spec, cut = config.input_spec(), config.held_out_start(len(dataset.train))
+    cache = Path(config.run_dir) / "cache" if config.cache else None
+    train = build_store(
+        prepared_clips(dataset.train[:cut], spec.prepare), cache and cache / "train"
+    )
+    held = dataset.train[cut:]
+    held_out = build_store(prepared_clips(held, spec.prepare), cache and cache / "held_out")
+    counts = {"train_frames": sum(train.lengths), "held_out_frames": sum(held_out.lengths)}
+    return train, (held_out if held else None), counts
+
+
+def train_run(
+    config: RunConfig,
+    build_model: BuildModel,
+    dataset: Dataset | None = None,
+    strategy: object = None,
+    overwrite: bool = False,
+    verbose: int | str = "auto",
+) -> keras.Model:
+    """Train (or resume) a run and leave model, history, thresholds and config in its folder.
+
+    Args:
+        config: the run's parameters (a family's `RunConfig` subclass).
+        build_model: ``(config, input_shape, steps_per_epoch) -> compiled keras.Model``.
+        dataset: an already opened dataset (default: opened from the config).
+        strategy: a ``tf.distribute`` strategy (default: the current one).
+        overwrite: start again in a folder that holds a run made another way.
+        verbose: Keras progress output.
+
+    Returns:
+        The trained model.
+
+    Raises:
+        ConfigMismatchError: the folder holds another run and ``overwrite`` is False.
+
+    """
+    import tensorflow as tf
+
+    run_dir = Path(config.run_dir)
+    if not check_resumable(config, overwrite):
+        for name in RUN_OUTPUTS:  # a fresh start: nothing of an earlier run may mix in
+            target = run_dir / name
+            shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
+    keras.utils.set_random_seed(config.seed)
+    run_folder(run_dir)
+    config.save()
+    dataset = dataset or load_dataset(config.dataset, root=config.data_root, color=config.color)
+    train, held_out, counts = get_training_data(dataset, config)
+    normalizer = Normalizer.fit(train.clips(), config.scaling)
+    normalizer.save(run_dir / "normalizer.npz")
+    strategy = strategy or tf.distribute.get_strategy()
+    replicas = strategy.num_replicas_in_sync
+    windows = window_dataset(
+        train,
+        config.window,
+        normalizer,
+        config.batch_size * replicas,
+        stride=config.window_stride,
+        skips=config.skips,
+        seed=config.seed,
+        drop_remainder=replicas > 1,
+        pseudo_anomalies=config.pseudo_anomalies(),
+        motion=config.motion,
+        transform=config.batch_transform(),
+    )
+    validation = None
+    if held_out is not None:
+        validation = window_dataset(
+            held_out,
+            config.window,
+            normalizer,
+            config.batch_size * replicas,
+            stride=config.window.span,
+            shuffle=False,
+            drop_remainder=replicas > 1,
+            transform=config.batch_transform(),
+        )
+    shape = (config.window.inputs, *config.size, config.input_spec().channels)
+    with strategy.scope():
+        model = build_model(config, shape, int(windows.cardinality()))
+    budget = [TimeBudget(config.max_minutes)] if config.max_minutes else []
+    info = fit(model, windows, run_dir, config.epochs, validation, budget, verbose=verbose)
+    peak_train = round(peak_rss_mb())
+    derive_thresholds(config, model, dataset)
+    if config.cache:
+        shutil.rmtree(run_dir / "cache", ignore_errors=True)
+    update_metrics(
+        run_dir,
+        dataset=config.dataset,
+        model=config.model,
+        **info,
+        **counts,
+        peak_rss_mb_train=peak_train,
+    )
+    return model
