@@ -15,6 +15,7 @@ PAPER_FILTERS = (128, 64, 64, 32, 64, 128)
 
 def frame_padding(height: int, width: int) -> str:
     """The padding that round-trips a frame size, or a ValueError naming the size."""
+
     # 227 -> 55 -> 26 -> 55 -> 227 round-trips exactly with "valid" (the paper's size);
     # sizes divisible by 8 round-trip with "same".
     def valid_round_trip(n: int) -> bool:

@@ -44,7 +44,9 @@ class AEConfig(RunConfig):
         self.pseudo_anomaly_jumps = tuple(self.pseudo_anomaly_jumps)
         self.pseudo_anomalies()
         if self.normalization not in ("layer", "batch", None):
-            raise ValueError(f"normalization must be 'layer', 'batch' or None, not {self.normalization!r}")
+            raise ValueError(
+                f"normalization must be 'layer', 'batch' or None, not {self.normalization!r}"
+            )
 
     def pseudo_anomalies(self) -> SkipFrameAnomalies | None:
         """The skip-frame pseudo anomalies of training, None when the rate is 0."""
@@ -60,9 +62,7 @@ class AEConfig(RunConfig):
         return cls.from_dict({**RECIPES[name], **overrides}, strict=True)
 
 
-def create_networks(
-    config: AEConfig, input_shape: tuple, steps_per_epoch: int = 1
-) -> keras.Model:
+def create_networks(config: AEConfig, input_shape: tuple, steps_per_epoch: int = 1) -> keras.Model:
     """The compiled autoencoder for ``config`` (MSE on the input scale, Adam).
 
     ``steps_per_epoch`` turns ``config.average_epochs`` into the moving average's momentum.

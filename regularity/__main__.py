@@ -1,7 +1,7 @@
 """Command line: score any video with a trained run; the leaderboard of a dataset.
 
-    python -m regularity score runs/demo clip.avi frames_folder/ ...
-    python -m regularity leaderboard --dataset ped2 --out docs/leaderboard
+python -m regularity score runs/demo clip.avi frames_folder/ ...
+python -m regularity leaderboard --dataset ped2 --out docs/leaderboard
 """
 
 from __future__ import annotations
@@ -33,15 +33,21 @@ def _leaderboard(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    parser = argparse.ArgumentParser(prog="python -m regularity", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m regularity", description=__doc__.splitlines()[0]
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     score = sub.add_parser("score", help="score video files or frame folders with a trained run")
     score.add_argument("run", type=Path, help="a trained run folder (holds config.json)")
     score.add_argument("videos", nargs="+", type=Path, help="video files or frame folders")
-    score.add_argument("--out", type=Path, help="output folder (default: <run>_scored beside the run)")
+    score.add_argument(
+        "--out", type=Path, help="output folder (default: <run>_scored beside the run)"
+    )
     score.add_argument("--no-videos", action="store_true", help="write no marked mp4s")
     score.set_defaults(run_command=_score)
-    board = sub.add_parser("leaderboard", help="every family's declared run beside the frame difference")
+    board = sub.add_parser(
+        "leaderboard", help="every family's declared run beside the frame difference"
+    )
     board.add_argument("--dataset", default="ped2", help="dataset every entry is evaluated on")
     board.add_argument("--out", default="docs/leaderboard", help="folder for the table and plot")
     board.add_argument("--runs", default="runs", help="folder of the declared runs")

@@ -170,9 +170,7 @@ def check_resumable(config: RunConfig, overwrite: bool = False) -> bool:
     if overwrite or not path.is_file():
         return False
     stored = type(config).from_dict(read_json(path)).identity()
-    differing = {
-        k: (stored.get(k), v) for k, v in config.identity().items() if stored.get(k) != v
-    }
+    differing = {k: (stored.get(k), v) for k, v in config.identity().items() if stored.get(k) != v}
     if differing:
         listed = "; ".join(f"{k}: stored {a!r}, asked {b!r}" for k, (a, b) in differing.items())
         raise ConfigMismatchError(
@@ -181,3 +179,21 @@ def check_resumable(config: RunConfig, overwrite: bool = False) -> bool:
             "and discard the stored run."
         )
     return True
+
+
+def with_settings(fields: dict, settings: dict) -> dict:
+    """Config fields with ``settings`` applied; dotted keys reach into ``score`` and ``window``.
+
+    >>> with_settings({"score": {"aggregate": "sum"}}, {"score.aggregate": "patch_max"})
+    {'score': {'aggregate': 'patch_max'}}
+    """
+    fields = {k: dict(v) if isinstance(v, dict) else v for k, v in fields.items()}
+    for key, value in settings.items():
+        head, _, tail = key.partition(".")
+        if tail:
+            part = fields.get(head)
+            part = dataclasses.asdict(part) if dataclasses.is_dataclass(part) else dict(part or {})
+            fields[head] = {**part, tail: value}
+        else:
+            fields[head] = value
+    return fields

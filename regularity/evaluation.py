@@ -21,12 +21,17 @@ from regularity.datasets.base import Video
 from regularity.inference import InputSpec, get_test_data, predict_test_data
 from regularity.marking import smooth_error_map, spot_irregularity
 from regularity.media import generate_video, outline_masks
-from regularity.metrics import dots_in_mask, frame_auc, ucsd_pixel_hit
+from regularity.metrics import dots_in_mask, ucsd_pixel_hit
 from regularity.plots import generate_regularity_graph
 from regularity.preprocess import Normalizer
 from regularity.report import quantify_performance
 from regularity.runs import read_json, write_json
-from regularity.scoring import ScoreSpec, abnormality_score, frame_difference_errors, score_outputs
+from regularity.scoring import (
+    ScoreSpec,
+    abnormality_score,
+    frame_difference_errors,
+    score_outputs,
+)
 from regularity.training import scoring_network
 from regularity.windows import WindowSpec
 
@@ -204,8 +209,15 @@ def score_videos(
         write = write_videos is None or i < write_videos
         results.append(
             test_video(
-                model, video, config.input_spec(), normalizer, score, out_dir,
-                config.window, write_video=write, fps=fps,
+                model,
+                video,
+                config.input_spec(),
+                normalizer,
+                score,
+                out_dir,
+                config.window,
+                write_video=write,
+                fps=fps,
             )  # fmt: skip
         )
         video.release()
@@ -251,61 +263,6 @@ def evaluate_run(
         test_seconds=round(time.perf_counter() - start, 1),
         config=read_json(Path(run_dir) / "config.json"),
     )
-
-
-def test_split(run_dir: str | Path) -> tuple[RunConfig, Normalizer, list, list]:
-    """A run's config, normaliser, scaled test clips and their labels (for comparisons)."""
-    from regularity.datasets import load_dataset
-
-    config = RunConfig.from_run(run_dir)
-    normalizer = Normalizer.load(Path(run_dir) / "normalizer.npz")
-    dataset = load_dataset(config.dataset, root=config.data_root, color=config.color)
-    scaled = [get_test_data(v, config.input_spec(), normalizer) for v in dataset.test]
-    return config, normalizer, scaled, [v.labels for v in dataset.test]
-
-
-def frame_aucs(
-    model: object,
-    scaled: list[np.ndarray],
-    labels: list[np.ndarray],
-    normalizer: Normalizer,
-    specs: dict[str, ScoreSpec],
-    window: WindowSpec | int = 10,
-) -> dict[str, dict]:
-    """Frame AUC (`frame_auc`) of one model under several score specs, each video predicted once.
-
-    Args:
-        model: as for `predict_test_data`.
-        scaled: scaled frames of each video (see `get_test_data`).
-        labels: per video, True for abnormal frames.
-        normalizer: the run's normaliser (the grey-level error scale needs its std).
-        specs: score specs by name.
-        window: the window contract the model was trained under.
-
-    """
-    errors = {name: [] for name in specs}
-    for x in scaled:
-        outputs, valid = predict_test_data(scoring_network(model), x, window)
-        for name, score in specs.items():
-            errors[name].append(score_outputs(x, outputs, valid, normalizer.std, score)[1])
-    return {name: frame_auc(errors[name], labels) for name in specs}
-
-
-def checkpoint_curve(run_dir: str | Path, specs: dict[str, ScoreSpec]) -> list[dict]:
-    """Frame AUC of every epoch checkpoint of a run: AUC against training time."""
-    run_dir = Path(run_dir)
-    config, normalizer, scaled, labels = test_split(run_dir)
-    epochs = len((run_dir / "history.csv").read_text().splitlines()) - 1
-    minutes_per_epoch = read_json(run_dir / "metrics.json")["train_seconds"] / 60 / epochs
-    curve = []
-    for checkpoint in sorted((run_dir / "checkpoints").glob("epoch_*.keras")):
-        epoch = int(checkpoint.stem.split("_")[1])
-        model = load_scorer(run_dir, checkpoint)
-        aucs = frame_aucs(model, scaled, labels, normalizer, specs, config.window)
-        curve.append(
-            {"epoch": epoch, "train_minutes": round(epoch * minutes_per_epoch, 1), "frame_auc": aucs}
-        )
-    return curve
 
 
 def score_any(

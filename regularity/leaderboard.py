@@ -1,5 +1,7 @@
-"""One leaderboard: every registered family's declared run of a dataset, beside the frame
-difference, evaluated under one protocol and written as a Markdown table and one ROC plot.
+"""One leaderboard: every family's declared run beside the frame difference, one protocol.
+
+Every registered family's declared run of a dataset is evaluated and written, with the
+no-learning frame difference, as a Markdown table and one ROC plot.
 
 The protocol is `regularity.evaluation.evaluate_run`'s for every entry: official test split,
 frame AUC three ways (+ the paper's normalisation), EER, TPR/FPR at a threshold from normal
@@ -58,7 +60,8 @@ def _curves(results: list) -> tuple[np.ndarray, np.ndarray]:
 def _run_curves(run_dir: Path) -> tuple[np.ndarray, np.ndarray]:
     with (run_dir / "scores.csv").open() as f:
         rows = list(csv.DictReader(f))
-    return (np.array([int(r["label"]) for r in rows]), np.array([float(r["abnormality"]) for r in rows]))  # fmt: skip
+    labels = np.array([int(r["label"]) for r in rows])
+    return labels, np.array([float(r["abnormality"]) for r in rows])
 
 
 def _f(value: float | None, digits: int = 3) -> str:
@@ -76,7 +79,9 @@ def markdown_row(entry: dict) -> str:
         _f(auc.get("micro_paper")),
         _f(entry.get("eer")),
         f"{_f(entry.get('tpr'))} / {_f(entry.get('fpr'))}" if "tpr" in entry else "",
-        f"{_f(loc.get('dots_inside_mask'), 2)} / {_f(loc.get('ucsd_pixel_40pct'), 2)}" if loc else "",
+        f"{_f(loc.get('dots_inside_mask'), 2)} / {_f(loc.get('ucsd_pixel_40pct'), 2)}"
+        if loc
+        else "",
         f"{minutes / 60:.1f} min" if minutes else "none",
         f"{entry['score_fps']:.0f} frames/s" if entry.get("score_fps") else "",
         f"{entry['peak_rss_mb_train']:,} MB" if entry.get("peak_rss_mb_train") else "",

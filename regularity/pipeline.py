@@ -57,6 +57,7 @@ def train_run(
     strategy: object = None,
     overwrite: bool = False,
     verbose: int | str = "auto",
+    callbacks: list | None = None,
 ) -> keras.Model:
     """Train (or resume) a run and leave model, history, thresholds and config in its folder.
 
@@ -67,6 +68,7 @@ def train_run(
         strategy: a ``tf.distribute`` strategy (default: the current one).
         overwrite: start again in a folder that holds a run made another way.
         verbose: Keras progress output.
+        callbacks: more Keras callbacks.
 
     Returns:
         The trained model.
@@ -110,17 +112,17 @@ def train_run(
             held_out,
             config.window,
             normalizer,
-            config.batch_size * replicas,
+            config.batch_size,
             stride=config.window.span,
             shuffle=False,
-            drop_remainder=replicas > 1,
             transform=config.batch_transform(),
         )
     shape = (config.window.inputs, *config.size, config.input_spec().channels)
     with strategy.scope():
         model = build_model(config, shape, int(windows.cardinality()))
     budget = [TimeBudget(config.max_minutes)] if config.max_minutes else []
-    info = fit(model, windows, run_dir, config.epochs, validation, budget, verbose=verbose)
+    extra = budget + list(callbacks or [])
+    info = fit(model, windows, run_dir, config.epochs, validation, extra, verbose=verbose)
     peak_train = round(peak_rss_mb())
     derive_thresholds(config, model, dataset)
     if config.cache:

@@ -6,8 +6,8 @@ import json
 import math
 import platform
 import resource
-from importlib.metadata import PackageNotFoundError, version
 from enum import Enum
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import numpy as np

@@ -57,8 +57,11 @@ def weight_averaging(epochs: float, steps_per_epoch: int) -> dict:
 
 
 def optimizers_of(model: keras.Model) -> list:
-    """Every optimizer a model trains with: ``model.optimizer`` and any held as an attribute
-    (a two-network trainer's ``g_optimizer`` and ``d_optimizer``)."""
+    """Every optimizer a model trains with.
+
+    ``model.optimizer`` and any held as an attribute (a two-network trainer's ``g_optimizer``
+    and ``d_optimizer``).
+    """
     found = [getattr(model, "optimizer", None)]
     found += [v for v in vars(model).values() if isinstance(v, keras.optimizers.Optimizer)]
     unique = []
@@ -112,8 +115,11 @@ class StopOnNonFinite(keras.callbacks.Callback):
 
 
 class SafeBackup(keras.callbacks.BackupAndRestore):
-    """``BackupAndRestore`` (every network and optimizer a model holds) that never backs up an
-    epoch whose logs hold a NaN, so that a resume starts from the last good state."""
+    """``BackupAndRestore`` that never backs up an epoch whose logs hold a NaN.
+
+    It saves every network and optimizer a model holds; a resume starts from the last good
+    state.
+    """
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:  # noqa: D102
         if finite_logs(logs) is None:

@@ -11,8 +11,9 @@ from conftest import TINY
 
 from convlstm_ae import AEConfig, build_convlstm_ae, create_networks, derive_thresholds, train
 from regularity.datasets import load_dataset
+from regularity.evaluation import evaluate_run
 from regularity.runs import read_json
-from regularity.testing import ScoreSpec, evaluate_run
+from regularity.scoring import ScoreSpec
 from regularity.training import TrainingDiverged, fit
 from regularity.windows import SkipFrameAnomalies
 
@@ -56,7 +57,7 @@ def test_config_builds_the_published_pseudo_anomaly_setting():
 
 def test_one_training_step_lowers_the_loss():
     keras.utils.set_random_seed(0)
-    model = create_networks(AEConfig(size=(32, 32), filters=SMALL, length=4), channels=1)
+    model = create_networks(AEConfig(size=(32, 32), filters=SMALL, window=4), (4, 32, 32, 1))
     x = np.random.default_rng(0).normal(size=(4, 4, 32, 32, 1)).astype(np.float32)
     before = float(model.evaluate(x, x, verbose=0))
     model.train_on_batch(x, x)
@@ -160,7 +161,7 @@ def test_short_training_separates_synthetic_anomalies(tiny_root, tmp_path):
     source = metrics["threshold"]["source"]
     assert f"of {TINY.n_train} normal (training and held-out) clips" in source
     rows = (Path(config.run_dir) / "scores.csv").read_text().splitlines()
-    assert rows[0] == "video,frame,label,error,score,baseline"
+    assert rows[0] == "video,frame,label,error,abnormality,regularity,baseline"
     assert len(rows) == 1 + TINY.n_test * TINY.n_frames
     assert len(list((Path(config.run_dir) / "videos").glob("*.mp4"))) == 1
     assert len(list((Path(config.run_dir) / "graphs").glob("*.png"))) == TINY.n_test

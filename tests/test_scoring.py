@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score, roc_curve
 
+from regularity.inference import predict_test_data
 from regularity.marking import spot_irregularity
 from regularity.metrics import eer, frame_auc, tpr_fpr
 from regularity.scoring import (
@@ -12,7 +13,6 @@ from regularity.scoring import (
     psnr,
     regularity_score,
 )
-from regularity.inference import predict_test_data
 from regularity.windows import Target, WindowSpec
 
 

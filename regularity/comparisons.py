@@ -1,0 +1,112 @@
+"""Comparisons on a trained run's test split: several ways of scoring, every checkpoint.
+
+Benchmarks and ablations, not the reported protocol (that is `regularity.evaluation`): they
+reuse its inference and scoring, and predict each test video once per model.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from regularity.config import RunConfig
+from regularity.evaluation import load_scorer
+from regularity.inference import get_test_data, predict_test_data
+from regularity.metrics import frame_auc
+from regularity.preprocess import Normalizer
+from regularity.runs import read_json
+from regularity.scoring import Aggregate, Channels, ErrorScale, ScoreSpec, score_outputs
+from regularity.training import scoring_network
+from regularity.windows import WindowSpec
+
+
+def test_split(run_dir: str | Path) -> tuple[RunConfig, Normalizer, list, list]:
+    """A run's config, normaliser, scaled test clips and their labels (for comparisons)."""
+    from regularity.datasets import load_dataset
+
+    config = RunConfig.from_run(run_dir)
+    normalizer = Normalizer.load(Path(run_dir) / "normalizer.npz")
+    dataset = load_dataset(config.dataset, root=config.data_root, color=config.color)
+    scaled = [get_test_data(v, config.input_spec(), normalizer) for v in dataset.test]
+    return config, normalizer, scaled, [v.labels for v in dataset.test]
+
+
+def frame_aucs(
+    model: object,
+    scaled: list[np.ndarray],
+    labels: list[np.ndarray],
+    normalizer: Normalizer,
+    specs: dict[str, ScoreSpec],
+    window: WindowSpec | int = 10,
+) -> dict[str, dict]:
+    """Frame AUC (`frame_auc`) of one model under several score specs, each video predicted once.
+
+    Args:
+        model: as for `predict_test_data`.
+        scaled: scaled frames of each video (see `get_test_data`).
+        labels: per video, True for abnormal frames.
+        normalizer: the run's normaliser (the grey-level error scale needs its std).
+        specs: score specs by name.
+        window: the window contract the model was trained under.
+
+    """
+    errors = {name: [] for name in specs}
+    for x in scaled:
+        outputs, valid = predict_test_data(scoring_network(model), x, window)
+        for name, score in specs.items():
+            errors[name].append(score_outputs(x, outputs, valid, normalizer.std, score)[1])
+    return {name: frame_auc(errors[name], labels) for name in specs}
+
+
+def scoring_variants(
+    run_dir: str | Path, aggregates: bool = False, smooth_windows: list[int] | None = None
+) -> dict[str, ScoreSpec]:
+    """Ways of scoring a run to compare, the run's own first.
+
+    Every error scale x channel choice x aggregation by default; with ``aggregates`` only the
+    aggregations; with ``smooth_windows`` the run's own spec under each smoothing window.
+    """
+    config = RunConfig.from_run(run_dir)
+    base = config.score
+    if smooth_windows:
+        return {f"smooth_{w}": replace(base, smooth_window=w) for w in smooth_windows}
+    names = dict.fromkeys([Aggregate(base.aggregate), *Aggregate])
+    if aggregates:
+        return {a.value: replace(base, aggregate=a.value) for a in names}
+    channels = list(Channels) if config.motion else [Channels.ALL]
+    return {
+        f"{s.value}/{c.value}/{a.value}": replace(
+            base, scale=s.value, channels=c.value, aggregate=a.value
+        )
+        for s, c, a in itertools.product(ErrorScale, channels, names)
+    }
+
+
+def compare_scoring(run_dir: str | Path, specs: dict[str, ScoreSpec]) -> dict[str, dict]:
+    """Frame AUC of a run's model under several score specs (each video predicted once)."""
+    config, normalizer, scaled, labels = test_split(run_dir)
+    return frame_aucs(load_scorer(run_dir), scaled, labels, normalizer, specs, config.window)
+
+
+def checkpoint_curve(run_dir: str | Path, specs: dict[str, ScoreSpec]) -> list[dict]:
+    """Frame AUC of every epoch checkpoint of a run: AUC against training time."""
+    run_dir = Path(run_dir)
+    config, normalizer, scaled, labels = test_split(run_dir)
+    epochs = len((run_dir / "history.csv").read_text().splitlines()) - 1
+    minutes_per_epoch = read_json(run_dir / "metrics.json")["train_seconds"] / 60 / epochs
+    curve = []
+    for checkpoint in sorted((run_dir / "checkpoints").glob("epoch_*.keras")):
+        epoch = int(checkpoint.stem.split("_")[1])
+        model = load_scorer(run_dir, checkpoint)
+        aucs = frame_aucs(model, scaled, labels, normalizer, specs, config.window)
+        curve.append(
+            {
+                "epoch": epoch,
+                "train_minutes": round(epoch * minutes_per_epoch, 1),
+                "frame_auc": aucs,
+            }
+        )
+    return curve

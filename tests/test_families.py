@@ -1,0 +1,122 @@
+"""A new family needs no core change: two toy families go through the whole run pipeline."""
+
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+from toy_families import GAN, PREDICTOR
+
+from regularity.config import ConfigMismatchError, RunConfig, RunMissingError
+from regularity.evaluation import evaluate_run
+from regularity.families import families, register_family
+from regularity.pipeline import train_run
+from regularity.runs import read_json
+from regularity.training import TrainingDiverged
+
+STANDARD_OUTPUTS = (
+    "config.json", "model.keras", "checkpoints", "history.csv", "loss.png", "normalizer.npz",
+    "thresholds.json", "videos", "graphs", "roc.png", "scores.csv", "metrics.json", "logs",
+)  # fmt: skip
+
+
+def config_of(family, root, run_dir, **overrides):
+    values = dict(dataset="synthetic", data_root=str(root), run_dir=str(run_dir), size=(32, 48),
+                  epochs=2, window_stride=4, batch_size=4)  # fmt: skip
+    return family.config(**{**values, **overrides})
+
+
+class Interrupt(keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == 0:
+            raise KeyboardInterrupt("simulated kill")
+
+
+class Epochs(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.seen, self.batches = [], 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.seen.append(epoch)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.batches += 1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("family", [PREDICTOR, GAN], ids=lambda f: f.name)
+def test_a_toy_family_runs_through_train_evaluate_and_resume(family, tiny_root, tmp_path):
+    register_family(family)
+    assert family.name in families()
+    config = config_of(family, tiny_root, tmp_path / "run")
+    with pytest.raises(KeyboardInterrupt):
+        train_run(config, family.build_model, verbose=0, callbacks=[Interrupt()])
+    epochs = Epochs()
+    model = train_run(config, family.build_model, verbose=0, callbacks=[epochs])
+    assert epochs.seen == [1]  # resumed after the kill: epoch 0 was not trained again
+    if family is GAN:
+        # both optimizers were restored: each counts the steps of both epochs, not only the
+        # one trained after the resume
+        assert int(model.d_optimizer.iterations) == 2 * epochs.batches
+        assert int(model.g_optimizer.iterations) == 2 * epochs.batches
+        columns = (tmp_path / "run" / "history.csv").read_text().splitlines()[0].split(",")
+        assert {"g_loss", "d_loss", "rec_loss"} <= set(columns)  # every loss term logged
+    metrics = evaluate_run(config.run_dir, write_videos=1)
+    run = Path(config.run_dir)
+    missing = [name for name in STANDARD_OUTPUTS if not (run / name).exists()]
+    assert not missing, missing
+    assert 0.0 <= metrics["frame_auc"]["micro_minmax"] <= 1.0
+    assert metrics["model"] == family.name and metrics["baseline"]["frame_auc"]["micro_raw"]
+    assert RunConfig.from_run(run).window == config.window
+
+
+@pytest.mark.slow
+def test_a_nan_in_any_loss_term_stops_with_the_last_good_checkpoint(tiny_root, tmp_path):
+    config = config_of(GAN, tiny_root, tmp_path / "run", epochs=3, nan_from_step=7)
+    with pytest.raises(TrainingDiverged, match="d_loss became nan at epoch 2"):
+        train_run(config, GAN.build_model, verbose=0)
+    run = tmp_path / "run"
+    assert not (run / "model.keras").exists()
+    assert [p.name for p in (run / "checkpoints").glob("epoch_*.keras")] == ["epoch_001.keras"]
+    assert "nan" not in (run / "history.csv").read_text().lower().split("\n", 2)[1]
+
+
+@pytest.mark.slow
+def test_a_changed_parameter_never_resumes_another_run(tiny_root, tmp_path):
+    config = config_of(PREDICTOR, tiny_root, tmp_path / "run")
+    with pytest.raises(KeyboardInterrupt):
+        train_run(config, PREDICTOR.build_model, verbose=0, callbacks=[Interrupt()])
+    bigger = config.replace(size=(48, 64))
+    with pytest.raises(ConfigMismatchError, match=r"size: stored \[32, 48\], asked \[48, 64\]"):
+        train_run(bigger, PREDICTOR.build_model, verbose=0)
+    assert read_json(tmp_path / "run" / "config.json")["size"] == [32, 48]  # nothing rewritten
+    epochs = Epochs()
+    train_run(bigger.replace(epochs=1), PREDICTOR.build_model, overwrite=True, verbose=0,
+              callbacks=[epochs])  # fmt: skip
+    assert epochs.seen == [0]  # started again, not resumed
+    rows = (tmp_path / "run" / "history.csv").read_text().splitlines()
+    assert len(rows) == 2 and read_json(tmp_path / "run" / "config.json")["size"] == [48, 64]
+    # more epochs or another time budget are the same run: allowed
+    assert config.replace(epochs=9, run_dir=str(tmp_path / "x")).identity() == config.identity()
+
+
+def test_evaluating_a_missing_run_says_which_notebook_makes_it(tmp_path):
+    with pytest.raises(RunMissingError, match="01_convlstm_ae_train"):
+        evaluate_run(tmp_path / "never_trained")
+
+
+def test_configs_are_validated_when_made():
+    with pytest.raises(ValueError, match="size"):
+        RunConfig(size=(0, 4))
+    with pytest.raises(ValueError, match="patch_mean"):
+        RunConfig(score={"aggregate": "patch_mean"})
+    from convlstm_ae import AEConfig
+
+    with pytest.raises(ValueError, match="divisible by 8"):
+        AEConfig(size=(100, 100))  # before any data is loaded
+    old = {"length": 10, "target": "same", "input": {"size": [64, 96], "color": "grey",
+           "motion": True}, "size": [64, 96], "model": "convlstm_ae"}  # fmt: skip
+    restored = RunConfig.from_dict(old)
+    assert restored.window.inputs == 10 and restored.motion and "input" not in restored.to_dict()
+    assert np.array_equal(restored.size, (64, 96))

@@ -1,0 +1,136 @@
+"""Two toy model families written only here, to show that a family needs no core change:
+a next-frame predictor and a two-network GAN with its own ``train_step``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import keras
+from keras import layers, ops
+
+from regularity.config import RunConfig
+from regularity.families import Family
+from regularity.windows import Target, WindowSpec
+
+
+@dataclass
+class PredictorConfig(RunConfig):
+    model: str = "toy_predictor"
+    window: WindowSpec = WindowSpec(Target.NEXT, inputs=3)
+    scaling: str = "unit"
+    filters: int = 4
+
+
+def build_predictor(config, input_shape, steps_per_epoch):
+    inputs = keras.Input((None, *input_shape[1:]), name="frames")
+    x = layers.ConvLSTM2D(config.filters, 3, padding="same", name="convlstm")(inputs)
+    x = layers.Conv2D(input_shape[-1], 1, activation="sigmoid", name="next_frame")(x)
+    model = keras.Model(inputs, x, name="toy_predictor")
+    model.compile(keras.optimizers.Adam(config.learning_rate), "mse")
+    return model
+
+
+@dataclass
+class GanConfig(RunConfig):
+    model: str = "toy_gan"
+    window: WindowSpec = WindowSpec(Target.SAME, inputs=4)
+    scaling: str = "unit"
+    adversarial_weight: float = 0.1
+    nan_from_step: int = -1  # d_loss turns NaN from this training step on (a divergence test)
+    average_epochs: float = 0.0
+
+
+def build_generator(input_shape):
+    inputs = keras.Input((None, *input_shape[1:]), name="frames")
+    x = layers.TimeDistributed(layers.Conv2D(4, 3, strides=2, padding="same"), name="enc")(inputs)
+    x = layers.ConvLSTM2D(4, 3, padding="same", return_sequences=True, name="convlstm")(x)
+    x = layers.TimeDistributed(
+        layers.Conv2DTranspose(input_shape[-1], 3, strides=2, padding="same", activation="sigmoid"),
+        name="dec",
+    )(x)
+    return keras.Model(inputs, x, name="generator")
+
+
+def build_discriminator(input_shape):
+    inputs = keras.Input((None, *input_shape[1:]), name="window")
+    x = layers.TimeDistributed(layers.Conv2D(4, 3, strides=2), name="conv")(inputs)
+    x = layers.GlobalAveragePooling3D(name="pool")(x)
+    return keras.Model(inputs, layers.Dense(1, name="logit")(x), name="discriminator")
+
+
+class ToyGan(keras.Model):
+    def __init__(self, generator, discriminator, adversarial_weight=0.1, nan_from_step=-1):
+        super().__init__()
+        self.generator, self.discriminator = generator, discriminator
+        self.adversarial_weight, self.nan_from_step = adversarial_weight, nan_from_step
+        self.trackers = {n: keras.metrics.Mean(name=n) for n in ("g_loss", "d_loss", "rec_loss")}
+
+    @property
+    def scoring_model(self):
+        return self.generator
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def compile(self, g_optimizer, d_optimizer):
+        super().compile()
+        self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer
+        # built now, so that a resume can restore both optimizers' state
+        g_optimizer.build(self.generator.trainable_variables)
+        d_optimizer.build(self.discriminator.trainable_variables)
+
+    def call(self, x):
+        return self.generator(x)
+
+    def train_step(self, data):
+        import tensorflow as tf
+
+        x, y = data
+        bce = keras.losses.BinaryCrossentropy(from_logits=True)
+        with tf.GradientTape() as tape:
+            fake = self.generator(x, training=True)
+            real_logit = self.discriminator(y, training=True)
+            fake_logit = self.discriminator(ops.stop_gradient(fake), training=True)
+            d_loss = bce(ops.ones_like(real_logit), real_logit) + bce(
+                ops.zeros_like(fake_logit), fake_logit
+            )
+            poison = ops.where(self.d_optimizer.iterations >= self.nan_from_step, float("nan"), 1.0)
+            if self.nan_from_step >= 0:
+                d_loss = d_loss * poison
+        grads = tape.gradient(d_loss, self.discriminator.trainable_variables)
+        self.d_optimizer.apply(grads, self.discriminator.trainable_variables)
+        with tf.GradientTape() as tape:
+            fake = self.generator(x, training=True)
+            rec_loss = ops.mean(ops.square(fake - y))
+            fake_logit = self.discriminator(fake, training=False)
+            g_loss = rec_loss + self.adversarial_weight * bce(ops.ones_like(fake_logit), fake_logit)
+        grads = tape.gradient(g_loss, self.generator.trainable_variables)
+        self.g_optimizer.apply(grads, self.generator.trainable_variables)
+        for name, value in (("g_loss", g_loss), ("d_loss", d_loss), ("rec_loss", rec_loss)):
+            self.trackers[name].update_state(value)
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    def test_step(self, data):
+        x, y = data
+        self.trackers["rec_loss"].update_state(ops.mean(ops.square(self.generator(x) - y)))
+        return {"rec_loss": self.trackers["rec_loss"].result()}
+
+
+def build_gan(config, input_shape, steps_per_epoch):
+    from regularity.training import weight_averaging
+
+    gan = ToyGan(
+        build_generator(input_shape),
+        build_discriminator(input_shape),
+        config.adversarial_weight,
+        config.nan_from_step,
+    )
+    averaging = weight_averaging(config.average_epochs, steps_per_epoch)
+    gan.compile(keras.optimizers.Adam(1e-3, **averaging), keras.optimizers.Adam(1e-3))
+    gan.build((None, *input_shape))
+    return gan
+
+
+PREDICTOR = Family("toy_predictor", PredictorConfig, build_predictor, description="toy")
+GAN = Family("toy_gan", GanConfig, build_gan, description="toy GAN")
