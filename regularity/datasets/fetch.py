@@ -25,6 +25,7 @@ from regularity.errors import (
     MissingDataError,
     UnknownDatasetError,
     UnsafeArchiveError,
+    WriteError,
 )
 
 
@@ -175,6 +176,15 @@ def extract(archive: str | Path, target: str | Path) -> None:
         raise DownloadError(archive, "unknown archive type (expected .tar.gz, .zip or .rar)")
 
 
+def _make_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise WriteError(
+            folder, f"cannot create this folder ({err.strerror}); choose a folder you can write to"
+        ) from err
+
+
 def fetch_archive(spec: ArchiveSpec, dest: str | Path, progress: bool = True) -> Path:
     """Download, check and extract one archive unless its folder is already there.
 
@@ -184,6 +194,7 @@ def fetch_archive(spec: ArchiveSpec, dest: str | Path, progress: bool = True) ->
     Raises:
         DownloadError: the transfer failed (the ``.part`` file is kept: call again to resume).
         HashMismatchError: the archive does not have its SHA-256 (nothing is kept).
+        WriteError: ``dest`` cannot be written (read-only, or a file in the way).
 
     """
     dest = Path(dest)
@@ -192,7 +203,7 @@ def fetch_archive(spec: ArchiveSpec, dest: str | Path, progress: bool = True) ->
     if marker.is_file():
         return folder
     archives = dest / "archives"
-    archives.mkdir(parents=True, exist_ok=True)
+    _make_folder(archives)
     partial = archives / f"{spec.filename}.part"
     recorded = archives / f"{spec.filename}.sha256"
     known = spec.sha256 or (recorded.read_text().strip() if recorded.is_file() else None)
@@ -217,7 +228,11 @@ def fetch_archive(spec: ArchiveSpec, dest: str | Path, progress: bool = True) ->
         raise HashMismatchError(archives / spec.filename, str(err)) from err
     if known is None:
         recorded.write_text(pooch.file_hash(str(path)) + "\n")
-    extract(path, dest / spec.into)
+    _make_folder(dest / spec.into)
+    try:
+        extract(path, dest / spec.into)
+    except PermissionError as err:
+        raise WriteError(dest / spec.into, f"cannot extract {path.name} here ({err})") from err
     if not folder.is_dir():
         raise DownloadError(path, f"extracted, but '{spec.extracts_to}' is not in it")
     marker.touch()
