@@ -6,6 +6,8 @@
 
 Notebooks are chosen by number prefix from notebooks/ (no list to keep by hand). Every
 notebook gets ``run_dir = runs/<name>``; executed copies go to ``runs/<name>/notebooks/``.
+Each notebook is given the parameters its ``parameters`` cell declares; a parameter that none
+of the chosen notebooks declares is refused before anything runs.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from pathlib import Path
 
 import papermill
 import yaml
+
+from regularity.errors import ParameterError, RegularityError
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
@@ -31,6 +35,28 @@ def find_notebooks(prefixes: list[str]) -> list[Path]:
             raise SystemExit(f"error: no notebook in {NOTEBOOKS} starts with '{prefix}'")
         found.extend(matches)
     return found
+
+
+def split_parameters(notebooks: list[Path], params: dict) -> dict[Path, dict]:
+    """The parameters each notebook declares in its cell tagged ``parameters``.
+
+    Raises:
+        ParameterError: a parameter that none of the notebooks declares (a misspelling would
+            otherwise only be a papermill warning), listing the ones they do.
+
+    """
+    declared = {nb: set(papermill.inspect_notebook(str(nb))) for nb in notebooks}
+    known = set().union(*declared.values())
+    unknown = [key for key in params if key not in known]
+    if unknown:
+        where = notebooks[0] if len(notebooks) == 1 else NOTEBOOKS
+        names = ", ".join(nb.name for nb in notebooks)
+        raise ParameterError(
+            where,
+            f"no parameter {', '.join(map(repr, unknown))} in {names}; "
+            f"known: {', '.join(sorted(known))}",
+        )
+    return {nb: {k: v for k, v in params.items() if k in declared[nb]} for nb in notebooks}
 
 
 def parse_value(text: str) -> object:
@@ -58,14 +84,19 @@ def main() -> int:
     params = yaml.safe_load(args.params.read_text()) if args.params else {}
     params.update({key: parse_value(value) for key, value in args.p})
     params.setdefault("run_dir", str(run_dir))
+    try:
+        chosen = split_parameters(find_notebooks(args.notebooks), params)
+    except RegularityError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     out = run_dir / "notebooks"
     out.mkdir(parents=True, exist_ok=True)
-    for notebook in find_notebooks(args.notebooks):
+    for notebook, own in chosen.items():
         print(f"== {notebook.name} -> {out / notebook.name}", flush=True)
         papermill.execute_notebook(
             notebook,
             out / notebook.name,
-            parameters=params,
+            parameters=own,
             cwd=Path.cwd(),
             progress_bar=False,
             log_output=True,

@@ -1,11 +1,43 @@
 """Each notebook runs top to bottom under papermill with tiny parameters (via the CLI)."""
 
+import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from regularity.errors import ParameterError
+
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def load_script(name: str) -> object:
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_unknown_parameters_are_refused_and_known_ones_go_where_declared():
+    run_notebooks = load_script("run_notebooks")
+    train, test = run_notebooks.find_notebooks(["01", "02"])
+    with pytest.raises(ParameterError, match=r"'misspelt'.*known: .*data_root.*height.*width"):
+        run_notebooks.split_parameters([train, test], {"misspelt": 1, "run_dir": "r"})
+    given = {"height": 32, "width": 48, "run_dir": "r", "write_videos": 1}
+    own = run_notebooks.split_parameters([train, test], given)
+    assert own[train] == {"height": 32, "width": 48, "run_dir": "r"}
+    assert own[test] == {"run_dir": "r", "write_videos": 1}
+
+
+def test_run_notebooks_refuses_an_unknown_parameter_before_running(tmp_path, project_env):
+    command = [sys.executable, str(ROOT / "scripts" / "run_notebooks.py"), "02", "--runs"]
+    command += [str(tmp_path / "runs"), "-p", "misspelt", "1"]
+    done = subprocess.run(command, capture_output=True, text=True, env=project_env, timeout=120)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr[-2000:]
+    assert "'misspelt'" in done.stderr and "write_videos" in done.stderr
+    assert not (tmp_path / "runs").exists()  # nothing ran
 
 
 def test_notebooks_01_and_02_write_a_complete_run(tiny_root, tmp_path):
