@@ -6,6 +6,8 @@
 
 Notebooks are chosen by number prefix from notebooks/ (no list to keep by hand). Every
 notebook gets ``run_dir = runs/<name>``; executed copies go to ``runs/<name>/notebooks/``.
+Relative paths, here and in the notebooks, are taken from the project root (the folder holding
+``pyproject.toml``), so a notebook stepped through in Jupyter finds the same folders.
 Each notebook is given the parameters its ``parameters`` cell declares; a parameter that none
 of the chosen notebooks declares is refused before anything runs.
 """
@@ -20,6 +22,7 @@ import papermill
 import yaml
 
 from regularity.errors import ParameterError, RegularityError
+from regularity.runs import project_path
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
@@ -68,7 +71,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", help="number prefixes, e.g. 01 02")
     parser.add_argument("--name", default="demo", help="run name: outputs go to runs/<name>/")
-    parser.add_argument("--runs", default="runs", help="folder of runs")
+    parser.add_argument("--runs", default="runs", help="folder of runs (from the project root)")
     parser.add_argument("--params", type=Path, help="YAML file of parameters")
     parser.add_argument(
         "-p",
@@ -80,7 +83,7 @@ def main() -> int:
     )
     args = parser.parse_args()
 
-    run_dir = Path(args.runs) / args.name
+    run_dir = project_path(Path(args.runs) / args.name)  # where the notebooks resolve it too
     params = yaml.safe_load(args.params.read_text()) if args.params else {}
     params.update({key: parse_value(value) for key, value in args.p})
     params.setdefault("run_dir", str(run_dir))
