@@ -1,6 +1,8 @@
 """Run folders and paths that mean the same from the project root and from notebooks/."""
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 from regularity.runs import project_path, project_root
@@ -35,3 +37,15 @@ def test_notebooks_resolve_their_data_and_run_paths_from_the_project_root():
         for name in ("data_root", "run_dir"):
             if any(line.startswith(f"{name} =") for line in params["source"]):
                 assert f"project_path({name})" in code, (notebook.name, name)
+
+
+def test_importing_the_package_quietens_tensorflow_before_keras_loads_it(project_env):
+    env = {k: v for k, v in project_env.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    code = (
+        "import os, sys\n"
+        "sys.modules['keras'] = None  # importing keras now fails: what ran before it?\n"
+        "try:\n    import convlstm_ae\nexcept ImportError:\n    pass\n"
+        "print(os.environ.get('TF_CPP_MIN_LOG_LEVEL'))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert done.stdout.strip() in ("2", "3"), done.stderr[-2000:]
