@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
 import resource
 from importlib.metadata import PackageNotFoundError, version
@@ -80,8 +81,11 @@ def project_path(path: str | Path) -> Path:
 
     >>> project_path("/tmp/x")  # absolute paths are kept
     PosixPath('/tmp/x')
+    >>> project_path("../shared/data") == project_root().parent / "shared" / "data"
+    True
     """
-    return project_root() / path
+    path = Path(path)
+    return path if path.is_absolute() else Path(os.path.normpath(project_root() / path))
 
 
 def run_folder(name: str | Path, runs_root: str | Path = "runs") -> Path:
