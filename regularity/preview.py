@@ -40,7 +40,9 @@ def pick_clips(dataset: Dataset, split: Split | str, clips: int | Sequence[int])
 
 
 def preview_clip(video: Video, out_dir: str | Path, fps: float = 10.0) -> dict:
-    """Write ``<name>_sheet.png`` and ``<name>.mp4`` of one clip, ground truth shown.
+    """Write ``<name>_sheet.png`` (8 evenly spaced frames) and ``<name>.mp4`` of one clip.
+
+    Ground truth is shown: abnormal frames framed in red on the sheet, masks outlined in green.
 
     Returns:
         What was written and what the clip holds: ``name``, ``frames``, ``abnormal_frames``
@@ -49,7 +51,9 @@ def preview_clip(video: Video, out_dir: str | Path, fps: float = 10.0) -> dict:
     """
     out_dir = Path(out_dir)
     frames = video.frames if video.masks is None else outline_masks(video.frames, video.masks)
-    sheet = contact_sheet(frames, out_dir / f"{video.name}_sheet.png", labels=video.labels)
+    sheet = contact_sheet(
+        frames, out_dir / f"{video.name}_sheet.png", n=8, columns=4, labels=video.labels
+    )
     (mp4,) = generate_video(frames, out_dir / video.name, fps=fps)
     record = {
         "name": video.name,

@@ -16,8 +16,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from regularity.datasets.fetch import ArchiveSpec, fetch, fetch_archive
-from regularity.errors import DownloadError, HashMismatchError, UnsafeArchiveError
+from regularity.datasets.fetch import ArchiveSpec, fetch, fetch_archive, open_dataset
+from regularity.errors import (
+    DownloadError,
+    HashMismatchError,
+    UnknownDatasetError,
+    UnsafeArchiveError,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -180,3 +185,9 @@ def test_fetch_under_a_file_is_a_one_line_error(tmp_path, project_env):
     (tmp_path / "file").write_text("not a folder")
     dest = tmp_path / "file" / "sub"  # cannot be created, not even by root
     assert_one_line_error(fetch_cli(dest, project_env), dest)
+
+
+def test_open_dataset_fetches_only_what_has_archives(tiny_root, tmp_path):
+    assert open_dataset("synthetic", tiny_root, download=True).test[0].labels is not None
+    with pytest.raises(UnknownDatasetError, match="no archives known for 'videos'"):
+        open_dataset("videos", tmp_path, download=True)

@@ -97,3 +97,39 @@ def test_notebooks_01_and_02_write_a_complete_run(tiny_root, tmp_path):
     executed = json.loads((run / "notebooks" / "02_convlstm_ae_test.ipynb").read_text())
     outputs = [o for c in executed["cells"] for o in c.get("outputs", [])]
     assert any("text/html" in o.get("data", {}) for o in outputs)  # the inline video
+
+
+def test_notebooks_are_committed_without_outputs():
+    for notebook in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        cells = json.loads(notebook.read_text())["cells"]
+        assert not any(c.get("outputs") for c in cells), notebook.name
+
+
+def test_notebook_00_previews_a_dataset_with_paths_from_the_project_root(
+    tiny_root, tmp_path, project_env
+):
+    # A project of its own, entered from notebooks/ as Jupyter would: "data" and "runs" must
+    # still mean the folders at its root.
+    project = tmp_path / "project"
+    (project / "notebooks").mkdir(parents=True)
+    (project / "pyproject.toml").write_text("[project]\nname = 'elsewhere'\n")
+    (project / "data").symlink_to(tiny_root)
+    command = [sys.executable, str(ROOT / "scripts" / "run_notebooks.py"), "00", "--name", "tiny"]
+    command += ["-p", "clips", "1", "-p", "fps", "5"]
+    done = subprocess.run(
+        command, cwd=project / "notebooks", capture_output=True, text=True, env=project_env
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert not (project / "notebooks" / "runs").exists()
+    run = project / "runs" / "tiny"
+    preview = json.loads((run / "preview" / "preview.json").read_text())
+    assert [c["split"] for c in preview["clips"]] == ["train", "test"]
+    assert preview["clips"][1]["abnormal_frames"] > 0
+    for clip in preview["clips"]:
+        assert Path(clip["sheet"]).is_file() and Path(clip["video"]).suffix == ".mp4"
+        assert Path(clip["video"]).parent == run / "preview" / clip["split"]
+    executed = json.loads(next((run / "notebooks").glob("00_*.ipynb")).read_text())
+    outputs = [o for c in executed["cells"] for o in c.get("outputs", [])]
+    texts = "".join("".join(o.get("data", {}).get("text/plain", "")) for o in outputs)
+    assert "'train_clips': 3" in texts and "'test_clips': 3" in texts  # the summary
+    assert any("<video" in "".join(o.get("data", {}).get("text/html", "")) for o in outputs)

@@ -19,6 +19,8 @@ import pooch
 import requests
 from tqdm.auto import tqdm
 
+from regularity.datasets.base import Dataset
+from regularity.datasets.registry import load_dataset
 from regularity.errors import (
     DownloadError,
     HashMismatchError,
@@ -262,3 +264,20 @@ def fetch(
     if mirror:
         specs = tuple(replace(s, url=f"{mirror.rstrip('/')}/{s.filename}") for s in specs)
     return [fetch_archive(spec, dest, progress) for spec in specs]
+
+
+def open_dataset(
+    name: str, root: str | Path = "data", download: bool = False, progress: bool = True
+) -> Dataset:
+    """Open a dataset, first fetching its public archives into ``root`` when ``download``.
+
+    The synthetic walkway has no archive: it is generated on first use either way. Fetching
+    is idempotent (an extracted dataset is not fetched again).
+
+    Raises:
+        UnknownDatasetError: ``download`` for a dataset without public archives.
+
+    """
+    if download and name.lower() != "synthetic":
+        fetch(name, root, progress=progress)
+    return load_dataset(name, root=root)
