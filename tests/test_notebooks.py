@@ -40,7 +40,7 @@ def test_run_notebooks_refuses_an_unknown_parameter_before_running(tmp_path, pro
     assert not (tmp_path / "runs").exists()  # nothing ran
 
 
-def test_notebooks_01_and_02_write_a_complete_run(tiny_root, tmp_path):
+def test_notebooks_01_and_02_write_a_complete_run(tiny_root, tmp_path, project_env):
     runs = tmp_path / "runs"  # given as a relative path, as a user would
     command = [
         sys.executable,
@@ -70,7 +70,7 @@ def test_notebooks_01_and_02_write_a_complete_run(tiny_root, tmp_path):
         "write_videos",
         "1",
     ]
-    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True)
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, env=project_env)
     assert done.returncode == 0, done.stderr[-3000:]
     run = runs / "tiny"
     metrics = json.loads((run / "metrics.json").read_text())
