@@ -1,5 +1,6 @@
 """Reconstruction and prediction models on top of `regularity`: the ConvLSTM autoencoder."""
 
+import regularity  # noqa: F401  (first: it sets TensorFlow's log level before keras loads it)
 from convlstm_ae.model import add_encoder, build_convlstm_ae, deconv
 from convlstm_ae.train import AEConfig, create_networks, train
 from regularity.evaluation import derive_thresholds

@@ -40,6 +40,14 @@ class GroundTruthError(DataError):
     """Ground truth does not match its clip (wrong length, unparsable)."""
 
 
+class WriteError(DataError):
+    """A folder or file cannot be written (read-only, a file in the way, disk full)."""
+
+
+class ParameterError(DataError):
+    """A notebook parameter that the notebooks do not declare."""
+
+
 class UnknownDatasetError(RegularityError, KeyError):
     """A dataset name that the registry does not know."""
 

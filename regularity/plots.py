@@ -10,6 +10,7 @@ import matplotlib
 matplotlib.use("Agg")  # files, not windows; notebooks display the PNGs
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 from sklearn.metrics import roc_curve
 
 from regularity.datasets.groundtruth import labels_to_spans
@@ -79,8 +80,13 @@ def plot_roc(curves: dict[str, tuple[np.ndarray, np.ndarray]], path: str | Path)
     return _save(fig, path)
 
 
-def plot_history(history_csv: str | Path, path: str | Path) -> Path | None:
-    """Loss curves from a Keras ``CSVLogger`` file (every column ending in "loss")."""
+def history_figure(history_csv: str | Path) -> plt.Figure | None:
+    """Loss curves from a Keras ``CSVLogger`` file (every column ending in "loss"), or None.
+
+    Epochs are whole numbers; the loss axis is logarithmic, its ticks written plainly (1, 2 and 5
+    times each power of ten over up to three decades), only when the losses span a decade or
+    more (linear otherwise).
+    """
     history_csv = Path(history_csv)
     if not history_csv.is_file():
         return None
@@ -90,10 +96,27 @@ def plot_history(history_csv: str | Path, path: str | Path) -> Path | None:
         return None
     fig, ax = plt.subplots(figsize=(5, 3.5))
     epochs = [int(r["epoch"]) + 1 for r in rows]
+    shown = []
     for key in rows[0]:
         if key.endswith("loss"):
             values = [float(r[key]) if r[key] not in ("", "NA") else np.nan for r in rows]
             ax.plot(epochs, values, marker="o", label=key)
-    ax.set(xlabel="epoch", ylabel="loss", yscale="log", title="training")
+            shown.extend(values)
+    ax.set(xlabel="epoch", ylabel="loss", title="training")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+    positive = np.asarray(shown)[np.isfinite(shown) & (np.asarray(shown) > 0)]
+    decades = np.log10(positive.max() / positive.min()) if len(positive) else 0.0
+    if decades >= 1:
+        ax.set_yscale("log")
+        # 1, 2 and 5 times each power of ten over a few decades; powers of ten beyond.
+        ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0) if decades <= 3 else (1.0,)))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.yaxis.set_minor_formatter(NullFormatter())
     ax.legend(fontsize=8)
-    return _save(fig, path)
+    return fig
+
+
+def plot_history(history_csv: str | Path, path: str | Path) -> Path | None:
+    """Write `history_figure` as a PNG (``loss.png``); None without a history."""
+    fig = history_figure(history_csv)
+    return None if fig is None else _save(fig, path)

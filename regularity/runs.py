@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import platform
 import resource
 from enum import Enum
@@ -72,6 +73,30 @@ def write_json(path: str | Path, data: dict) -> Path:
 def read_json(path: str | Path) -> dict:
     """Read a JSON file written by `write_json`."""
     return json.loads(Path(path).read_text())
+
+
+def project_root(start: str | Path | None = None) -> Path:
+    """The folder holding ``pyproject.toml``, looked for from ``start`` (the working folder) up.
+
+    Falls back to ``start`` itself outside a project.
+    """
+    start = Path.cwd() if start is None else Path(start).absolute()
+    return next((d for d in (start, *start.parents) if (d / "pyproject.toml").is_file()), start)
+
+
+def project_path(path: str | Path) -> Path:
+    """``path`` taken from the project root (`project_root`) when relative.
+
+    So ``"data"`` means the same folder in a notebook stepped through in Jupyter (working folder
+    ``notebooks/``) as from the command line at the root.
+
+    >>> project_path("/tmp/x")  # absolute paths are kept
+    PosixPath('/tmp/x')
+    >>> project_path("../shared/data") == project_root().parent / "shared" / "data"
+    True
+    """
+    path = Path(path)
+    return path if path.is_absolute() else Path(os.path.normpath(project_root() / path))
 
 
 def run_folder(name: str | Path, runs_root: str | Path = "runs") -> Path:

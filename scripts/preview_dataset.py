@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
+import sys
 
 from regularity.datasets import available_datasets, load_dataset
-from regularity.media import contact_sheet, generate_video, outline_masks
+from regularity.errors import RegularityError
+from regularity.preview import preview_clips
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("dataset", choices=available_datasets(), nargs="?", default="synthetic")
     parser.add_argument("--root", default="data", help="data root")
@@ -21,14 +22,17 @@ def main() -> None:
     parser.add_argument("--clip", type=int, default=0, help="index of the test clip to show")
     args = parser.parse_args()
 
-    dataset = load_dataset(args.dataset, root=args.root)
-    video = dataset.test[args.clip]
-    frames = video.frames if video.masks is None else outline_masks(video.frames, video.masks)
-    out = Path(args.out)
-    sheet = contact_sheet(frames, out / f"{video.name}_sheet.png", labels=video.labels)
-    videos = generate_video(frames, out / "videos" / video.name, fps=10)
-    print(json.dumps({**dataset.summary(), "written": [str(p) for p in (sheet, *videos)]}))
+    try:
+        dataset = load_dataset(args.dataset, root=args.root)
+        preview = preview_clips(dataset, args.out, clips=[args.clip], splits=["test"])
+        summary = dataset.summary()
+    except RegularityError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    written = [path for clip in preview["clips"] for path in (clip["sheet"], clip["video"])]
+    print(json.dumps({**summary, "written": written}))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -6,6 +6,10 @@
 
 Notebooks are chosen by number prefix from notebooks/ (no list to keep by hand). Every
 notebook gets ``run_dir = runs/<name>``; executed copies go to ``runs/<name>/notebooks/``.
+Relative paths, here and in the notebooks, are taken from the project root (the folder holding
+``pyproject.toml``), so a notebook stepped through in Jupyter finds the same folders.
+Each notebook is given the parameters its ``parameters`` cell declares; a parameter that none
+of the chosen notebooks declares is refused before anything runs.
 """
 
 from __future__ import annotations
@@ -16,6 +20,9 @@ from pathlib import Path
 
 import papermill
 import yaml
+
+from regularity.errors import ParameterError, RegularityError
+from regularity.runs import project_path
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
@@ -33,6 +40,28 @@ def find_notebooks(prefixes: list[str]) -> list[Path]:
     return found
 
 
+def split_parameters(notebooks: list[Path], params: dict) -> dict[Path, dict]:
+    """The parameters each notebook declares in its cell tagged ``parameters``.
+
+    Raises:
+        ParameterError: a parameter that none of the notebooks declares (a misspelling would
+            otherwise only be a papermill warning), listing the ones they do.
+
+    """
+    declared = {nb: set(papermill.inspect_notebook(str(nb))) for nb in notebooks}
+    known = set().union(*declared.values())
+    unknown = [key for key in params if key not in known]
+    if unknown:
+        where = notebooks[0] if len(notebooks) == 1 else NOTEBOOKS
+        names = ", ".join(nb.name for nb in notebooks)
+        raise ParameterError(
+            where,
+            f"no parameter {', '.join(map(repr, unknown))} in {names}; "
+            f"known: {', '.join(sorted(known))}",
+        )
+    return {nb: {k: v for k, v in params.items() if k in declared[nb]} for nb in notebooks}
+
+
 def parse_value(text: str) -> object:
     """A flag value as YAML reads it: numbers, booleans, lists, or the string itself."""
     return yaml.safe_load(text)
@@ -42,7 +71,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", help="number prefixes, e.g. 01 02")
     parser.add_argument("--name", default="demo", help="run name: outputs go to runs/<name>/")
-    parser.add_argument("--runs", default="runs", help="folder of runs")
+    parser.add_argument("--runs", default="runs", help="folder of runs (from the project root)")
     parser.add_argument("--params", type=Path, help="YAML file of parameters")
     parser.add_argument(
         "-p",
@@ -54,18 +83,23 @@ def main() -> int:
     )
     args = parser.parse_args()
 
-    run_dir = Path(args.runs) / args.name
+    run_dir = project_path(Path(args.runs) / args.name)  # where the notebooks resolve it too
     params = yaml.safe_load(args.params.read_text()) if args.params else {}
     params.update({key: parse_value(value) for key, value in args.p})
     params.setdefault("run_dir", str(run_dir))
+    try:
+        chosen = split_parameters(find_notebooks(args.notebooks), params)
+    except RegularityError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     out = run_dir / "notebooks"
     out.mkdir(parents=True, exist_ok=True)
-    for notebook in find_notebooks(args.notebooks):
+    for notebook, own in chosen.items():
         print(f"== {notebook.name} -> {out / notebook.name}", flush=True)
         papermill.execute_notebook(
             notebook,
             out / notebook.name,
-            parameters=params,
+            parameters=own,
             cwd=Path.cwd(),
             progress_bar=False,
             log_output=True,

@@ -14,7 +14,8 @@ import scipy.io
 
 from regularity.datasets import WalkwaySpec, generate_walkway
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
 TINY = WalkwaySpec(seed=3, n_train=3, n_test=3, n_frames=40, height=60, width=90, walkway=(21, 46))
 
 
@@ -24,6 +25,14 @@ def tiny_root(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("tiny")
     generate_walkway(root, TINY)
     return root
+
+
+@pytest.fixture(scope="session")
+def project_env() -> dict[str, str]:
+    """The environment for scripts run as subprocesses: this checkout's packages come first
+    (a script's own folder, not the working directory, is what Python puts on its path)."""
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+    return {**os.environ, "PYTHONPATH": path}
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
+import subprocess
+import sys
 import tarfile
 import threading
 from functools import partial
@@ -13,8 +16,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from regularity.datasets.fetch import ArchiveSpec, fetch, fetch_archive
-from regularity.errors import DownloadError, HashMismatchError, UnsafeArchiveError
+from regularity.datasets.fetch import ArchiveSpec, fetch, fetch_archive, open_dataset
+from regularity.errors import (
+    DownloadError,
+    HashMismatchError,
+    UnknownDatasetError,
+    UnsafeArchiveError,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 class RangeHandler(SimpleHTTPRequestHandler):
@@ -143,3 +153,41 @@ def test_fetch_by_name_through_a_mirror(server, tmp_path):
     # Not the published archive, so the published hash must reject it.
     with pytest.raises(HashMismatchError, match="UCSD_Anomaly_Dataset"):
         fetch("ped2", tmp_path / "data", mirror=url, progress=False)
+
+
+def fetch_cli(dest: Path, env: dict) -> subprocess.CompletedProcess:
+    # A mirror on a closed local port: nothing may leave the machine if the folder check passes.
+    command = [sys.executable, str(ROOT / "scripts" / "fetch_data.py"), "ped2", "--dest", str(dest)]
+    command += ["--mirror", "http://127.0.0.1:9"]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
+
+
+def assert_one_line_error(done: subprocess.CompletedProcess, folder: Path) -> None:
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr, done.stderr[-2000:]
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and str(folder) in lines[0], lines
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_fetch_into_a_read_only_folder_is_a_one_line_error(tmp_path, project_env):
+    dest = tmp_path / "readonly"
+    dest.mkdir()
+    dest.chmod(0o500)
+    try:
+        done = fetch_cli(dest, project_env)
+    finally:
+        dest.chmod(0o700)
+    assert_one_line_error(done, dest)
+
+
+def test_fetch_under_a_file_is_a_one_line_error(tmp_path, project_env):
+    (tmp_path / "file").write_text("not a folder")
+    dest = tmp_path / "file" / "sub"  # cannot be created, not even by root
+    assert_one_line_error(fetch_cli(dest, project_env), dest)
+
+
+def test_open_dataset_fetches_only_what_has_archives(tiny_root, tmp_path):
+    assert open_dataset("synthetic", tiny_root, download=True).test[0].labels is not None
+    with pytest.raises(UnknownDatasetError, match="no archives known for 'videos'"):
+        open_dataset("videos", tmp_path, download=True)

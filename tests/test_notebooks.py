@@ -1,14 +1,46 @@
 """Each notebook runs top to bottom under papermill with tiny parameters (via the CLI)."""
 
+import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from regularity.errors import ParameterError
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_notebooks_01_and_02_write_a_complete_run(tiny_root, tmp_path):
+def load_script(name: str) -> object:
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_unknown_parameters_are_refused_and_known_ones_go_where_declared():
+    run_notebooks = load_script("run_notebooks")
+    train, test = run_notebooks.find_notebooks(["01", "02"])
+    with pytest.raises(ParameterError, match=r"'misspelt'.*known: .*data_root.*height.*width"):
+        run_notebooks.split_parameters([train, test], {"misspelt": 1, "run_dir": "r"})
+    given = {"height": 32, "width": 48, "run_dir": "r", "write_videos": 1}
+    own = run_notebooks.split_parameters([train, test], given)
+    assert own[train] == {"height": 32, "width": 48, "run_dir": "r"}
+    assert own[test] == {"run_dir": "r", "write_videos": 1}
+
+
+def test_run_notebooks_refuses_an_unknown_parameter_before_running(tmp_path, project_env):
+    command = [sys.executable, str(ROOT / "scripts" / "run_notebooks.py"), "02", "--runs"]
+    command += [str(tmp_path / "runs"), "-p", "misspelt", "1"]
+    done = subprocess.run(command, capture_output=True, text=True, env=project_env, timeout=120)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr[-2000:]
+    assert "'misspelt'" in done.stderr and "write_videos" in done.stderr
+    assert not (tmp_path / "runs").exists()  # nothing ran
+
+
+def test_notebooks_01_and_02_write_a_complete_run(tiny_root, tmp_path, project_env):
     runs = tmp_path / "runs"  # given as a relative path, as a user would
     command = [
         sys.executable,
@@ -38,7 +70,7 @@ def test_notebooks_01_and_02_write_a_complete_run(tiny_root, tmp_path):
         "write_videos",
         "1",
     ]
-    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True)
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, env=project_env)
     assert done.returncode == 0, done.stderr[-3000:]
     run = runs / "tiny"
     metrics = json.loads((run / "metrics.json").read_text())
@@ -65,3 +97,39 @@ def test_notebooks_01_and_02_write_a_complete_run(tiny_root, tmp_path):
     executed = json.loads((run / "notebooks" / "02_convlstm_ae_test.ipynb").read_text())
     outputs = [o for c in executed["cells"] for o in c.get("outputs", [])]
     assert any("text/html" in o.get("data", {}) for o in outputs)  # the inline video
+
+
+def test_notebooks_are_committed_without_outputs():
+    for notebook in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        cells = json.loads(notebook.read_text())["cells"]
+        assert not any(c.get("outputs") for c in cells), notebook.name
+
+
+def test_notebook_00_previews_a_dataset_with_paths_from_the_project_root(
+    tiny_root, tmp_path, project_env
+):
+    # A project of its own, entered from notebooks/ as Jupyter would: "data" and "runs" must
+    # still mean the folders at its root.
+    project = tmp_path / "project"
+    (project / "notebooks").mkdir(parents=True)
+    (project / "pyproject.toml").write_text("[project]\nname = 'elsewhere'\n")
+    (project / "data").symlink_to(tiny_root)
+    command = [sys.executable, str(ROOT / "scripts" / "run_notebooks.py"), "00", "--name", "tiny"]
+    command += ["-p", "clips", "1", "-p", "fps", "5"]
+    done = subprocess.run(
+        command, cwd=project / "notebooks", capture_output=True, text=True, env=project_env
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert not (project / "notebooks" / "runs").exists()
+    run = project / "runs" / "tiny"
+    preview = json.loads((run / "preview" / "preview.json").read_text())
+    assert [c["split"] for c in preview["clips"]] == ["train", "test"]
+    assert preview["clips"][1]["abnormal_frames"] > 0
+    for clip in preview["clips"]:
+        assert Path(clip["sheet"]).is_file() and Path(clip["video"]).suffix == ".mp4"
+        assert Path(clip["video"]).parent == run / "preview" / clip["split"]
+    executed = json.loads(next((run / "notebooks").glob("00_*.ipynb")).read_text())
+    outputs = [o for c in executed["cells"] for o in c.get("outputs", [])]
+    texts = "".join("".join(o.get("data", {}).get("text/plain", "")) for o in outputs)
+    assert "'train_clips': 3" in texts and "'test_clips': 3" in texts  # the summary
+    assert any("<video" in "".join(o.get("data", {}).get("text/html", "")) for o in outputs)

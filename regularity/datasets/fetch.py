@@ -19,12 +19,15 @@ import pooch
 import requests
 from tqdm.auto import tqdm
 
+from regularity.datasets.base import Dataset
+from regularity.datasets.registry import load_dataset
 from regularity.errors import (
     DownloadError,
     HashMismatchError,
     MissingDataError,
     UnknownDatasetError,
     UnsafeArchiveError,
+    WriteError,
 )
 
 
@@ -175,6 +178,15 @@ def extract(archive: str | Path, target: str | Path) -> None:
         raise DownloadError(archive, "unknown archive type (expected .tar.gz, .zip or .rar)")
 
 
+def _make_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise WriteError(
+            folder, f"cannot create this folder ({err.strerror}); choose a folder you can write to"
+        ) from err
+
+
 def fetch_archive(spec: ArchiveSpec, dest: str | Path, progress: bool = True) -> Path:
     """Download, check and extract one archive unless its folder is already there.
 
@@ -184,6 +196,7 @@ def fetch_archive(spec: ArchiveSpec, dest: str | Path, progress: bool = True) ->
     Raises:
         DownloadError: the transfer failed (the ``.part`` file is kept: call again to resume).
         HashMismatchError: the archive does not have its SHA-256 (nothing is kept).
+        WriteError: ``dest`` cannot be written (read-only, or a file in the way).
 
     """
     dest = Path(dest)
@@ -192,7 +205,7 @@ def fetch_archive(spec: ArchiveSpec, dest: str | Path, progress: bool = True) ->
     if marker.is_file():
         return folder
     archives = dest / "archives"
-    archives.mkdir(parents=True, exist_ok=True)
+    _make_folder(archives)
     partial = archives / f"{spec.filename}.part"
     recorded = archives / f"{spec.filename}.sha256"
     known = spec.sha256 or (recorded.read_text().strip() if recorded.is_file() else None)
@@ -217,7 +230,11 @@ def fetch_archive(spec: ArchiveSpec, dest: str | Path, progress: bool = True) ->
         raise HashMismatchError(archives / spec.filename, str(err)) from err
     if known is None:
         recorded.write_text(pooch.file_hash(str(path)) + "\n")
-    extract(path, dest / spec.into)
+    _make_folder(dest / spec.into)
+    try:
+        extract(path, dest / spec.into)
+    except PermissionError as err:
+        raise WriteError(dest / spec.into, f"cannot extract {path.name} here ({err})") from err
     if not folder.is_dir():
         raise DownloadError(path, f"extracted, but '{spec.extracts_to}' is not in it")
     marker.touch()
@@ -247,3 +264,20 @@ def fetch(
     if mirror:
         specs = tuple(replace(s, url=f"{mirror.rstrip('/')}/{s.filename}") for s in specs)
     return [fetch_archive(spec, dest, progress) for spec in specs]
+
+
+def open_dataset(
+    name: str, root: str | Path = "data", download: bool = False, progress: bool = True
+) -> Dataset:
+    """Open a dataset, first fetching its public archives into ``root`` when ``download``.
+
+    The synthetic walkway has no archive: it is generated on first use either way. Fetching
+    is idempotent (an extracted dataset is not fetched again).
+
+    Raises:
+        UnknownDatasetError: ``download`` for a dataset without public archives.
+
+    """
+    if download and name.lower() != "synthetic":
+        fetch(name, root, progress=progress)
+    return load_dataset(name, root=root)

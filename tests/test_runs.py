@@ -1,0 +1,51 @@
+"""Run folders and paths that mean the same from the project root and from notebooks/."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from regularity.runs import project_path, project_root
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_relative_paths_resolve_against_the_project_root_from_a_subfolder(tmp_path, monkeypatch):
+    (tmp_path / "project" / "notebooks").mkdir(parents=True)
+    (tmp_path / "project" / "pyproject.toml").write_text("[project]\n")
+    monkeypatch.chdir(tmp_path / "project" / "notebooks")  # where Jupyter starts a notebook
+    assert project_root() == tmp_path / "project"
+    assert project_path("data") == tmp_path / "project" / "data"
+    assert project_path("runs/demo") == tmp_path / "project" / "runs" / "demo"
+    assert project_path(tmp_path / "elsewhere") == tmp_path / "elsewhere"  # absolute: kept
+
+
+def test_outside_a_project_relative_paths_stay_relative_to_the_working_folder(
+    tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    if any((folder / "pyproject.toml").is_file() for folder in (tmp_path, *tmp_path.parents)):
+        return  # a pyproject.toml above the temporary folder: nothing to check here
+    assert project_path("data") == tmp_path / "data"
+
+
+def test_notebooks_resolve_their_data_and_run_paths_from_the_project_root():
+    for notebook in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        cells = json.loads(notebook.read_text())["cells"]
+        params = next(c for c in cells if "parameters" in c["metadata"].get("tags", []))
+        code = "".join("".join(c["source"]) for c in cells if c is not params)
+        for name in ("data_root", "run_dir"):
+            if any(line.startswith(f"{name} =") for line in params["source"]):
+                assert f"project_path({name})" in code, (notebook.name, name)
+
+
+def test_importing_the_package_quietens_tensorflow_before_keras_loads_it(project_env):
+    env = {k: v for k, v in project_env.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    code = (
+        "import os, sys\n"
+        "sys.modules['keras'] = None  # importing keras now fails: what ran before it?\n"
+        "try:\n    import convlstm_ae\nexcept ImportError:\n    pass\n"
+        "print(os.environ.get('TF_CPP_MIN_LOG_LEVEL'))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert done.stdout.strip() in ("2", "3"), done.stderr[-2000:]
