@@ -1,11 +1,11 @@
 """Benchmarks that print one JSON line each: a thin command line over the package.
 
-python scripts/benchmark.py data --root ../shared/data                  load Ped2, stream windows
-python scripts/benchmark.py train --recipe ped2 --run-dir RUN           train and test a recipe
-python scripts/benchmark.py train --recipe ped2 --run-dir RUN --evaluate-only --set score.aggregate=patch_max
-python scripts/benchmark.py curve --run-dir RUN                         frame AUC of every epoch
-python scripts/benchmark.py scoring --run-dir RUN                       every way of scoring a run
-python scripts/benchmark.py leaderboard --dataset ped2                  every declared run + baseline
+python scripts/benchmark.py data --root ../shared/data         load Ped2, stream windows
+python scripts/benchmark.py train --recipe ped2 --run-dir RUN  train and test a recipe
+python scripts/benchmark.py train --run-dir RUN --evaluate-only --set score.aggregate=patch_max
+python scripts/benchmark.py curve --run-dir RUN                frame AUC of every epoch
+python scripts/benchmark.py scoring --run-dir RUN              every way of scoring a run
+python scripts/benchmark.py leaderboard --dataset ped2         every declared run + baseline
 """
 
 from __future__ import annotations
