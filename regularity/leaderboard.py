@@ -96,6 +96,7 @@ def leaderboard(
     data_root: str | None = None,
     train: bool = False,
     write_videos: int | None = 0,
+    only: list[str] | None = None,
 ) -> list[dict]:
     """Evaluate every family's declared run of ``dataset`` and the frame difference.
 
@@ -106,6 +107,7 @@ def leaderboard(
         data_root: the data root, when not the recipes' own.
         train: train a declared run that is not there yet (else it is listed as missing).
         write_videos: marked videos per run (0: none, None: all).
+        only: the families to list (default: every registered one).
 
     Returns:
         The entries, the frame difference first.
@@ -115,7 +117,7 @@ def leaderboard(
     overrides = {"data_root": data_root} if data_root else {}
     entries, curves = [], {}
     for family in families().values():
-        if dataset not in family.recipes:
+        if dataset not in family.recipes or (only is not None and family.name not in only):
             continue
         config = family.declared(dataset, runs_root, **overrides)
         run_dir = Path(config.run_dir)

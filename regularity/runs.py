@@ -121,6 +121,6 @@ def update_metrics(folder: str | Path, **fields: object) -> dict:
     """Merge ``fields`` into ``metrics.json`` (training and testing each add their part)."""
     path = Path(folder) / "metrics.json"
     metrics = read_json(path) if path.is_file() else {}
-    metrics.update(fields)
+    metrics = to_plain({**metrics, **fields})
     write_json(path, metrics)
     return metrics

@@ -1,0 +1,133 @@
+"""The command lines: the benchmark's subcommands, scoring any video, the leaderboard."""
+
+import importlib.util
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import SHARED_DATA, write_avi
+from toy_families import PREDICTOR
+
+from regularity.__main__ import main as regularity_main
+from regularity.families import Family, register_family
+from regularity.leaderboard import leaderboard
+from regularity.runs import read_json
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY_AE = ["--set", "size=[32,48]", "--set", "epochs=1", "--set", "filters=[8,4,4,4,4,8]",
+           "--set", "window_stride=6", "--set", "score.patch=8"]  # fmt: skip
+
+
+def benchmark():
+    spec = importlib.util.spec_from_file_location("benchmark", ROOT / "scripts" / "benchmark.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def json_line(capsys):
+    return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def trained_run(tiny_root, tmp_path_factory):
+    """One tiny ConvLSTM AE run made by the benchmark's train subcommand."""
+    run = tmp_path_factory.mktemp("bench") / "ae"
+    argv = ["train", "--recipe", "synthetic", "--run-dir", str(run), "--videos", "1", *TINY_AE,
+            "--set", f"data_root={tiny_root}"]  # fmt: skip
+    assert benchmark().main(argv) == 0
+    return run
+
+
+@pytest.mark.slow
+def test_every_benchmark_subcommand_runs_on_tiny_data(trained_run, tiny_root, capsys, tmp_path):
+    capsys.readouterr()
+    bench = benchmark()
+    first = read_json(trained_run / "metrics.json")
+    assert first["epochs_trained"] == 1 and first["config"]["size"] == [32, 48]
+    bench.main(["train", "--run-dir", str(trained_run), "--evaluate-only", "--videos", "0",
+                "--set", "score.aggregate=patch_max"])  # fmt: skip
+    rescored = json_line(capsys)
+    assert rescored["config"]["score"]["aggregate"] == "patch_max"
+    assert rescored["frame_auc"]["micro_raw"] != first["frame_auc"]["micro_raw"]
+    with pytest.raises(SystemExit, match="only how a run is scored"):
+        bench.main(["train", "--run-dir", str(trained_run), "--evaluate-only", "--set", "seed=3"])
+    bench.main(["curve", "--run-dir", str(trained_run)])
+    curve = json_line(capsys)["curve"]
+    assert [c["epoch"] for c in curve] == [1] and set(curve[0]["frame_auc"]) == {"patch_max", "sum"}
+    bench.main(["scoring", "--run-dir", str(trained_run), "--smooth-windows", "1", "9"])
+    assert set(json_line(capsys)["frame_auc"]) == {"smooth_1", "smooth_9"}
+    bench.main(["data", "--dataset", "synthetic", "--root", str(tiny_root), "--size", "32"])
+    assert json_line(capsys)["epoch_windows"] > 0
+    bench.main(["leaderboard", "--dataset", "synthetic", "--data-root", str(tiny_root),
+                "--runs", str(tmp_path), "--out", str(tmp_path / "board")])  # fmt: skip
+    entries = json_line(capsys)["entries"]
+    assert entries[0]["entry"].startswith("frame difference")
+    assert any("not trained" in e["entry"] for e in entries)  # listed, not silently dropped
+
+
+@pytest.mark.slow
+def test_score_any_video_writes_beside_the_run_and_keeps_its_results(trained_run, tmp_path):
+    before = {p: (trained_run / p).read_bytes() for p in ("scores.csv", "metrics.json", "roc.png")}
+    frames = np.random.default_rng(0).integers(0, 255, (24, 60, 90), dtype=np.uint8)
+    write_avi(tmp_path / "clip.avi", frames)
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for i, frame in enumerate(frames[:15]):
+        import cv2
+
+        cv2.imwrite(str(folder / f"{i:03d}.png"), frame)
+    videos = [tmp_path / "clip.avi", folder]
+    real = sorted((SHARED_DATA / "ucf101").glob("*.avi"))[:1]  # real UCF-101 when it is here
+    assert regularity_main(["score", str(trained_run), *map(str, videos + real)]) == 0
+    out = trained_run.with_name(f"{trained_run.name}_scored")
+    assert sorted(p.name for p in (out / "videos").glob("*.mp4")) == sorted(
+        [f"{v.stem}.mp4" for v in videos + real]
+    )
+    assert len(list((out / "graphs").glob("*.png"))) == len(videos) + len(real)
+    rows = (out / "scores.csv").read_text().splitlines()
+    assert rows[0] == "video,frame,label,error,abnormality,regularity,baseline"
+    assert rows[1].split(",")[2] == ""  # no labels: no made-up ones
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["score_fps"] > 0 and not (out / "roc.png").exists()
+    assert "frame_auc" not in summary
+    after = {p: (trained_run / p).read_bytes() for p in before}
+    assert after == before  # the run's own test results are untouched
+    assert regularity_main(["score", str(trained_run), str(tmp_path / "missing.avi")]) == 2
+
+
+@pytest.mark.slow
+def test_leaderboard_puts_every_family_beside_the_frame_difference(tiny_root, tmp_path):
+    toy = Family(
+        "toy_board", PREDICTOR.config, PREDICTOR.build_model,
+        {"synthetic": {"dataset": "synthetic", "size": (32, 48), "epochs": 1,
+                       "window_stride": 6}},
+        "toy predictor",
+    )  # fmt: skip
+    register_family(toy)
+    entries = leaderboard("synthetic", tmp_path / "board", tmp_path / "runs", str(tiny_root),
+                          train=True, only=["toy_board"])  # fmt: skip
+    assert [e["entry"] for e in entries] == [
+        "frame difference (no learning)",
+        "toy_board (toy predictor)",
+    ]
+    table = (tmp_path / "board" / "leaderboard_synthetic.md").read_text().splitlines()
+    assert len(table) == 4 and "frame AUC" in table[0] and table[2].startswith("| frame difference")
+    baseline, model = entries
+    assert 0 < baseline["frame_auc"]["micro_minmax"] <= 1 and 0 <= baseline["fpr"] <= 1
+    assert model["frame_auc"]["micro_minmax"] is not None and model["score_fps"] > 0
+    assert (tmp_path / "board" / "leaderboard_synthetic_roc.png").stat().st_size > 1000
+    text = (tmp_path / "board" / "leaderboard_synthetic.json").read_text()
+    json.loads(text, parse_constant=lambda c: pytest.fail(f"{c} in strict JSON"))
+    shutil.rmtree(tmp_path / "runs")
+
+
+def test_json_the_suite_writes_is_strict(tmp_path):
+    from regularity.runs import update_metrics, write_json
+
+    write_json(tmp_path / "a.json", {"auc": float("nan"), "x": np.float32(np.inf), "n": [1.5]})
+    text = (tmp_path / "a.json").read_text()
+    assert json.loads(text) == {"auc": None, "x": None, "n": [1.5]}
+    assert update_metrics(tmp_path, eer=np.float64("nan"))["eer"] is None
