@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import cv2
 import numpy as np
 from tqdm.auto import tqdm
 
+from regularity.clipstore import prepared_clips
 from regularity.config import RunConfig
 from regularity.datasets.base import Video
 from regularity.inference import InputSpec, get_test_data, predict_test_data
@@ -59,7 +61,7 @@ def score_frames(
 
 def normal_thresholds(
     model: object,
-    clips: list[np.ndarray],
+    clips: Iterable[np.ndarray],
     normalizer: Normalizer,
     score: ScoreSpec,
     window: WindowSpec | int,
@@ -71,8 +73,9 @@ def normal_thresholds(
     threshold a high percentile of the smoothed e(t) (TPR/FPR on raw scores). ``kind`` says in
     the recorded source which normal clips they were (e.g. "held-out normal").
     """
-    pixels, frames = [], []
+    pixels, frames, count = [], [], 0
     for clip in clips:
+        count += 1
         scaled = normalizer.apply(clip.astype(np.float32)).astype(np.float32)
         maps, errors, valid = score_frames(model, scaled, normalizer, score, window)
         pixels.append(np.stack([smooth_error_map(m, score.dot_sigma) for m in maps[valid]]).ravel())
@@ -81,7 +84,7 @@ def normal_thresholds(
         "pixel": float(np.percentile(np.concatenate(pixels), score.pixel_percentile)),
         "frame": float(np.percentile(np.concatenate(frames), score.frame_percentile)),
         "source": f"percentiles {score.pixel_percentile} (pixels) and {score.frame_percentile} "
-        f"(frames) of {len(clips)} {kind} clips",
+        f"(frames) of {count} {kind} clips",
     }
 
 
@@ -93,11 +96,7 @@ def derive_thresholds(config: RunConfig, model: object, dataset: object) -> dict
         # Without held-out clips the last training clip stands in: thresholds need normal data.
         start = min(config.held_out_start(len(dataset.train)), len(dataset.train) - 1)
         kind = "held-out normal"
-    spec = config.input_spec()
-    clips = []
-    for video in dataset.train[start:]:
-        clips.append(spec.prepare(video.frames))
-        video.release()
+    clips = prepared_clips(dataset.train[start:], config.input_spec().prepare)  # one at a time
     normalizer = Normalizer.load(Path(config.run_dir) / "normalizer.npz")
     thresholds = normal_thresholds(model, clips, normalizer, config.score, config.window, kind)
     write_json(Path(config.run_dir) / "thresholds.json", thresholds)

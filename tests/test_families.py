@@ -49,7 +49,9 @@ class Epochs(keras.callbacks.Callback):
 def test_a_toy_family_runs_through_train_evaluate_and_resume(family, tiny_root, tmp_path):
     register_family(family)
     assert family.name in families()
-    config = config_of(family, tiny_root, tmp_path / "run")
+    # the predictor runs in colour: RGB is kept from the reader to the model and back
+    colour = {"color": "rgb"} if family is PREDICTOR else {}
+    config = config_of(family, tiny_root, tmp_path / "run", **colour)
     with pytest.raises(KeyboardInterrupt):
         train_run(config, family.build_model, verbose=0, callbacks=[Interrupt()])
     epochs = Epochs()
@@ -69,6 +71,8 @@ def test_a_toy_family_runs_through_train_evaluate_and_resume(family, tiny_root, 
     assert 0.0 <= metrics["frame_auc"]["micro_minmax"] <= 1.0
     assert metrics["model"] == family.name and metrics["baseline"]["frame_auc"]["micro_raw"]
     assert RunConfig.from_run(run).window == config.window
+    scorer = keras.saving.load_model(run / "model.keras")
+    assert scorer.input_shape[-1] == (3 if family is PREDICTOR else 1)
 
 
 @pytest.mark.slow
