@@ -11,7 +11,7 @@ import logging
 import sys
 from pathlib import Path
 
-from regularity.errors import RegularityError
+from regularity.errors import exit_status
 
 
 def _score(args: argparse.Namespace) -> None:
@@ -57,12 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     board.set_defaults(run_command=_leaderboard)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        args.run_command(args)
-    except RegularityError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    return 0
+    return exit_status(lambda: args.run_command(args))
 
 
 if __name__ == "__main__":

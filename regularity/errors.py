@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -65,3 +67,21 @@ class HashMismatchError(DownloadError):
 
 class UnsafeArchiveError(DataError):
     """An archive member would be written outside the extraction folder."""
+
+
+def exit_status(action: Callable[[], object], status: int = 2) -> int:
+    """Run a command line's work: bad input becomes one line on stderr and ``status``.
+
+    A user who named a wrong file wants its name and the problem, not a traceback.
+
+    >>> def broken():
+    ...     raise DataError("clip.avi", "truncated")
+    >>> exit_status(broken, status=3)
+    3
+    """
+    try:
+        action()
+    except RegularityError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return status
+    return 0

@@ -10,7 +10,7 @@ import argparse
 import sys
 
 from regularity.datasets.fetch import SOURCES, fetch
-from regularity.errors import RegularityError
+from regularity.errors import exit_status
 
 
 def main() -> int:
@@ -19,13 +19,11 @@ def main() -> int:
     parser.add_argument("--dest", default="data", help="data root (default: data/)")
     parser.add_argument("--mirror", help="base URL of a copy of the archives")
     args = parser.parse_args()
-    try:
+    def fetch_and_list() -> None:
         for folder in fetch(args.name, args.dest, mirror=args.mirror):
             print(folder)
-    except RegularityError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
-    return 0
+
+    return exit_status(fetch_and_list, status=1)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import json
 import sys
 
 from regularity.datasets import available_datasets, load_dataset
-from regularity.errors import RegularityError
+from regularity.errors import exit_status
 from regularity.preview import preview_clips
 
 
@@ -22,16 +22,13 @@ def main() -> int:
     parser.add_argument("--clip", type=int, default=0, help="index of the test clip to show")
     args = parser.parse_args()
 
-    try:
+    def preview() -> None:
         dataset = load_dataset(args.dataset, root=args.root)
-        preview = preview_clips(dataset, args.out, clips=[args.clip], splits=["test"])
-        summary = dataset.summary()
-    except RegularityError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    written = [path for clip in preview["clips"] for path in (clip["sheet"], clip["video"])]
-    print(json.dumps({**summary, "written": written}))
-    return 0
+        shown = preview_clips(dataset, args.out, clips=[args.clip], splits=["test"])
+        written = [path for clip in shown["clips"] for path in (clip["sheet"], clip["video"])]
+        print(json.dumps({**dataset.summary(), "written": written}))
+
+    return exit_status(preview)
 
 
 if __name__ == "__main__":
