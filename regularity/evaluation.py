@@ -227,18 +227,19 @@ def score_videos(
 def evaluate_run(
     run_dir: str | Path,
     model: object = None,
-    dataset: object = None,
     write_videos: int | None = None,
     fps: float = 10.0,
 ) -> dict:
-    """Test a trained run on its dataset's test split and write every result into the run.
+    """Test a trained run on its own dataset's test split and write every result into the run.
+
+    Only the run's own test split is scored into the run folder; other videos go through
+    `score_any`, which writes beside the run and never over its results.
 
     Args:
         run_dir: a run folder holding ``config.json``, ``model.keras``, ``normalizer.npz`` and
             ``thresholds.json``.
         model: the model, if already in memory (otherwise ``model.keras`` is loaded); a
             multi-network model is scored through its ``scoring_model``.
-        dataset: the dataset, if already open (otherwise opened from the config).
         write_videos: write marked videos for the first N test clips (None: all).
         fps: playback rate of the videos.
 
@@ -249,7 +250,7 @@ def evaluate_run(
     from regularity.datasets import load_dataset
 
     config = RunConfig.from_run(run_dir)
-    dataset = dataset or load_dataset(config.dataset, root=config.data_root, color=config.color)
+    dataset = load_dataset(config.dataset, root=config.data_root, color=config.color)
     start = time.perf_counter()
     results, fps_scored = score_videos(run_dir, dataset.test, run_dir, model, write_videos, fps)
     return quantify_performance(

@@ -170,10 +170,10 @@ def main(argv: list[str] | None = None) -> int:
     if hasattr(args, "set"):
         args.set = dict(args.set)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    from regularity.errors import exit_status
     from regularity.runs import to_plain
 
-    print(json.dumps(to_plain(args.run(args)), allow_nan=False))
-    return 0
+    return exit_status(lambda: print(json.dumps(to_plain(args.run(args)), allow_nan=False)))
 
 
 if __name__ == "__main__":
