@@ -16,6 +16,7 @@ import logging
 import os
 import sys
 import time
+from pathlib import Path
 
 import yaml
 
@@ -119,6 +120,44 @@ def bench_scoring(args: argparse.Namespace) -> dict:
     }
 
 
+def bench_speed(args: argparse.Namespace) -> dict:
+    """Scoring speed of a trained run's network, decoding left out, on any Keras backend."""
+    import keras
+    import numpy as np
+
+    from regularity.config import RunConfig
+    from regularity.inference import predict_test_data
+
+    config = RunConfig.from_run(args.run_dir)
+    model = keras.saving.load_model(Path(args.run_dir) / "model.keras")
+    spec = config.input_spec()
+    rng = np.random.default_rng(0)
+    clip = rng.normal(size=(args.frames, *spec.size, spec.channels)).astype(np.float32)
+    predict_test_data(model, clip, config.window, batch_size=args.batch_size)  # traces, untimed
+    start = time.perf_counter()
+    for _ in range(args.clips):
+        predict_test_data(model, clip, config.window, batch_size=args.batch_size)
+    seconds = time.perf_counter() - start
+    return {
+        "benchmark": "speed", "run": args.run_dir, "backend": keras.backend.backend(),
+        "devices": [str(d) for d in _devices()], "frame_size": list(spec.size),
+        "frames": args.frames * args.clips, "seconds": round(seconds, 2),
+        "frames_per_second": round(args.frames * args.clips / seconds, 1),
+    }  # fmt: skip
+
+
+def _devices() -> list:
+    import keras
+
+    if keras.backend.backend() == "jax":
+        import jax
+
+        return jax.devices()
+    import tensorflow as tf
+
+    return [d.name for d in tf.config.list_logical_devices()]
+
+
 def bench_leaderboard(args: argparse.Namespace) -> dict:
     from regularity.leaderboard import leaderboard
 
@@ -127,11 +166,21 @@ def bench_leaderboard(args: argparse.Namespace) -> dict:
 
 
 def setting(text: str) -> tuple[str, object]:
-    """``key=value`` with the value read as YAML (numbers, lists, booleans, null)."""
+    """``key=value`` with the value read as YAML (numbers, lists, booleans, null).
+
+    >>> setting("learning_rate=3e-4"), setting("size=[192, 288]")
+    (('learning_rate', 0.0003), ('size', [192, 288]))
+    """
     key, sep, value = text.partition("=")
     if not sep:
         raise argparse.ArgumentTypeError(f"expected key=value, got {text!r}")
-    return key, yaml.safe_load(value)
+    parsed = yaml.safe_load(value)
+    if isinstance(parsed, str):  # YAML 1.1 reads 3e-4 (no decimal point) as text
+        try:
+            parsed = float(parsed)
+        except ValueError:
+            pass
+    return key, parsed
 
 
 def parser() -> argparse.ArgumentParser:
@@ -171,6 +220,12 @@ def parser() -> argparse.ArgumentParser:
     scoring.add_argument("--run-dir", required=True, help="a trained run folder")
     scoring.add_argument("--smooth-windows", type=int, nargs="+", help="e(t) smoothing windows")
     scoring.set_defaults(run=bench_scoring)
+    speed = sub.add_parser("speed", help="scoring speed of a run's network (any Keras backend)")
+    speed.add_argument("--run-dir", required=True, help="a trained run folder")
+    speed.add_argument("--frames", type=int, default=180, help="frames per clip")
+    speed.add_argument("--clips", type=int, default=5, help="timed clips")
+    speed.add_argument("--batch-size", type=int, default=8, help="windows per model call")
+    speed.set_defaults(run=bench_speed)
     board = sub.add_parser("leaderboard", help="every family's declared run + frame difference")
     board.add_argument("--dataset", default="ped2", help="dataset every entry is evaluated on")
     board.add_argument("--out", default="docs/leaderboard", help="folder for table and plot")

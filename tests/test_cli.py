@@ -59,8 +59,14 @@ def test_every_benchmark_subcommand_runs_on_tiny_data(trained_run, tiny_root, ca
     assert [c["epoch"] for c in curve] == [1] and set(curve[0]["frame_auc"]) == {"patch_max", "sum"}
     bench.main(["scoring", "--run-dir", str(trained_run), "--smooth-windows", "1", "9"])
     assert set(json_line(capsys)["frame_auc"]) == {"smooth_1", "smooth_9"}
+    bench.main(["speed", "--run-dir", str(trained_run), "--frames", "24", "--clips", "1"])
+    assert json_line(capsys)["frames_per_second"] > 0
     bench.main(["data", "--dataset", "synthetic", "--root", str(tiny_root), "--size", "32"])
-    assert json_line(capsys)["epoch_windows"] > 0
+    memory = json_line(capsys)
+    bench.main(["data", "--dataset", "synthetic", "--root", str(tiny_root), "--size", "32",
+                "--cache", str(tmp_path / "cache")])  # fmt: skip
+    disk = json_line(capsys)
+    assert disk["epoch_windows"] == memory["epoch_windows"] > 0 and disk["store"] == "disk"
     bench.main(["leaderboard", "--dataset", "synthetic", "--data-root", str(tiny_root),
                 "--runs", str(tmp_path), "--out", str(tmp_path / "board")])  # fmt: skip
     entries = json_line(capsys)["entries"]
