@@ -5,13 +5,16 @@ steps_per_epoch) -> compiled keras.Model`` (one network, or a trainer with its o
 ``train_step`` and a ``scoring_model``); everything else is here: opening the dataset, holding
 out normal clips, fitting the scaling, streaming windows under the window contract, training
 with checkpoints, resume and the NaN stop, thresholds from normal clips, and the metrics.
-Testing is `regularity.evaluation.evaluate_run`.
+Testing is `regularity.evaluation.evaluate_run`. The same call trains on several machines under
+``tf.distribute.MultiWorkerMirroredStrategy``: every worker runs it, the chief writes the run
+folder (docs/distributed.md).
 """
 
 from __future__ import annotations
 
 import logging
 import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,6 +23,7 @@ import keras
 from regularity.clipstore import build_store, prepared_clips
 from regularity.config import RunConfig, check_resumable
 from regularity.datasets import Dataset, load_dataset
+from regularity.distributed import is_chief, worker_count
 from regularity.evaluation import derive_thresholds
 from regularity.preprocess import Normalizer
 from regularity.runs import peak_rss_mb, run_folder, update_metrics
@@ -65,7 +69,8 @@ def train_run(
         config: the run's parameters (a family's `RunConfig` subclass).
         build_model: ``(config, input_shape, steps_per_epoch) -> compiled keras.Model``.
         dataset: an already opened dataset (default: opened from the config).
-        strategy: a ``tf.distribute`` strategy (default: the current one).
+        strategy: a ``tf.distribute`` strategy (default: the current one). Under a multi-worker
+            strategy every worker makes the same call; only the chief writes ``run_dir``.
         overwrite: start again in a folder that holds a run made another way.
         verbose: Keras progress output.
         callbacks: more Keras callbacks.
@@ -79,6 +84,31 @@ def train_run(
     """
     import tensorflow as tf
 
+    strategy = strategy or tf.distribute.get_strategy()
+    if is_chief(strategy):
+        return _train_run(config, build_model, dataset, strategy, overwrite, verbose, callbacks)
+    # Another worker: the same training (in step with the chief), its files in a scratch folder.
+    check_resumable(config, overwrite)  # refuses what the chief refuses, writes nothing
+    scratch = tempfile.mkdtemp(prefix="regularity-worker-")
+    try:
+        local = config.replace(run_dir=scratch)
+        shared = Path(config.run_dir)
+        return _train_run(local, build_model, dataset, strategy, True, verbose, callbacks, shared)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _train_run(
+    config: RunConfig,
+    build_model: BuildModel,
+    dataset: Dataset | None,
+    strategy: object,
+    overwrite: bool,
+    verbose: int | str,
+    callbacks: list | None,
+    shared_dir: Path | None = None,
+) -> keras.Model:
+    """`train_run` into ``config.run_dir``; ``shared_dir``: the chief's, on another worker."""
     run_dir = Path(config.run_dir)
     if not check_resumable(config, overwrite):
         for name in RUN_OUTPUTS:  # a fresh start: nothing of an earlier run may mix in
@@ -91,8 +121,9 @@ def train_run(
     train, held_out, counts = get_training_data(dataset, config)
     normalizer = Normalizer.fit(train.clips(), config.scaling)
     normalizer.save(run_dir / "normalizer.npz")
-    strategy = strategy or tf.distribute.get_strategy()
     replicas = strategy.num_replicas_in_sync
+    # On several machines every step all-reduces on each: no worker may have a batch more.
+    workers = worker_count(strategy)
     windows = window_dataset(
         train,
         config.window,
@@ -112,19 +143,29 @@ def train_run(
             held_out,
             config.window,
             normalizer,
-            config.batch_size,
+            config.batch_size * (replicas if workers > 1 else 1),
             stride=config.window.span,
             shuffle=False,
+            drop_remainder=workers > 1,
             transform=config.batch_transform(),
         )
+        if int(validation.cardinality()) == 0:
+            logger.warning("fewer held-out windows than one global batch: no validation loss")
+            validation = None
     shape = (config.window.inputs, *config.size, config.input_spec().channels)
     with strategy.scope():
         model = build_model(config, shape, int(windows.cardinality()))
     budget = [TimeBudget(config.max_minutes)] if config.max_minutes else []
     extra = budget + list(callbacks or [])
-    info = fit(model, windows, run_dir, config.epochs, validation, extra, verbose=verbose)
+    # On another worker `fit` writes into a scratch folder of its own and resumes from the chief's.
+    info = fit(model, windows, shared_dir or run_dir, config.epochs, validation, extra, verbose)
+    if shared_dir is not None:
+        return model  # thresholds and metrics are the chief's
     peak_train = round(peak_rss_mb())
-    derive_thresholds(config, model, dataset)
+    # Across machines the trained model predicts only in step with the others: the chief
+    # scores the normal clips with the saved copy (the same weights) on its own.
+    scorer = model if workers == 1 else keras.saving.load_model(run_dir / "model.keras")
+    derive_thresholds(config, scorer, dataset)
     if config.cache:
         shutil.rmtree(run_dir / "cache", ignore_errors=True)
     update_metrics(

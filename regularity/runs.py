@@ -63,10 +63,16 @@ def to_plain(value: object) -> object:
 
 
 def write_json(path: str | Path, data: dict) -> Path:
-    """Write ``data`` as indented, strict JSON (a missing figure is null, never NaN)."""
+    """Write ``data`` as indented, strict JSON (a missing figure is null, never NaN).
+
+    The file is replaced whole, so that a reader (another worker) never sees half of it.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(to_plain(data), indent=2, allow_nan=False) + "\n")
+    text = json.dumps(to_plain(data), indent=2, allow_nan=False) + "\n"
+    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    partial.write_text(text)
+    os.replace(partial, path)
     return path
 
 

@@ -1,14 +1,22 @@
-"""What every trainer shares: checkpoints, resume, NaN stop on any loss term, logs, loss plot."""
+"""What every trainer shares: checkpoints, resume, NaN stop on any loss term, logs, loss plot.
+
+Under a multi-worker strategy (``tf.distribute.MultiWorkerMirroredStrategy``) every worker runs
+the same callbacks in step, but only the chief (`is_chief`) writes the run folder; the others
+write into a scratch folder of their own that is removed afterwards (docs/distributed.md).
+"""
 
 from __future__ import annotations
 
 import logging
+import shutil
+import tempfile
 import time
 from pathlib import Path
 
 import keras
 import numpy as np
 
+from regularity.distributed import any_worker, is_chief, multi_worker_fit
 from regularity.errors import RegularityError
 from regularity.plots import plot_history
 
@@ -26,7 +34,10 @@ class TrainingDiverged(RegularityError):
 
 
 class TimeBudget(keras.callbacks.Callback):
-    """Stops training at the end of the first epoch that ends past ``minutes`` of training."""
+    """Stops training at the end of the first epoch that ends past ``minutes`` of training.
+
+    Under a multi-worker strategy all workers stop at the epoch where the first one is late.
+    """
 
     def __init__(self, minutes: float) -> None:
         super().__init__()
@@ -36,7 +47,8 @@ class TimeBudget(keras.callbacks.Callback):
         self.start = time.perf_counter()
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:  # noqa: D102
-        if time.perf_counter() - self.start > self.seconds:
+        late = time.perf_counter() - self.start > self.seconds
+        if any_worker(late, getattr(self.model, "distribute_strategy", None)):
             self.model.stop_training = True
 
 
@@ -118,8 +130,19 @@ class SafeBackup(keras.callbacks.BackupAndRestore):
     """``BackupAndRestore`` that never backs up an epoch whose logs hold a NaN.
 
     It saves every network and optimizer a model holds; a resume starts from the last good
-    state.
+    state. ``restore_from``: another backup folder to resume from when this one is empty (a
+    non-chief worker, which backs up into its scratch folder, resumes from the chief's).
     """
+
+    def __init__(self, backup_dir: str, restore_from: str | None = None, **kwargs: object) -> None:
+        super().__init__(backup_dir, **kwargs)
+        self.restore_from = restore_from
+
+    def on_train_begin(self, logs: dict | None = None) -> None:  # noqa: D102
+        source = Path(self.restore_from) if self.restore_from else None
+        if source and source.is_dir() and not Path(self.backup_dir).exists():
+            shutil.copytree(source, self.backup_dir)
+        super().on_train_begin(logs)
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:  # noqa: D102
         if finite_logs(logs) is None:
@@ -184,11 +207,17 @@ class ProgressLog(keras.callbacks.Callback):
             logger.info("epoch %d step %d (%.0f s): %s", self.epoch, batch + 1, seconds, terms)
 
 
-def training_callbacks(run_dir: str | Path, tensorboard: bool = True, log_every: int = 50) -> list:
+def training_callbacks(
+    run_dir: str | Path,
+    tensorboard: bool = True,
+    log_every: int = 50,
+    restore_from: str | Path | None = None,
+) -> list:
     """NaN stop, resume after an interruption, per-epoch checkpoints, CSV/TensorBoard logs.
 
     A run folder whose last training ended normally has no backup: training there starts over
     and its ``history.csv`` is replaced; one that was interrupted resumes and appends.
+    ``restore_from``: the backup folder to resume from when ``run_dir`` has none (`SafeBackup`).
     """
     run_dir = Path(run_dir)
     backup = run_dir / "checkpoints" / "backup"
@@ -197,7 +226,12 @@ def training_callbacks(run_dir: str | Path, tensorboard: bool = True, log_every:
         history.unlink(missing_ok=True)
     callbacks = [
         StopOnNonFinite(),
-        SafeBackup(str(backup), save_freq="epoch", delete_checkpoint=True),
+        SafeBackup(
+            str(backup),
+            restore_from=restore_from and str(restore_from),
+            save_freq="epoch",
+            delete_checkpoint=True,
+        ),
         EpochCheckpoint(str(run_dir / "checkpoints" / "epoch_{epoch:03d}.keras")),
         keras.callbacks.CSVLogger(str(history), append=True),
         ProgressLog(log_every),
@@ -222,6 +256,10 @@ def fit(
     several optimizers (each loss term a logged metric). With optimizers that keep a moving
     average of the weights (``use_ema=True``), checkpoints and ``model.keras`` hold averages.
 
+    Under a multi-worker strategy every worker calls it alike (saving reads variables that
+    are reduced across workers); only the chief (`is_chief`) writes ``run_dir``. The others
+    write into a scratch folder removed at the end, and resume from the chief's backup.
+
     Returns:
         ``{"train_seconds": ..., "epochs_trained": ..., "final_loss": ...}``.
 
@@ -231,17 +269,42 @@ def fit(
 
     """
     run_dir = Path(run_dir)
+    if is_chief(getattr(model, "distribute_strategy", None)):
+        return _fit_into(model, train_data, run_dir, epochs, validation_data, callbacks, verbose)
+    scratch = Path(tempfile.mkdtemp(prefix="regularity-worker-"))
+    logger.info("not the chief: training outputs go to %s (removed afterwards)", scratch)
+    try:
+        restore = run_dir / "checkpoints" / "backup"
+        return _fit_into(
+            model, train_data, scratch, epochs, validation_data, callbacks, verbose, restore
+        )
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _fit_into(
+    model: keras.Model,
+    train_data: object,
+    run_dir: Path,
+    epochs: int,
+    validation_data: object,
+    callbacks: list | None,
+    verbose: int | str,
+    restore_from: Path | None = None,
+) -> dict:
+    """`fit` writing into ``run_dir``, this worker's own folder."""
     (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
-    shared = training_callbacks(run_dir)
+    shared = training_callbacks(run_dir, restore_from=restore_from)
     start = time.perf_counter()
-    history = model.fit(
-        train_data,
-        epochs=epochs,
-        shuffle=False,  # datasets shuffle themselves (tf.data)
-        validation_data=validation_data,
-        callbacks=shared + list(callbacks or []),
-        verbose=verbose,
-    )
+    with multi_worker_fit(model):
+        history = model.fit(
+            train_data,
+            epochs=epochs,
+            shuffle=False,  # datasets shuffle themselves (tf.data)
+            validation_data=validation_data,
+            callbacks=shared + list(callbacks or []),
+            verbose=verbose,
+        )
     seconds = time.perf_counter() - start
     diverged = shared[0].diverged
     if diverged:

@@ -268,10 +268,15 @@ def window_dataset(
             pair = tf.gather(windows, input_positions, axis=1), targets
         return transform(*pair) if transform is not None else pair
 
+    # Windows come from memory, not files: a multi-worker strategy shards them by batch (DATA);
+    # its default (AUTO) looks for files first and warns.
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     return (
         dataset.batch(batch_size, drop_remainder=drop_remainder)
         .map(gather, num_parallel_calls=tf.data.AUTOTUNE)
         .prefetch(tf.data.AUTOTUNE)
+        .with_options(options)
     )
 
 

@@ -1,3 +1,4 @@
+import json
 import subprocess
 import sys
 import textwrap
@@ -15,7 +16,7 @@ from regularity.evaluation import evaluate_run
 from regularity.runs import read_json
 from regularity.scoring import ScoreSpec
 from regularity.training import TrainingDiverged, fit
-from regularity.windows import SkipFrameAnomalies
+from regularity.windows import SkipFrameAnomalies, windows_of_clips
 
 SMALL = (16, 8, 8, 4, 8, 16)
 
@@ -181,18 +182,38 @@ def test_short_training_separates_synthetic_anomalies(tiny_root, tmp_path):
 
 def test_training_under_mirrored_strategy_on_two_cpus(tiny_root, tmp_path):
     script = textwrap.dedent(f"""
+        import json
+        import keras
+        import numpy as np
         import tensorflow as tf
         cpu = tf.config.list_physical_devices("CPU")[0]
         tf.config.set_logical_device_configuration(
             cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
         from test_convlstm import tiny_config
-        from convlstm_ae import train
+        from convlstm_ae import create_networks
+        from regularity.pipeline import train_run
         strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-        config = tiny_config({str(tiny_root)!r}, {str(tmp_path / "run")!r}, epochs=1,
-                             window_stride=8, skips=(1,), pseudo_anomaly_rate=0.2,
+
+        class Steps(keras.callbacks.Callback):
+            def __init__(self):
+                super().__init__()
+                self.batches = 0
+            def on_train_batch_end(self, batch, logs=None):
+                self.batches += 1
+
+        steps = Steps()
+        config = tiny_config({str(tiny_root)!r}, {str(tmp_path / "run")!r}, epochs=2,
+                             window_stride=4, skips=(1,), pseudo_anomaly_rate=0.2,
                              average_epochs=1)
-        model = train(config, strategy=strategy, verbose=0)
-        print("replicas", strategy.num_replicas_in_sync)
+        model = train_run(config, create_networks, strategy=strategy, verbose=0,
+                          callbacks=[steps])
+        copies = [strategy.experimental_local_results(v.value) for v in model.weights]
+        print(json.dumps({{
+            "replicas": strategy.num_replicas_in_sync,
+            "batches": steps.batches,
+            "copies": sorted({{len(c) for c in copies}}),
+            "in_sync": all(np.array_equal(c[0].numpy(), c[1].numpy()) for c in copies),
+        }}))
     """)
     root = Path(__file__).resolve().parents[1]
     done = subprocess.run(
@@ -203,7 +224,17 @@ def test_training_under_mirrored_strategy_on_two_cpus(tiny_root, tmp_path):
         env={"PYTHONPATH": f"{root}:{root / 'tests'}", "TF_CPP_MIN_LOG_LEVEL": "2", "PATH": ""},
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    assert "replicas 2" in done.stdout
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["replicas"] == 2
+    # Each step took one global batch of batch_size windows per replica.
+    config = tiny_config(tiny_root, tmp_path / "run", window_stride=4, skips=(1,))
+    n_windows = len(windows_of_clips([TINY.n_frames] * 2, config.window, 4, (1,)))
+    assert seen["batches"] == 2 * (n_windows // (config.batch_size * 2))
+    # Every weight is held on both devices, and the copies stayed identical.
+    assert seen["copies"] == [2] and seen["in_sync"]
+    rows = (tmp_path / "run" / "history.csv").read_text().splitlines()
+    losses = [float(row.split(",")[rows[0].split(",").index("loss")]) for row in rows[1:]]
+    assert len(losses) == 2 and np.isfinite(losses).all()
     assert (tmp_path / "run" / "model.keras").is_file()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -144,7 +145,18 @@ def test_unpublished_hash_is_recorded_then_enforced(server, tmp_path):
     sha = make_tar(served / "set.tar.gz", PAYLOAD)
     dest = tmp_path / "data"
     fetch_archive(spec(url, None), dest, progress=False)
-    assert (dest / "archives" / "set.tar.gz.sha256").read_text().strip() == sha
+    archives = dest / "archives"
+    assert (archives / "set.tar.gz.sha256").read_text().strip() == sha
+    # Enforced: a changed archive at the same address is refused on the next fetch.
+    make_tar(served / "set.tar.gz", {**PAYLOAD, "set/Train/a.txt": b"changed"})
+    # The data were cleared but the record kept: the archive is downloaded again.
+    (archives / "set.tar.gz").unlink()
+    shutil.rmtree(dest / "set")
+    with pytest.raises(HashMismatchError, match=r"set\.tar\.gz"):
+        fetch_archive(spec(url, None), dest, progress=False)
+    assert sorted(p.name for p in archives.iterdir()) == ["set.tar.gz.sha256"]  # no half file
+    assert (archives / "set.tar.gz.sha256").read_text().strip() == sha  # the record is kept
+    assert not (dest / "set").exists()  # nothing extracted
 
 
 def test_fetch_by_name_through_a_mirror(server, tmp_path):
