@@ -151,6 +151,7 @@ def test_nan_loss_stops_training(tmp_path):
     assert not (tmp_path / "model.keras").exists()
 
 
+@pytest.mark.slow
 def test_short_training_separates_synthetic_anomalies(tiny_root, tmp_path):
     config = tiny_config(tiny_root, tmp_path / "run")
     model = train(config, verbose=0)
@@ -180,6 +181,7 @@ def test_short_training_separates_synthetic_anomalies(tiny_root, tmp_path):
         replace(config, thresholds_from="test")
 
 
+@pytest.mark.slow
 def test_training_under_mirrored_strategy_on_two_cpus(tiny_root, tmp_path):
     script = textwrap.dedent(f"""
         import json

@@ -40,6 +40,7 @@ def test_run_notebooks_refuses_an_unknown_parameter_before_running(tmp_path, pro
     assert not (tmp_path / "runs").exists()  # nothing ran
 
 
+@pytest.mark.slow
 def test_notebooks_01_and_02_write_a_complete_run(tiny_root, tmp_path, project_env):
     runs = tmp_path / "runs"  # given as a relative path, as a user would
     command = [
@@ -102,6 +103,7 @@ def test_notebooks_are_committed_without_outputs():
         assert not any(c.get("outputs") for c in cells), notebook.name
 
 
+@pytest.mark.slow
 def test_notebook_00_previews_a_dataset_with_paths_from_the_project_root(
     tiny_root, tmp_path, project_env
 ):
