@@ -19,7 +19,6 @@ from regularity.config import RunConfig
 from regularity.datasets import Dataset
 from regularity.pipeline import train_run
 from regularity.preprocess import Scaling
-from regularity.runs import project_path
 from regularity.training import weight_averaging
 from regularity.windows import SkipFrameAnomalies
 
@@ -56,21 +55,15 @@ class AEConfig(RunConfig):
         return SkipFrameAnomalies(self.pseudo_anomaly_rate, tuple(self.pseudo_anomaly_jumps))
 
     @classmethod
-    def recipe(cls, name: str, **overrides: object) -> AEConfig:
+    def recipe(cls, name: str, **settings: object) -> AEConfig:
         """A declared recipe (`convlstm_ae.recipes.RECIPES`) with some fields changed.
 
-        An override given as None keeps the recipe's value (a notebook's "not set"); relative
-        ``data_root`` and ``run_dir`` are taken from the project root (`project_path`), so that
-        a notebook finds the same folders wherever Jupyter starts.
+        See `RunConfig.from_recipe`: None keeps the recipe's value, paths start at the project
+        root.
         """
         if name not in RECIPES:
             raise KeyError(f"unknown recipe {name!r}; known: {', '.join(sorted(RECIPES))}")
-        given = {k: v for k, v in overrides.items() if v is not None}
-        fields = {**RECIPES[name], **given}
-        for key in ("data_root", "run_dir"):
-            if key in fields:
-                fields[key] = str(project_path(fields[key]))
-        return cls.from_dict(fields, strict=True)
+        return cls.from_recipe(RECIPES[name], **settings)
 
 
 def create_networks(config: AEConfig, input_shape: tuple, steps_per_epoch: int = 1) -> keras.Model:

@@ -13,18 +13,16 @@ import json
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from regularity.errors import RegularityError
+from regularity.errors import DataError, RegularityError
 from regularity.inference import InputSpec
 from regularity.preprocess import Scaling
-from regularity.runs import read_json, save_config, to_plain
+from regularity.runs import project_path, read_json, save_config, to_plain
 from regularity.scoring import ScoreSpec
 from regularity.windows import SkipFrameAnomalies, WindowSpec
 
 # Fields that may differ when a run is resumed or rescored: they change neither the model nor
 # the data it is trained on.
-NOT_IDENTITY = frozenset(
-    {"run_dir", "data_root", "epochs", "max_minutes", "score", "thresholds_from", "cache"}
-)
+NOT_IDENTITY = frozenset({"run_dir", "epochs", "max_minutes", "score", "thresholds_from", "cache"})
 
 
 class RunMissingError(RegularityError, FileNotFoundError):
@@ -114,6 +112,7 @@ class RunConfig:
     def identity(self) -> dict:
         """The fields that make two runs the same run (what resuming must not change)."""
         plain = json.loads(json.dumps(to_plain(self.to_dict())))  # tuples and lists alike
+        plain["data_root"] = str(Path(self.data_root).resolve())  # "../x" and "/a/x" alike
         return {k: v for k, v in plain.items() if k not in NOT_IDENTITY}
 
     def replace(self, **changes: object) -> RunConfig:
@@ -126,7 +125,10 @@ class RunConfig:
         data = dict(data)
         if "window" not in data and "length" in data:
             # Saved before the window contract: ``length`` frames in, ``target`` out.
-            data["window"] = {"target": data.get("target", "same"), "inputs": data["length"]}
+            # (a predictor's ``length`` counted its target: it saw ``length - 1`` frames)
+            target = data.get("target", "same")
+            inputs = data["length"] - 1 if target == "next" else data["length"]
+            data["window"] = {"target": target, "inputs": inputs}
         known = {f.name for f in fields(cls)}
         unknown = set(data) - known - {"length", "target", "input", "versions"}
         if strict and unknown:
@@ -152,21 +154,41 @@ class RunConfig:
                 "(the family's training notebook, e.g. notebooks/01_convlstm_ae_train.ipynb, "
                 "or regularity.pipeline.train_run)"
             )
-        return cls.from_dict({**read_json(path), "run_dir": str(run_dir)})
+        try:
+            return cls.from_dict({**read_json(path), "run_dir": str(run_dir)})
+        except (ValueError, TypeError) as error:  # JSONDecodeError is a ValueError
+            raise DataError(path, f"not a run configuration: {error}") from error
+
+    @classmethod
+    def from_recipe(cls, recipe: dict, **settings: object) -> RunConfig:
+        """A declared recipe with some fields changed (`with_settings`; dotted keys allowed).
+
+        A setting given as None keeps the recipe's value (a notebook's "not set"); relative
+        ``data_root`` and ``run_dir`` are taken from the project root (`project_path`), so that
+        a notebook, a script and the leaderboard find the same folders wherever they start.
+        """
+        given = {k: v for k, v in settings.items() if v is not None}
+        fields = with_settings(recipe, given)
+        for key in ("data_root", "run_dir"):
+            if key in fields:
+                fields[key] = str(project_path(fields[key]))
+        return cls.from_dict(fields, strict=True)
 
 
 def check_resumable(config: RunConfig, overwrite: bool = False) -> bool:
-    """Whether ``config.run_dir`` already holds this run; refuses one made another way.
+    """Whether ``config.run_dir`` holds this run, interrupted; refuses anything else there.
 
     Returns:
-        True when the folder holds a run with the same identity (resume or retrain there).
+        True when the folder holds an interrupted run with the same identity (resume there);
+        False for an empty folder or with ``overwrite``.
 
     Raises:
-        ConfigMismatchError: the stored run differs in a field that changes the model or data;
-            the message names the fields and the two ways out.
+        ConfigMismatchError: the stored run differs in a field that changes the model or data
+            (the message names the fields and the two ways out), or it is finished.
 
     """
-    path = Path(config.run_dir) / "config.json"
+    run_dir = Path(config.run_dir)
+    path = run_dir / "config.json"
     if overwrite or not path.is_file():
         return False
     stored = type(config).from_dict(read_json(path)).identity()
@@ -177,6 +199,12 @@ def check_resumable(config: RunConfig, overwrite: bool = False) -> bool:
             f"{config.run_dir} holds a run made with another configuration ({listed}). "
             "Use a new run folder, or pass overwrite=True (--overwrite) to start this one again "
             "and discard the stored run."
+        )
+    if (run_dir / "model.keras").is_file() and not (run_dir / "checkpoints" / "backup").exists():
+        raise ConfigMismatchError(
+            f"{config.run_dir} holds a finished run of this configuration: training again would "
+            "overwrite its model and results. Evaluate it, use a new run folder, or pass "
+            "overwrite=True (--overwrite) to train it again from the start."
         )
     return True
 

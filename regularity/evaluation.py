@@ -18,7 +18,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from regularity.clipstore import prepared_clips
-from regularity.config import RunConfig
+from regularity.config import RunConfig, RunMissingError
 from regularity.datasets.base import Video
 from regularity.inference import InputSpec, get_test_data, predict_test_data
 from regularity.marking import smooth_error_map, spot_irregularity
@@ -44,7 +44,21 @@ def load_scorer(run_dir: str | Path, checkpoint: str | Path | None = None) -> ob
     """The scoring network saved in a run folder (``model.keras``, or one checkpoint)."""
     import keras
 
-    return keras.saving.load_model(checkpoint or Path(run_dir) / "model.keras")
+    path = Path(checkpoint or Path(run_dir) / "model.keras")
+    if not path.is_file():
+        raise RunMissingError(
+            f"{path}: no trained model here: training did not finish (resume it with the same "
+            "command, or train it first)"
+        )
+    return keras.saving.load_model(path)
+
+
+def run_thresholds(run_dir: str | Path) -> dict:
+    """A run's ``thresholds.json``, or an error saying that its training did not finish."""
+    path = Path(run_dir) / "thresholds.json"
+    if not path.is_file():
+        raise RunMissingError(f"{path}: no thresholds: the run's training did not finish")
+    return read_json(path)
 
 
 def score_frames(
@@ -199,7 +213,7 @@ def score_videos(
     """
     config = RunConfig.from_run(run_dir)
     model = model or load_scorer(run_dir)
-    thresholds = read_json(Path(run_dir) / "thresholds.json")
+    thresholds = run_thresholds(run_dir)
     score = ScoreSpec(**{**vars(config.score), "thresholds": thresholds})
     normalizer = Normalizer.load(Path(run_dir) / "normalizer.npz")
     _warm_up(model, config)
@@ -256,7 +270,7 @@ def evaluate_run(
     return quantify_performance(
         results,
         run_dir,
-        read_json(Path(run_dir) / "thresholds.json"),
+        run_thresholds(run_dir),
         dataset=config.dataset,
         model=config.model,
         score_fps=round(fps_scored, 1),

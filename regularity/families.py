@@ -40,8 +40,7 @@ class Family:
         if dataset not in self.recipes:
             raise KeyError(f"family {self.name!r} declares no run of {dataset!r}")
         run_dir = str(Path(runs_root) / f"{self.name}_{dataset}")
-        fields = {**self.recipes[dataset], "run_dir": run_dir, **overrides}
-        return self.config.from_dict(fields, strict=True)
+        return self.config.from_recipe(self.recipes[dataset], run_dir=run_dir, **overrides)
 
 
 def register_family(family: Family) -> Family:

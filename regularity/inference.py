@@ -13,7 +13,7 @@ import numpy as np
 
 from regularity.datasets.base import Color, Video
 from regularity.preprocess import Normalizer, prepare_frames
-from regularity.windows import WindowSpec
+from regularity.windows import Target, WindowSpec
 
 
 @dataclass
@@ -72,13 +72,17 @@ def predict_test_data(
     window = WindowSpec.of(window)
     n = len(frames)
     windows = window.windows(n, stride or window.test_stride, cover_end=True)
+    if window.target is not Target.SAME:
+        # In a clip shorter than a window the indices are clamped to its last frame, which
+        # would then be its own target: a copy, not a prediction.
+        windows = windows[(np.diff(windows, axis=1) > 0).all(axis=1)]
     inputs, placed = window.split(windows)
     total = np.zeros_like(frames, dtype=np.float32)
     count = np.zeros(n, dtype=np.float32)
     # Pad a short last batch only to a whole number per replica: padding to a full batch would
     # cost a quarter of the model calls on a typical 150-frame clip.
     replicas = getattr(getattr(model, "distribute_strategy", None), "num_replicas_in_sync", 1)
-    for i in range(0, len(inputs), batch_size):
+    for i in range(0, len(inputs), batch_size):  # no window at all: every frame invalid
         chunk = inputs[i : i + batch_size]
         padded = np.concatenate([chunk, np.repeat(chunk[-1:], -len(chunk) % replicas, 0)])
         out = np.asarray(model.predict_on_batch(frames[padded]), np.float32)[: len(chunk)]

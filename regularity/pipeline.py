@@ -34,7 +34,10 @@ logger = logging.getLogger(__name__)
 
 BuildModel = Callable[[RunConfig, tuple, int], keras.Model]
 # What a fresh start removes from a run folder (a resume keeps all of it).
-RUN_OUTPUTS = ("checkpoints", "logs", "history.csv", "metrics.json", "model.keras", "cache")
+RUN_OUTPUTS = (
+    "checkpoints", "logs", "history.csv", "loss.png", "metrics.json", "model.keras", "cache",
+    "normalizer.npz", "thresholds.json", "scores.csv", "roc.png", "videos", "graphs",
+)  # fmt: skip
 
 
 def get_training_data(dataset: Dataset, config: RunConfig) -> tuple[object, object, dict]:
@@ -49,9 +52,11 @@ def get_training_data(dataset: Dataset, config: RunConfig) -> tuple[object, obje
         prepared_clips(dataset.train[:cut], spec.prepare), cache and cache / "train"
     )
     held = dataset.train[cut:]
-    held_out = build_store(prepared_clips(held, spec.prepare), cache and cache / "held_out")
-    counts = {"train_frames": sum(train.lengths), "held_out_frames": sum(held_out.lengths)}
-    return train, (held_out if held else None), counts
+    held_out = None
+    if held:  # none when every normal clip is trained on (val_clips=0, or one clip)
+        held_out = build_store(prepared_clips(held, spec.prepare), cache and cache / "held_out")
+    held_frames = sum(held_out.lengths) if held_out else 0
+    return train, held_out, {"train_frames": sum(train.lengths), "held_out_frames": held_frames}
 
 
 def train_run(

@@ -201,14 +201,18 @@ def frame_difference_errors(frames: np.ndarray, window: int = 9) -> np.ndarray:
 
 
 def frame_scores(maps: np.ndarray, valid: np.ndarray, score: ScoreSpec) -> np.ndarray:
-    """Smoothed e(t) of one video; frames a predictor cannot produce take the nearest value."""
+    """Smoothed e(t) of one video; frames no output covers take the nearest covered frame's."""
     if Measure(score.measure) is Measure.PSNR:
         mse = maps.reshape(len(maps), -1).mean(axis=1)
         errors = -10 * np.log10(255.0**2 / np.maximum(mse, 1e-12))
     else:
         errors = frame_errors(maps, score.aggregate, score.patch)
-    first = int(np.argmax(valid))
-    errors[:first] = errors[first]
+    covered = np.flatnonzero(valid)
+    if 0 < len(covered) < len(errors):  # the first frames of a predictor, gaps of a stride
+        frames = np.arange(len(errors))
+        after = covered[np.minimum(np.searchsorted(covered, frames), len(covered) - 1)]
+        before = covered[np.maximum(np.searchsorted(covered, frames, side="right") - 1, 0)]
+        errors = errors[np.where(frames - before <= after - frames, before, after)]
     return smooth(errors, score.smooth_window)
 
 

@@ -88,42 +88,77 @@ def averaging_optimizers(model: keras.Model) -> list:
     return [o for o in optimizers_of(model) if getattr(o, "use_ema", False)]
 
 
-def finite_logs(logs: dict | None) -> tuple[str, float] | None:
-    """The first logged term that is NaN or infinite, as ``(name, value)``; None if all finite.
+def nonfinite_terms(logs: dict | None) -> list[str]:
+    """The logged terms that are NaN or infinite, in the order they were logged.
 
-    >>> finite_logs({"g_loss": 1.0, "d_loss": float("nan")})
-    ('d_loss', nan)
+    >>> nonfinite_terms({"g_loss": float("inf"), "d_loss": float("nan"), "rec_loss": 0.5})
+    ['g_loss', 'd_loss']
     """
+    bad = []
     for name, value in (logs or {}).items():
         try:
             number = float(value)
         except (TypeError, ValueError):
             continue
         if not np.isfinite(number):
-            return name, number
-    return None
+            bad.append(name)
+    return bad
+
+
+def finite_weights(model: keras.Model) -> bool:
+    """Whether every floating-point weight of a model (every network it holds) is finite."""
+    return all(
+        np.isfinite(w).all() for w in model.get_weights() if np.issubdtype(w.dtype, np.floating)
+    )
 
 
 class StopOnNonFinite(keras.callbacks.Callback):
-    """Stops training at the first batch where ANY logged term (every loss of a GAN) is NaN.
+    """Stops training when ANY logged term (every loss of a GAN) or any weight is NaN.
 
     Keras' ``TerminateOnNaN`` looks at ``logs["loss"]`` only, which a two-optimizer trainer may
-    not even report. Runs first among the callbacks, so that the checkpoints of the epoch that
-    diverged are not written (they skip non-finite logs).
+    not even report. Batch logs hold the loss from before that step's update, so at the end of
+    each epoch the weights are checked too (a last step with a NaN gradient), and the epoch's
+    validation terms. Runs first among the callbacks: the checkpoints and the backup of an epoch
+    that diverged are not written (`SafeBackup`, `EpochCheckpoint` ask `good`).
     """
 
     def __init__(self) -> None:
         super().__init__()
         self.diverged: dict | None = None
+        self.epoch = 0
 
-    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:  # noqa: D102
-        bad = finite_logs(logs)
-        if bad and self.diverged is None:
-            self.diverged = {"term": bad[0], "value": bad[1], "batch": batch}
-            self.model.stop_training = True
+    def good(self) -> bool:
+        """No term and no weight has become NaN or infinite so far."""
+        return self.diverged is None
+
+    def _stop(self, terms: list[str], batch: int | None) -> None:
+        self.diverged = {"terms": terms, "epoch": self.epoch + 1, "batch": batch}
+        self.model.stop_training = True
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:  # noqa: D102
         self.epoch = epoch
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:  # noqa: D102
+        terms = nonfinite_terms(logs)
+        if terms and self.good():
+            self._stop(terms, batch + 1)
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:  # noqa: D102
+        if not self.good():
+            return
+        terms = nonfinite_terms(logs) or ([] if finite_weights(self.model) else ["weights"])
+        if terms:
+            self._stop(terms, None)
+
+    def message(self, run_dir: Path) -> str:
+        """What diverged, where, and where the last good state is."""
+        where = f"epoch {self.diverged['epoch']}"
+        if self.diverged["batch"]:
+            where += f", batch {self.diverged['batch']}"
+        return (
+            f"{run_dir}: {', '.join(self.diverged['terms'])} became NaN or infinite at {where}; "
+            f"the last good checkpoint and backup are kept in {run_dir / 'checkpoints'}"
+        )
 
 
 class SafeBackup(keras.callbacks.BackupAndRestore):
@@ -134,9 +169,15 @@ class SafeBackup(keras.callbacks.BackupAndRestore):
     non-chief worker, which backs up into its scratch folder, resumes from the chief's).
     """
 
-    def __init__(self, backup_dir: str, restore_from: str | None = None, **kwargs: object) -> None:
+    def __init__(
+        self,
+        backup_dir: str,
+        guard: StopOnNonFinite,
+        restore_from: str | None = None,
+        **kwargs: object,
+    ) -> None:
         super().__init__(backup_dir, **kwargs)
-        self.restore_from = restore_from
+        self.guard, self.restore_from = guard, restore_from
 
     def on_train_begin(self, logs: dict | None = None) -> None:  # noqa: D102
         source = Path(self.restore_from) if self.restore_from else None
@@ -145,8 +186,14 @@ class SafeBackup(keras.callbacks.BackupAndRestore):
         super().on_train_begin(logs)
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:  # noqa: D102
-        if finite_logs(logs) is None:
+        if self.guard.good():
             super().on_epoch_end(epoch, logs)
+
+    def on_train_end(self, logs: dict | None = None) -> None:  # noqa: D102
+        # A run that diverged keeps its backup: the next call resumes from the last good epoch
+        # with every network and optimizer, instead of starting over.
+        if self.guard.good():
+            super().on_train_end(logs)
 
 
 class EpochCheckpoint(keras.callbacks.Callback):
@@ -158,12 +205,12 @@ class EpochCheckpoint(keras.callbacks.Callback):
     swapped when training stops before its last epoch, and knows one optimizer only.)
     """
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, guard: StopOnNonFinite) -> None:
         super().__init__()
-        self.path = path
+        self.path, self.guard = path, guard
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:  # noqa: D102
-        if finite_logs(logs) is not None:
+        if not self.guard.good():
             return
         with averaged_weights(self.model):
             scoring_network(self.model).save(self.path.format(epoch=epoch + 1))
@@ -224,15 +271,17 @@ def training_callbacks(
     history = run_dir / "history.csv"
     if not backup.exists():
         history.unlink(missing_ok=True)
+    guard = StopOnNonFinite()
     callbacks = [
-        StopOnNonFinite(),
+        guard,
         SafeBackup(
             str(backup),
+            guard,
             restore_from=restore_from and str(restore_from),
             save_freq="epoch",
             delete_checkpoint=True,
         ),
-        EpochCheckpoint(str(run_dir / "checkpoints" / "epoch_{epoch:03d}.keras")),
+        EpochCheckpoint(str(run_dir / "checkpoints" / "epoch_{epoch:03d}.keras"), guard),
         keras.callbacks.CSVLogger(str(history), append=True),
         ProgressLog(log_every),
     ]
@@ -306,13 +355,8 @@ def _fit_into(
             verbose=verbose,
         )
     seconds = time.perf_counter() - start
-    diverged = shared[0].diverged
-    if diverged:
-        raise TrainingDiverged(
-            f"{run_dir}: {diverged['term']} became {diverged['value']} at epoch "
-            f"{shared[0].epoch + 1}, batch {diverged['batch'] + 1}; the last good checkpoint "
-            f"is in {run_dir / 'checkpoints'}"
-        )
+    if not shared[0].good():
+        raise TrainingDiverged(shared[0].message(run_dir))
     for optimizer in averaging_optimizers(model):
         # Keras does this for ``model.optimizer`` only; a second network's average too.
         optimizer.finalize_variable_values(optimizer._trainable_variables)  # noqa: SLF001

@@ -94,8 +94,9 @@ class WindowSpec:
 
     @property
     def test_stride(self) -> int:
-        """Default stride at test time: disjoint windows for reconstruction, every start else."""
-        return self.inputs if self.target is Target.SAME else 1
+        """Default stride at test time: disjoint windows for a reconstruction of consecutive
+        frames (which then covers every frame), every start otherwise."""
+        return self.inputs if self.target is Target.SAME and self.skip == 1 else 1
 
     @classmethod
     def of(cls, value: WindowSpec | dict | int) -> WindowSpec:

@@ -5,7 +5,7 @@ python scripts/benchmark.py train --recipe ped2 --run-dir RUN  train and test a 
 python scripts/benchmark.py train --run-dir RUN --evaluate-only --set score.aggregate=patch_max
 python scripts/benchmark.py curve --run-dir RUN                frame AUC of every epoch
 python scripts/benchmark.py scoring --run-dir RUN              every way of scoring a run
-python scripts/benchmark.py leaderboard --dataset ped2         every declared run + baseline
+python -m regularity leaderboard --dataset ped2                every declared run + baseline
 """
 
 from __future__ import annotations
@@ -72,27 +72,35 @@ def bench_data(args: argparse.Namespace) -> dict:
 
 
 def bench_train(args: argparse.Namespace) -> dict:
-    from regularity.config import with_settings
+    from regularity.config import ConfigMismatchError, with_settings
+    from regularity.datasets import load_dataset
     from regularity.evaluation import derive_thresholds, evaluate_run, load_scorer
     from regularity.families import families
     from regularity.pipeline import train_run
+    from regularity.runs import read_json, write_json
 
-    family = families()[args.family]
     if args.evaluate_only:
-        # Score a trained run (another way): its own training fields, these settings.
+        # Score a trained run (another way): its own family and training fields, these settings;
+        # config.json keeps the package versions it was trained with.
+        path = Path(args.run_dir) / "config.json"
+        family = families()[read_json(path)["model"]] if path.is_file() else families()[args.family]
         stored = family.config.from_run(args.run_dir)
         config = family.config.from_dict(with_settings(stored.to_dict(), args.set))
         if config.identity() != stored.identity():
-            raise SystemExit("error: --evaluate-only may change only how a run is scored")
-        config.save()
-        from regularity.datasets import load_dataset
-
+            raise ConfigMismatchError(
+                f"{args.run_dir}: --evaluate-only may change only how a run is scored, not "
+                f"{sorted(k for k, v in config.identity().items() if stored.identity()[k] != v)}"
+            )
+        write_json(path, {**read_json(path), "score": config.to_dict()["score"],
+                          "thresholds_from": config.thresholds_from})  # fmt: skip
         dataset = load_dataset(config.dataset, root=config.data_root, color=config.color)
         derive_thresholds(config, load_scorer(config.run_dir), dataset)
         metrics = evaluate_run(config.run_dir, write_videos=args.videos)
     else:
-        fields = with_settings(family.recipes[args.recipe], {**args.set, "run_dir": args.run_dir})
-        config = family.config.from_dict(fields, strict=True)
+        family = families()[args.family]
+        config = family.config.from_recipe(
+            family.recipes[args.recipe], **{**args.set, "run_dir": args.run_dir}
+        )
         model = train_run(config, family.build_model, overwrite=args.overwrite, verbose=2)
         metrics = evaluate_run(config.run_dir, model, write_videos=args.videos)
     return {"benchmark": "train", "recipe": args.recipe, **{k: metrics.get(k) for k in SUMMARY}}
@@ -158,13 +166,6 @@ def _devices() -> list:
     return [d.name for d in tf.config.list_logical_devices()]
 
 
-def bench_leaderboard(args: argparse.Namespace) -> dict:
-    from regularity.leaderboard import leaderboard
-
-    entries = leaderboard(args.dataset, args.out, args.runs, args.data_root, args.train, 0)
-    return {"benchmark": "leaderboard", "dataset": args.dataset, "entries": entries}
-
-
 def setting(text: str) -> tuple[str, object]:
     """``key=value`` with the value read as YAML (numbers, lists, booleans, null).
 
@@ -226,13 +227,6 @@ def parser() -> argparse.ArgumentParser:
     speed.add_argument("--clips", type=int, default=5, help="timed clips")
     speed.add_argument("--batch-size", type=int, default=8, help="windows per model call")
     speed.set_defaults(run=bench_speed)
-    board = sub.add_parser("leaderboard", help="every family's declared run + frame difference")
-    board.add_argument("--dataset", default="ped2", help="dataset every entry is evaluated on")
-    board.add_argument("--out", default="docs/leaderboard", help="folder for table and plot")
-    board.add_argument("--runs", default="runs", help="folder of the declared runs")
-    board.add_argument("--data-root", help="data root, when not the recipes' own")
-    board.add_argument("--train", action="store_true", help="train declared runs not there yet")
-    board.set_defaults(run=bench_leaderboard)
     return main
 
 

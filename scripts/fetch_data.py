@@ -19,6 +19,7 @@ def main() -> int:
     parser.add_argument("--dest", default="data", help="data root (default: data/)")
     parser.add_argument("--mirror", help="base URL of a copy of the archives")
     args = parser.parse_args()
+
     def fetch_and_list() -> None:
         for folder in fetch(args.name, args.dest, mirror=args.mirror):
             print(folder)

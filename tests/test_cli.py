@@ -52,8 +52,12 @@ def test_every_benchmark_subcommand_runs_on_tiny_data(trained_run, tiny_root, ca
     rescored = json_line(capsys)
     assert rescored["config"]["score"]["aggregate"] == "patch_max"
     assert rescored["frame_auc"]["micro_raw"] != first["frame_auc"]["micro_raw"]
-    with pytest.raises(SystemExit, match="only how a run is scored"):
+    assert (
         bench.main(["train", "--run-dir", str(trained_run), "--evaluate-only", "--set", "seed=3"])
+        == 2
+    )
+    assert "may change only how a run is scored, not ['seed']" in capsys.readouterr().err
+    assert read_json(trained_run / "config.json")["versions"] == first["config"]["versions"]
     bench.main(["curve", "--run-dir", str(trained_run)])
     curve = json_line(capsys)["curve"]
     assert [c["epoch"] for c in curve] == [1] and set(curve[0]["frame_auc"]) == {"patch_max", "sum"}
@@ -67,9 +71,10 @@ def test_every_benchmark_subcommand_runs_on_tiny_data(trained_run, tiny_root, ca
                 "--cache", str(tmp_path / "cache")])  # fmt: skip
     disk = json_line(capsys)
     assert disk["epoch_windows"] == memory["epoch_windows"] > 0 and disk["store"] == "disk"
-    bench.main(["leaderboard", "--dataset", "synthetic", "--data-root", str(tiny_root),
-                "--runs", str(tmp_path), "--out", str(tmp_path / "board")])  # fmt: skip
-    entries = json_line(capsys)["entries"]
+    board = ["leaderboard", "--dataset", "synthetic", "--data-root", str(tiny_root),
+             "--runs", str(tmp_path), "--out", str(tmp_path / "board")]  # fmt: skip
+    assert regularity_main(board) == 0
+    entries = read_json(tmp_path / "board" / "leaderboard_synthetic.json")["entries"]
     assert entries[0]["entry"].startswith("frame difference")
     assert any("not trained" in e["entry"] for e in entries)  # listed, not silently dropped
 

@@ -146,7 +146,7 @@ def test_interrupted_training_resumes_from_its_last_checkpoint(tmp_path):
 
 def test_nan_loss_stops_training(tmp_path):
     x = np.full((8, 4), np.nan, np.float32)
-    with pytest.raises(TrainingDiverged, match="loss became nan"):
+    with pytest.raises(TrainingDiverged, match="loss became NaN or infinite at epoch 1, batch 1"):
         fit(small_dense(), pairs(x), tmp_path, epochs=3, verbose=0)
     assert not (tmp_path / "model.keras").exists()
 
@@ -251,3 +251,20 @@ def test_long_epochs_log_progress_within_the_epoch(tmp_path, caplog):
         model.fit(pairs(x), epochs=1, verbose=0, shuffle=False, callbacks=[ProgressLog(every=3)])
     lines = [r.getMessage() for r in caplog.records]
     assert len(lines) == 2 and lines[0].startswith("epoch 1 step 3 (") and "loss=" in lines[0]
+
+
+class PoisonLastStep(keras.callbacks.Callback):
+    """A NaN gradient on an epoch's last step: the logged loss (from before it) stays finite."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        if batch == 3:  # 32 samples in batches of 8
+            weight = self.model.trainable_variables[0]
+            weight.assign(np.full(weight.shape, np.nan, np.float32))
+
+
+def test_nan_weights_behind_finite_logs_stop_training_and_write_nothing(tmp_path):
+    x = np.random.default_rng(0).normal(size=(32, 4)).astype(np.float32)
+    with pytest.raises(TrainingDiverged, match="weights became NaN or infinite at epoch 1;"):
+        fit(small_dense(), pairs(x), tmp_path, epochs=2, callbacks=[PoisonLastStep()], verbose=0)
+    assert not list((tmp_path / "checkpoints").glob("epoch_*.keras"))
+    assert not (tmp_path / "model.keras").exists()

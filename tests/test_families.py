@@ -78,12 +78,24 @@ def test_a_toy_family_runs_through_train_evaluate_and_resume(family, tiny_root, 
 @pytest.mark.slow
 def test_a_nan_in_any_loss_term_stops_with_the_last_good_checkpoint(tiny_root, tmp_path):
     config = config_of(GAN, tiny_root, tmp_path / "run", epochs=3, nan_from_step=7)
-    with pytest.raises(TrainingDiverged, match="d_loss became nan at epoch 2"):
+    with pytest.raises(
+        TrainingDiverged, match=r"d_loss\b.*became NaN or infinite at epoch 2, batch 3"
+    ):
         train_run(config, GAN.build_model, verbose=0)
     run = tmp_path / "run"
     assert not (run / "model.keras").exists()
     assert [p.name for p in (run / "checkpoints").glob("epoch_*.keras")] == ["epoch_001.keras"]
+    kept = keras.saving.load_model(run / "checkpoints" / "epoch_001.keras")
+    assert all(np.isfinite(w).all() for w in kept.get_weights())
     assert "nan" not in (run / "history.csv").read_text().lower().split("\n", 2)[1]
+    # the backup of the last good epoch survives (both networks, both optimizers): run again,
+    # the same run resumes at epoch 2 (with the step count that poisons it) instead of
+    # starting over and passing epoch 1
+    assert (run / "checkpoints" / "backup").is_dir()
+    epochs = Epochs()
+    with pytest.raises(TrainingDiverged, match="at epoch 2, batch 3"):  # as the first time
+        train_run(config, GAN.build_model, verbose=0, callbacks=[epochs])
+    assert epochs.seen == [1]
 
 
 @pytest.mark.slow

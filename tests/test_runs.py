@@ -1,6 +1,5 @@
 """Run folders and paths that mean the same from the project root and from notebooks/."""
 
-import json
 import subprocess
 import sys
 from pathlib import Path

@@ -185,3 +185,22 @@ def test_constant_motion_gives_a_constant_baseline_first_frame_included():
     baseline = frame_difference_errors(frames, window=9)
     np.testing.assert_allclose(baseline, baseline[0])
     assert baseline[0] > 0
+
+
+def test_frames_no_output_covers_take_the_nearest_covered_frames_score():
+    from regularity.scoring import ScoreSpec, frame_scores
+
+    maps = np.arange(8, dtype=np.float64).reshape(8, 1, 1)
+    valid = np.array([False, False, True, False, True, True, False, False])
+    errors = frame_scores(maps, valid, ScoreSpec(smooth_window=1))
+    assert errors.tolist() == [2, 2, 2, 2, 4, 5, 5, 5]  # never a zero from an uncovered frame
+
+
+def test_a_window_with_gaps_is_scored_on_every_frame_and_no_target_is_an_input():
+    frames = np.arange(30, dtype=np.float32).reshape(30, 1, 1, 1)
+    spaced = WindowSpec(Target.SAME, inputs=4, skip=2)
+    _, valid = predict_test_data(Echo(), frames, spaced)
+    assert valid.all()  # stride 1 at test time: the odd frames are covered too
+    short = frames[:4]  # shorter than a 4-in, 1-out window: no honest prediction exists
+    _, valid = predict_test_data(Echo(predict_next=True), short, WindowSpec(Target.NEXT, 4))
+    assert not valid.any()

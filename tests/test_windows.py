@@ -147,6 +147,9 @@ class IndexEcho:
         self.spec = spec
 
     def predict_on_batch(self, x):
+        # it is fed exactly the input frames it was trained on: `inputs` of them, `skip` apart
+        assert x.shape[1] == self.spec.inputs, x.shape
+        np.testing.assert_array_equal(np.diff(x[:, :, 0, 0, 0], axis=1), self.spec.skip)
         first = x[:, :1]  # frame k holds the value k
         step = self.spec.skip
         _, targets = self.spec.positions()
