@@ -11,15 +11,14 @@ import numpy as np
 from PIL import Image
 from tqdm.auto import tqdm
 
-from regularity.datasets.base import Color
-from regularity.preprocess import prepare_frames
+from regularity.datasets.base import Color, convert_color
 
 GT_COLOUR = (0, 255, 0)
 
 
 def to_rgb(frames: np.ndarray) -> np.ndarray:
     """uint8 ``[N, H, W]``, ``[N, H, W, 1]`` or ``[N, H, W, 3]`` frames as ``[N, H, W, 3]``."""
-    return prepare_frames(frames, size=None, color=Color.RGB)
+    return convert_color(frames, Color.RGB)
 
 
 def outline_masks(

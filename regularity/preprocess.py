@@ -10,7 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from regularity.datasets.base import Color
+from regularity.datasets.base import Color, convert_color
 
 
 def prepare_frames(
@@ -29,13 +29,7 @@ def prepare_frames(
             model sees motion as well as appearance (C doubles).
 
     """
-    color = Color(color)
-    if frames.ndim == 3:
-        frames = frames[..., None]
-    if color is Color.GREY and frames.shape[-1] == 3:
-        frames = np.stack([cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames])[..., None]
-    elif color is Color.RGB and frames.shape[-1] == 1:
-        frames = np.repeat(frames, 3, axis=-1)
+    frames = convert_color(frames, color)
     if size is not None and tuple(frames.shape[1:3]) != tuple(size):
         # INTER_AREA averages when shrinking, so that down-sampling does not alias texture.
         frames = np.stack(

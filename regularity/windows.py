@@ -94,8 +94,11 @@ class WindowSpec:
 
     @property
     def test_stride(self) -> int:
-        """Default stride at test time: disjoint windows for a reconstruction of consecutive
-        frames (which then covers every frame), every start otherwise."""
+        """Default stride at test time.
+
+        Disjoint windows for a reconstruction of consecutive frames (they cover every frame),
+        every start otherwise.
+        """
         return self.inputs if self.target is Target.SAME and self.skip == 1 else 1
 
     @classmethod

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 
+import cv2
 import numpy as np
 
 from regularity.errors import GroundTruthError
@@ -23,6 +24,21 @@ class Split(str, Enum):
 
     TRAIN = "train"
     TEST = "test"
+
+
+def convert_color(frames: np.ndarray, color: Color | str) -> np.ndarray:
+    """uint8 ``[N, H, W]``, ``[N, H, W, 1]`` or ``[N, H, W, 3]`` frames as ``[N, H, W, C]``.
+
+    >>> convert_color(np.zeros((2, 4, 4), np.uint8), "rgb").shape
+    (2, 4, 4, 3)
+    """
+    if frames.ndim == 3:
+        frames = frames[..., None]
+    if Color(color) is Color.GREY and frames.shape[-1] == 3:
+        return np.stack([cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames])[..., None]
+    if Color(color) is Color.RGB and frames.shape[-1] == 1:
+        return np.repeat(frames, 3, axis=-1)
+    return frames
 
 
 @dataclass(eq=False)
