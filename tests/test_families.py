@@ -136,3 +136,29 @@ def test_configs_are_validated_when_made():
     restored = RunConfig.from_dict(old)
     assert restored.window.inputs == 10 and restored.motion and "input" not in restored.to_dict()
     assert np.array_equal(restored.size, (64, 96))
+
+
+class RawGenerator(keras.callbacks.Callback):
+    """The generator's last-step weights, before any averaging is swapped in."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.raw = [w.copy() for w in self.model.generator.get_weights()]
+
+
+@pytest.mark.slow
+def test_each_network_of_a_two_optimizer_trainer_keeps_its_own_weight_average(tiny_root, tmp_path):
+    # every normal clip trained on (no held-out clip), and the generator's weights averaged
+    config = config_of(GAN, tiny_root, tmp_path / "run", average_epochs=1, val_clips=0)
+    raw = RawGenerator()
+    gan = train_run(config, GAN.build_model, verbose=0, callbacks=[raw])
+    assert gan.g_optimizer.use_ema and not gan.d_optimizer.use_ema
+    saved = keras.saving.load_model(tmp_path / "run" / "model.keras").get_weights()
+    averages = [v.numpy() for v in gan.g_optimizer._model_variables_moving_average]
+    trainable = [w for w in gan.generator.weights if w.trainable]
+    assert len(averages) == len(trainable)
+    # model.keras holds the generator's averages, not its last step's weights
+    for weight, average in zip(trainable, averages, strict=True):
+        index = [id(w) for w in gan.generator.weights].index(id(weight))
+        np.testing.assert_allclose(saved[index], average, rtol=1e-6, atol=1e-7)
+    assert not all(np.allclose(a, b) for a, b in zip(saved, raw.raw, strict=True))
+    assert read_json(tmp_path / "run" / "metrics.json")["held_out_frames"] == 0
