@@ -162,3 +162,24 @@ def test_each_network_of_a_two_optimizer_trainer_keeps_its_own_weight_average(ti
         np.testing.assert_allclose(saved[index], average, rtol=1e-6, atol=1e-7)
     assert not all(np.allclose(a, b) for a, b in zip(saved, raw.raw, strict=True))
     assert read_json(tmp_path / "run" / "metrics.json")["held_out_frames"] == 0
+
+
+class PoisonSecondEpoch(keras.callbacks.Callback):
+    def on_train_batch_end(self, batch, logs=None):
+        if self.epoch == 1 and batch == 0:
+            for weight in self.model.trainable_variables:
+                weight.assign(np.full(weight.shape, np.nan, np.float32))
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+
+@pytest.mark.slow
+def test_the_toy_predictor_stops_on_a_nan_too(tiny_root, tmp_path):
+    config = config_of(PREDICTOR, tiny_root, tmp_path / "run", epochs=3)
+    with pytest.raises(TrainingDiverged, match=r"\bloss\b.*NaN or infinite at epoch 2, batch 2"):
+        train_run(config, PREDICTOR.build_model, verbose=0, callbacks=[PoisonSecondEpoch()])
+    assert [p.name for p in (tmp_path / "run" / "checkpoints").glob("epoch_*")] == [
+        "epoch_001.keras"
+    ]
+    assert not (tmp_path / "run" / "model.keras").exists()
