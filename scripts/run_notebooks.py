@@ -15,6 +15,7 @@ of the chosen notebooks declares is refused before anything runs.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -104,6 +105,14 @@ def main() -> int:
             progress_bar=False,
             log_output=True,
         )
+    metrics = run_dir / "metrics.json"
+    if metrics.is_file():
+        figures = json.loads(metrics.read_text())
+        for name in ("frame_auc", "eer", "tpr", "fpr"):
+            if name in figures:
+                print(f"{name}: {figures[name]}")
+        if "baseline" in figures:
+            print(f"frame difference: {figures['baseline']}")
     print(f"results in {run_dir}/")
     return 0
 

@@ -75,6 +75,7 @@ class ToyGan(keras.Model):
 
     def compile(self, g_optimizer, d_optimizer):
         super().compile()
+        self.optimizer.build([])  # Keras' default one trains nothing here: built empty, saved so
         self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer
         # built now, so that a resume can restore both optimizers' state
         g_optimizer.build(self.generator.trainable_variables)
