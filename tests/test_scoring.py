@@ -10,7 +10,9 @@ from regularity.scoring import (
     error_weights,
     frame_difference_errors,
     frame_errors,
+    minmax,
     psnr,
+    psnr_abnormality,
     regularity_score,
 )
 from regularity.windows import Target, WindowSpec
@@ -204,3 +206,17 @@ def test_a_window_with_gaps_is_scored_on_every_frame_and_no_target_is_an_input()
     short = frames[:4]  # shorter than a 4-in, 1-out window: no honest prediction exists
     _, valid = predict_test_data(Echo(predict_next=True), short, WindowSpec(Target.NEXT, 4))
     assert not valid.any()
+
+
+def test_the_psnr_measure_gives_liu_et_al_s_anomaly_score():
+    from regularity.scoring import ScoreSpec, score_outputs
+
+    frames = np.zeros((3, 4, 4, 1), np.float32)
+    outputs = frames + np.array([1.0, 4.0, 2.0], np.float32)[:, None, None, None]
+    spec = ScoreSpec(measure="psnr", smooth_window=1)
+    _, errors = score_outputs(frames, outputs, np.ones(3, bool), 1.0, spec)
+    expected = psnr(frames, outputs, peak=255.0)  # grey levels: the normaliser's std is 1 here
+    np.testing.assert_allclose(errors, -expected, rtol=1e-6)
+    # min-max of -PSNR is 1 - normalised PSNR: the worst prediction is the most abnormal
+    np.testing.assert_allclose(minmax(errors), psnr_abnormality(expected), atol=1e-6)
+    assert np.argmax(errors) == 1
