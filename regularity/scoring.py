@@ -226,9 +226,14 @@ def score_outputs(
     """Error maps and smoothed e(t) of a model's outputs on scaled frames.
 
     ``std`` is the normaliser's: one unit of the input scale in grey levels. The PSNR measure
-    is always taken in grey levels (peak 255), whatever ``score.scale``.
+    is always taken in grey levels (peak 255), whatever ``score.scale``, over the channels that
+    ``score.channels`` scores (``"appearance"`` for the predicted frame of a motion input).
     """
-    scale = ErrorScale.GREY if Measure(score.measure) is Measure.PSNR else score.scale
+    psnr_measure = Measure(score.measure) is Measure.PSNR
+    scale = ErrorScale.GREY if psnr_measure else score.scale
     weights = error_weights(scaled.shape[1:], std, scale, score.channels)
     maps = error_maps(scaled, outputs, weights)
+    if psnr_measure:  # a mean squared error per channel scored, as PSNR is defined
+        scored = int((np.reshape(weights, (-1, scaled.shape[-1])) != 0).any(axis=0).sum())
+        return maps, frame_scores(maps / max(scored, 1), valid, score)
     return maps, frame_scores(maps, valid, score)
