@@ -197,14 +197,15 @@ def check_resumable(config: RunConfig, overwrite: bool = False) -> bool:
         listed = "; ".join(f"{k}: stored {a!r}, asked {b!r}" for k, (a, b) in differing.items())
         raise ConfigMismatchError(
             f"{config.run_dir} holds a run made with another configuration ({listed}). "
-            "Use a new run folder, or pass overwrite=True (--overwrite) to start this one again "
-            "and discard the stored run."
+            "Use a new run folder, or pass overwrite=True (--overwrite; -p overwrite true for a "
+            "training notebook) to start this one again and discard the stored run."
         )
     if (run_dir / "model.keras").is_file() and not (run_dir / "checkpoints" / "backup").exists():
         raise ConfigMismatchError(
             f"{config.run_dir} holds a finished run of this configuration: training again would "
             "overwrite its model and results. Evaluate it, use a new run folder, or pass "
-            "overwrite=True (--overwrite) to train it again from the start."
+            "overwrite=True (--overwrite; -p overwrite true for a training notebook) to train it "
+            "again from the start."
         )
     return True
 

@@ -113,6 +113,9 @@ def test_a_changed_parameter_never_resumes_another_run(tiny_root, tmp_path):
     assert epochs.seen == [0]  # started again, not resumed
     rows = (tmp_path / "run" / "history.csv").read_text().splitlines()
     assert len(rows) == 2 and read_json(tmp_path / "run" / "config.json")["size"] == [48, 64]
+    # a finished run is never trained over by accident
+    with pytest.raises(ConfigMismatchError, match="holds a finished run"):
+        train_run(bigger.replace(epochs=1), PREDICTOR.build_model, verbose=0)
     # more epochs or another time budget are the same run: allowed
     assert config.replace(epochs=9, run_dir=str(tmp_path / "x")).identity() == config.identity()
 
