@@ -55,15 +55,22 @@ class AEConfig(RunConfig):
         return SkipFrameAnomalies(self.pseudo_anomaly_rate, tuple(self.pseudo_anomaly_jumps))
 
     @classmethod
-    def recipe(cls, name: str, **settings: object) -> AEConfig:
+    def recipe(cls, name: str, settings: dict | None = None, **parameters: object) -> AEConfig:
         """A declared recipe (`convlstm_ae.recipes.RECIPES`) with some fields changed.
 
-        See `RunConfig.from_recipe`: None keeps the recipe's value, paths start at the project
-        root.
+        Args:
+            name: the recipe.
+            settings: fields applied as given (``{"normalization": None}`` sets None).
+            **parameters: a notebook's named parameters: one left at None keeps the recipe's
+                value.
+
+        Paths start at the project root (`RunConfig.from_recipe`).
+
         """
         if name not in RECIPES:
             raise KeyError(f"unknown recipe {name!r}; known: {', '.join(sorted(RECIPES))}")
-        return cls.from_recipe(RECIPES[name], **settings)
+        given = {k: v for k, v in parameters.items() if v is not None}
+        return cls.from_recipe(RECIPES[name], **given, **(settings or {}))
 
 
 def create_networks(config: AEConfig, input_shape: tuple, steps_per_epoch: int = 1) -> keras.Model:

@@ -112,7 +112,7 @@ class RunConfig:
     def identity(self) -> dict:
         """The fields that make two runs the same run (what resuming must not change)."""
         plain = json.loads(json.dumps(to_plain(self.to_dict())))  # tuples and lists alike
-        plain["data_root"] = str(Path(self.data_root).resolve())  # "../x" and "/a/x" alike
+        plain["data_root"] = str(project_path(self.data_root))  # "../x" and "/a/x" alike
         return {k: v for k, v in plain.items() if k not in NOT_IDENTITY}
 
     def replace(self, **changes: object) -> RunConfig:
@@ -147,32 +147,47 @@ class RunConfig:
     @classmethod
     def from_run(cls, run_dir: str | Path) -> RunConfig:
         """The config stored in a run folder (its ``run_dir`` is where it was found)."""
-        path = Path(run_dir) / "config.json"
-        if not path.is_file():
-            raise RunMissingError(
-                f"{run_dir}: no trained run here ({path.name} is missing); train it first "
-                "(the family's training notebook, e.g. notebooks/01_convlstm_ae_train.ipynb, "
-                "or regularity.pipeline.train_run)"
-            )
+        stored = read_run_json(run_dir)
+        # A relative data root was written from the project root: read it from there too.
+        stored["data_root"] = str(project_path(stored.get("data_root", "data")))
         try:
-            return cls.from_dict({**read_json(path), "run_dir": str(run_dir)})
-        except (ValueError, TypeError) as error:  # JSONDecodeError is a ValueError
-            raise DataError(path, f"not a run configuration: {error}") from error
+            return cls.from_dict({**stored, "run_dir": str(run_dir)})
+        except (ValueError, TypeError) as error:
+            raise DataError(
+                Path(run_dir) / "config.json", f"not a run configuration: {error}"
+            ) from error
 
     @classmethod
     def from_recipe(cls, recipe: dict, **settings: object) -> RunConfig:
         """A declared recipe with some fields changed (`with_settings`; dotted keys allowed).
 
-        A setting given as None keeps the recipe's value (a notebook's "not set"); relative
-        ``data_root`` and ``run_dir`` are taken from the project root (`project_path`), so that
-        a notebook, a script and the leaderboard find the same folders wherever they start.
+        Relative ``data_root`` and ``run_dir`` are taken from the project root (`project_path`),
+        so that a notebook, a script and the leaderboard find the same folders wherever they
+        start.
         """
-        given = {k: v for k, v in settings.items() if v is not None}
-        fields = with_settings(recipe, given)
+        fields = with_settings(recipe, settings)
         for key in ("data_root", "run_dir"):
             if key in fields:
                 fields[key] = str(project_path(fields[key]))
         return cls.from_dict(fields, strict=True)
+
+
+def read_run_json(run_dir: str | Path) -> dict:
+    """A run folder's ``config.json`` as a dict.
+
+    An error names the file when it is absent or not JSON.
+    """
+    path = Path(run_dir) / "config.json"
+    if not path.is_file():
+        raise RunMissingError(
+            f"{run_dir}: no trained run here ({path.name} is missing); train it first "
+            "(the family's training notebook, e.g. notebooks/01_convlstm_ae_train.ipynb, "
+            "or regularity.pipeline.train_run)"
+        )
+    try:
+        return read_json(path)
+    except ValueError as error:  # JSONDecodeError
+        raise DataError(path, f"not valid JSON: {error}") from error
 
 
 def check_resumable(config: RunConfig, overwrite: bool = False) -> bool:
@@ -191,7 +206,7 @@ def check_resumable(config: RunConfig, overwrite: bool = False) -> bool:
     path = run_dir / "config.json"
     if overwrite or not path.is_file():
         return False
-    stored = type(config).from_dict(read_json(path)).identity()
+    stored = type(config).from_run(run_dir).identity()
     differing = {k: (stored.get(k), v) for k, v in config.identity().items() if stored.get(k) != v}
     if differing:
         listed = "; ".join(f"{k}: stored {a!r}, asked {b!r}" for k, (a, b) in differing.items())
@@ -200,7 +215,8 @@ def check_resumable(config: RunConfig, overwrite: bool = False) -> bool:
             "Use a new run folder, or pass overwrite=True (--overwrite; -p overwrite true for a "
             "training notebook) to start this one again and discard the stored run."
         )
-    if (run_dir / "model.keras").is_file() and not (run_dir / "checkpoints" / "backup").exists():
+    finished = all((run_dir / name).is_file() for name in ("model.keras", "thresholds.json"))
+    if finished and not (run_dir / "checkpoints" / "backup").exists():
         raise ConfigMismatchError(
             f"{config.run_dir} holds a finished run of this configuration: training again would "
             "overwrite its model and results. Evaluate it, use a new run folder, or pass "

@@ -89,11 +89,18 @@ def normal_thresholds(
     """
     pixels, frames, count = [], [], 0
     for clip in clips:
-        count += 1
         scaled = normalizer.apply(clip.astype(np.float32)).astype(np.float32)
         maps, errors, valid = score_frames(model, scaled, normalizer, score, window)
+        if not valid.any():  # shorter than one window: the model produces none of its frames
+            logger.warning("a normal clip of %d frames is too short to score; left out", len(clip))
+            continue
+        count += 1
         pixels.append(np.stack([smooth_error_map(m, score.dot_sigma) for m in maps[valid]]).ravel())
         frames.append(errors)
+    if not count:
+        raise ValueError(
+            f"no normal clip is long enough for a window of {WindowSpec.of(window).span}"
+        )
     return {
         "pixel": float(np.percentile(np.concatenate(pixels), score.pixel_percentile)),
         "frame": float(np.percentile(np.concatenate(frames), score.frame_percentile)),

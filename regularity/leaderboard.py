@@ -23,7 +23,7 @@ from regularity.families import families
 from regularity.pipeline import train_run
 from regularity.plots import plot_roc
 from regularity.report import BASELINE, detection_figures
-from regularity.runs import write_json
+from regularity.runs import project_path, write_json
 from regularity.scoring import abnormality_score, frame_difference_errors
 
 logger = logging.getLogger(__name__)
@@ -133,7 +133,7 @@ def leaderboard(
     data_root = data_root or next(
         (e["config"]["data_root"] for e in entries if "config" in e), "data"
     )
-    baseline = frame_difference_entry(load_dataset(dataset, root=data_root))
+    baseline = frame_difference_entry(load_dataset(dataset, root=project_path(data_root)))
     curves["frame difference"] = baseline.pop("curves")
     entries.insert(0, baseline)
     lines = [f"| {' | '.join(COLUMNS)} |", "|" + "---|" * len(COLUMNS)]

@@ -24,7 +24,7 @@ from regularity.clipstore import build_store, prepared_clips
 from regularity.config import RunConfig, check_resumable
 from regularity.datasets import Dataset, load_dataset
 from regularity.distributed import is_chief, worker_count
-from regularity.evaluation import derive_thresholds
+from regularity.evaluation import derive_thresholds, load_scorer
 from regularity.preprocess import Normalizer
 from regularity.runs import peak_rss_mb, run_folder, update_metrics
 from regularity.training import TimeBudget, fit
@@ -119,6 +119,13 @@ def _train_run(
         for name in RUN_OUTPUTS:  # a fresh start: nothing of an earlier run may mix in
             target = run_dir / name
             shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
+    elif (run_dir / "model.keras").is_file() and not (run_dir / "checkpoints" / "backup").exists():
+        # Trained, then stopped while its thresholds were derived: finish, do not retrain.
+        logger.info("%s: trained; deriving its thresholds", run_dir)
+        model = load_scorer(run_dir)
+        data = dataset or load_dataset(config.dataset, root=config.data_root, color=config.color)
+        derive_thresholds(config, model, data)
+        return model
     keras.utils.set_random_seed(config.seed)
     run_folder(run_dir)
     config.save()

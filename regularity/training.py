@@ -196,6 +196,21 @@ class SafeBackup(keras.callbacks.BackupAndRestore):
             super().on_train_end(logs)
 
 
+class SafeCSVLogger(keras.callbacks.CSVLogger):
+    """``CSVLogger`` that leaves out the partial epoch a divergence stopped.
+
+    A resume from the last good backup then writes that epoch once.
+    """
+
+    def __init__(self, filename: str, guard: StopOnNonFinite, append: bool = True) -> None:
+        super().__init__(filename, append=append)
+        self.guard = guard
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:  # noqa: D102
+        if self.guard.good():
+            super().on_epoch_end(epoch, logs)
+
+
 class EpochCheckpoint(keras.callbacks.Callback):
     """Saves each good epoch's scoring network (``model.scoring_model`` or the model itself).
 
@@ -282,7 +297,7 @@ def training_callbacks(
             delete_checkpoint=True,
         ),
         EpochCheckpoint(str(run_dir / "checkpoints" / "epoch_{epoch:03d}.keras"), guard),
-        keras.callbacks.CSVLogger(str(history), append=True),
+        SafeCSVLogger(str(history), guard, append=True),
         ProgressLog(log_every),
     ]
     if tensorboard:

@@ -52,6 +52,7 @@ def bench_data(args: argparse.Namespace) -> dict:
     start = time.perf_counter()
     if not args.cache:
         clips = [prepare(v.frames) for v in dataset.train] * args.repeat
+        summary["train_frames"] = sum(len(c) for c in clips)
         for video in dataset.train + dataset.test:
             video.release()  # only the resized copies are needed from here on
     normalizer = Normalizer.fit(clips.clips() if args.cache else clips, args.scaling)
@@ -72,7 +73,7 @@ def bench_data(args: argparse.Namespace) -> dict:
 
 
 def bench_train(args: argparse.Namespace) -> dict:
-    from regularity.config import ConfigMismatchError, with_settings
+    from regularity.config import ConfigMismatchError, read_run_json, with_settings
     from regularity.datasets import load_dataset
     from regularity.evaluation import derive_thresholds, evaluate_run, load_scorer
     from regularity.families import families
@@ -83,7 +84,7 @@ def bench_train(args: argparse.Namespace) -> dict:
         # Score a trained run (another way): its own family and training fields, these settings;
         # config.json keeps the package versions it was trained with.
         path = Path(args.run_dir) / "config.json"
-        family = families()[read_json(path)["model"]] if path.is_file() else families()[args.family]
+        family = families()[read_run_json(args.run_dir).get("model", args.family)]
         stored = family.config.from_run(args.run_dir)
         config = family.config.from_dict(with_settings(stored.to_dict(), args.set))
         if config.identity() != stored.identity():
@@ -103,7 +104,8 @@ def bench_train(args: argparse.Namespace) -> dict:
         )
         model = train_run(config, family.build_model, overwrite=args.overwrite, verbose=2)
         metrics = evaluate_run(config.run_dir, model, write_videos=args.videos)
-    return {"benchmark": "train", "recipe": args.recipe, **{k: metrics.get(k) for k in SUMMARY}}
+    recipe = None if args.evaluate_only else args.recipe
+    return {"benchmark": "train", "recipe": recipe, **{k: metrics.get(k) for k in SUMMARY}}
 
 
 def bench_curve(args: argparse.Namespace) -> dict:
@@ -149,7 +151,8 @@ def bench_speed(args: argparse.Namespace) -> dict:
     return {
         "benchmark": "speed", "run": args.run_dir, "backend": keras.backend.backend(),
         "devices": [str(d) for d in _devices()], "frame_size": list(spec.size),
-        "frames": args.frames * args.clips, "seconds": round(seconds, 2),
+        "batch_size": args.batch_size, "frames": args.frames * args.clips,
+        "seconds": round(seconds, 2),
         "frames_per_second": round(args.frames * args.clips / seconds, 1),
     }  # fmt: skip
 

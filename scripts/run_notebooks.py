@@ -1,7 +1,7 @@
 """Execute notebooks in order with papermill, all writing into one run folder.
 
     python scripts/run_notebooks.py 01 02 --name demo                   the synthetic default
-    python scripts/run_notebooks.py 01 02 --name ped2 -p dataset ped2 -p data_root ../shared/data
+    python scripts/run_notebooks.py 01 02 --name ped2 -p recipe ped2 -p data_root ../shared/data
     python scripts/run_notebooks.py 01 02 --name ped2 --params ped2.yaml
 
 Notebooks are chosen by number prefix from notebooks/ (no list to keep by hand). Every
@@ -97,14 +97,22 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
     for notebook, own in chosen.items():
         print(f"== {notebook.name} -> {out / notebook.name}", flush=True)
-        papermill.execute_notebook(
-            notebook,
-            out / notebook.name,
-            parameters=own,
-            cwd=Path.cwd(),
-            progress_bar=False,
-            log_output=True,
-        )
+        try:
+            papermill.execute_notebook(
+                notebook,
+                out / notebook.name,
+                parameters=own,
+                cwd=Path.cwd(),
+                progress_bar=False,
+                log_output=True,
+            )
+        except papermill.PapermillExecutionError as err:
+            # The cell's own error, in one line: the notebook beside it keeps the traceback.
+            print(f"error: {notebook.name}: {err.ename}: {err.evalue}", file=sys.stderr)
+            print(
+                f"the executed notebook, with the traceback: {out / notebook.name}", file=sys.stderr
+            )
+            return 2
     metrics = run_dir / "metrics.json"
     if metrics.is_file():
         figures = json.loads(metrics.read_text())

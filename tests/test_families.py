@@ -87,7 +87,7 @@ def test_a_nan_in_any_loss_term_stops_with_the_last_good_checkpoint(tiny_root, t
     assert [p.name for p in (run / "checkpoints").glob("epoch_*.keras")] == ["epoch_001.keras"]
     kept = keras.saving.load_model(run / "checkpoints" / "epoch_001.keras")
     assert all(np.isfinite(w).all() for w in kept.get_weights())
-    assert "nan" not in (run / "history.csv").read_text().lower().split("\n", 2)[1]
+    assert "nan" not in (run / "history.csv").read_text().lower()  # the stopped epoch left out
     # the backup of the last good epoch survives (both networks, both optimizers): run again,
     # the same run resumes at epoch 2 (with the step count that poisons it) instead of
     # starting over and passing epoch 1
@@ -96,6 +96,11 @@ def test_a_nan_in_any_loss_term_stops_with_the_last_good_checkpoint(tiny_root, t
     with pytest.raises(TrainingDiverged, match="at epoch 2, batch 3"):  # as the first time
         train_run(config, GAN.build_model, verbose=0, callbacks=[epochs])
     assert epochs.seen == [1]
+    rows = (run / "history.csv").read_text().splitlines()[1:]
+    assert [row.split(",")[0] for row in rows] == ["0"]  # each good epoch once, no partial one
+    assert [row.split(",")[0] for row in (run / "history.csv").read_text().splitlines()[1:]] == [
+        "0"
+    ]
 
 
 @pytest.mark.slow
@@ -103,6 +108,9 @@ def test_a_changed_parameter_never_resumes_another_run(tiny_root, tmp_path):
     config = config_of(PREDICTOR, tiny_root, tmp_path / "run")
     with pytest.raises(KeyboardInterrupt):
         train_run(config, PREDICTOR.build_model, verbose=0, callbacks=[Interrupt()])
+    moved = config.replace(data_root=str(tmp_path / "other_data"))
+    with pytest.raises(ConfigMismatchError, match="data_root: stored"):
+        train_run(moved, PREDICTOR.build_model, verbose=0)  # other data is another run
     bigger = config.replace(size=(48, 64))
     with pytest.raises(ConfigMismatchError, match=r"size: stored \[32, 48\], asked \[48, 64\]"):
         train_run(bigger, PREDICTOR.build_model, verbose=0)
@@ -139,6 +147,24 @@ def test_configs_are_validated_when_made():
     restored = RunConfig.from_dict(old)
     assert restored.window.inputs == 10 and restored.motion and "input" not in restored.to_dict()
     assert np.array_equal(restored.size, (64, 96))
+    # an old predictor's length counted its target frame: it was trained on length - 1 inputs
+    predictor = RunConfig.from_dict({**old, "target": "next", "length": 5})
+    assert predictor.window.inputs == 4 and predictor.window.span == 5
+    # a recipe's field set to null is set to null; a notebook's unset parameter keeps the recipe's
+    assert AEConfig.recipe("ped2", settings={"normalization": None}).normalization is None
+    assert AEConfig.recipe("ped2", epochs=None).epochs == 20
+
+
+def test_half_trained_and_damaged_runs_name_the_file(tmp_path):
+    from regularity.errors import DataError
+
+    PREDICTOR.config(run_dir=str(tmp_path / "half")).save()  # trained nothing yet
+    with pytest.raises(RunMissingError, match=r"model.keras: no trained model here"):
+        evaluate_run(tmp_path / "half")
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "config.json").write_text('{"model": "toy_pre')
+    with pytest.raises(DataError, match=r"bad/config.json: not valid JSON"):
+        RunConfig.from_run(tmp_path / "bad")
 
 
 class RawGenerator(keras.callbacks.Callback):
