@@ -212,3 +212,15 @@ def test_the_toy_predictor_stops_on_a_nan_too(tiny_root, tmp_path):
         "epoch_001.keras"
     ]
     assert not (tmp_path / "run" / "model.keras").exists()
+
+
+@pytest.mark.slow
+def test_a_run_stopped_while_deriving_thresholds_finishes_without_training(tiny_root, tmp_path):
+    config = config_of(PREDICTOR, tiny_root, tmp_path / "run", epochs=1)
+    train_run(config, PREDICTOR.build_model, verbose=0)
+    first = read_json(tmp_path / "run" / "thresholds.json")
+    (tmp_path / "run" / "thresholds.json").unlink()  # killed after model.keras was saved
+    epochs = Epochs()
+    train_run(config, PREDICTOR.build_model, verbose=0, callbacks=[epochs])
+    assert epochs.seen == []  # nothing trained again
+    assert read_json(tmp_path / "run" / "thresholds.json") == first
