@@ -19,7 +19,23 @@ import numpy as np
 logger = logging.getLogger(__name__)
 
 
-class MemoryClips:
+class _Clips:
+    """What both stores share: clips laid end to end, read back one at a time."""
+
+    lengths: list[int]
+
+    def clip(self, start: int, stop: int) -> np.ndarray:
+        """Frames ``start`` to ``stop`` (global indices) of the store."""
+        return self.gather(np.arange(start, stop))
+
+    def clips(self) -> Iterator[np.ndarray]:
+        """Each clip in turn."""
+        stops = np.cumsum(self.lengths)
+        for start, stop in zip(stops - self.lengths, stops, strict=True):
+            yield self.clip(int(start), int(stop))
+
+
+class MemoryClips(_Clips):
     """Clips held in memory (small datasets and tests).
 
     >>> store = MemoryClips([np.zeros((2, 1, 1, 1), np.uint8), np.ones((3, 1, 1, 1), np.uint8)])
@@ -36,15 +52,12 @@ class MemoryClips:
         """Frames at global indices, ``indices.shape + frame_shape``."""
         return self.frames[np.asarray(indices)]
 
-    def clips(self) -> Iterator[np.ndarray]:
-        """Each clip in turn."""
-        start = 0
-        for n in self.lengths:
-            yield self.frames[start : start + n]
-            start += n
+    def clip(self, start: int, stop: int) -> np.ndarray:
+        """Frames ``start`` to ``stop``: a view, no copy."""
+        return self.frames[start:stop]
 
 
-class DiskClips:
+class DiskClips(_Clips):
     """Clips in one raw uint8 file (``frames.u8``) beside ``clips.json`` (lengths, frame shape)."""
 
     def __init__(self, folder: str | Path) -> None:
@@ -83,22 +96,19 @@ class DiskClips:
         return cls(folder)
 
     def gather(self, indices: np.ndarray) -> np.ndarray:
-        """Frames at global indices, read from disk: ``indices.shape + frame_shape``."""
-        indices = np.asarray(indices)
-        flat = indices.ravel()
-        out = np.empty((len(flat), self.frame_bytes), np.uint8)
-        for i, frame in enumerate(flat):
-            out[i] = np.frombuffer(
-                os.pread(self._fd, self.frame_bytes, int(frame) * self.frame_bytes), np.uint8
-            )
-        return out.reshape(*indices.shape, *self.frame_shape)
+        """Frames at global indices, read from disk: ``indices.shape + frame_shape``.
 
-    def clips(self) -> Iterator[np.ndarray]:
-        """Each clip in turn, read from disk."""
-        start = 0
-        for n in self.lengths:
-            yield self.gather(np.arange(start, start + n))
-            start += n
+        Each run of consecutive frames is one read, and a frame that several windows of the
+        batch share is read once.
+        """
+        indices = np.asarray(indices)
+        frames, where = np.unique(indices, return_inverse=True)
+        out = np.empty((len(frames), self.frame_bytes), np.uint8)
+        for run in np.split(np.arange(len(frames)), np.flatnonzero(np.diff(frames) != 1) + 1):
+            first, count = int(frames[run[0]]), len(run)
+            data = os.pread(self._fd, count * self.frame_bytes, first * self.frame_bytes)
+            out[run[0] : run[0] + count] = np.frombuffer(data, np.uint8).reshape(count, -1)
+        return out[where.reshape(indices.shape)].reshape(*indices.shape, *self.frame_shape)
 
     def close(self) -> None:
         """Close the file."""

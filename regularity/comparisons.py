@@ -25,11 +25,9 @@ from regularity.windows import WindowSpec
 
 def test_split(run_dir: str | Path) -> tuple[RunConfig, Normalizer, list, list]:
     """A run's config, normaliser, scaled test clips and their labels (for comparisons)."""
-    from regularity.datasets import load_dataset
-
     config = RunConfig.from_run(run_dir)
     normalizer = Normalizer.load(Path(run_dir) / "normalizer.npz")
-    dataset = load_dataset(config.dataset, root=config.data_root, color=config.color)
+    dataset = config.open_dataset()
     scaled = [get_test_data(v, config.input_spec(), normalizer) for v in dataset.test]
     return config, normalizer, scaled, [v.labels for v in dataset.test]
 

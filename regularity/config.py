@@ -9,10 +9,10 @@ including runs saved before the window contract existed (``length`` and ``target
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from regularity.datasets import Dataset, load_dataset
 from regularity.errors import DataError, RegularityError
 from regularity.inference import InputSpec
 from regularity.preprocess import Scaling
@@ -86,6 +86,10 @@ class RunConfig:
         """Index of the first of ``n_train`` normal clips held out (one is always trained)."""
         return n_train - max(0, min(self.val_clips, n_train - 1))
 
+    def open_dataset(self) -> Dataset:
+        """The run's dataset, in the run's colour (frames decoded on first use)."""
+        return load_dataset(self.dataset, root=self.data_root, color=self.color)
+
     def input_spec(self) -> InputSpec:
         """What testing must reproduce of the inputs."""
         return InputSpec(size=self.size, color=self.color, motion=self.motion)
@@ -111,7 +115,7 @@ class RunConfig:
 
     def identity(self) -> dict:
         """The fields that make two runs the same run (what resuming must not change)."""
-        plain = json.loads(json.dumps(to_plain(self.to_dict())))  # tuples and lists alike
+        plain = to_plain(self.to_dict())  # tuples and lists alike
         plain["data_root"] = str(project_path(self.data_root))  # "../x" and "/a/x" alike
         return {k: v for k, v in plain.items() if k not in NOT_IDENTITY}
 

@@ -95,7 +95,7 @@ def normal_thresholds(
             logger.warning("a normal clip of %d frames is too short to score; left out", len(clip))
             continue
         count += 1
-        pixels.append(np.stack([smooth_error_map(m, score.dot_sigma) for m in maps[valid]]).ravel())
+        pixels.append(smooth_error_map(maps[valid], score.dot_sigma).ravel())
         frames.append(errors)
     if not count:
         raise ValueError(
@@ -168,17 +168,18 @@ def test_video(
     scaled = get_test_data(video, spec, normalizer)
     maps, errors, _ = score_frames(model, scaled, normalizer, score, window)
     score_seconds = time.perf_counter() - start
-    marked, dots, detections = [], [], []
-    for t, frame in enumerate(original):
-        smoothed = smooth_error_map(maps[t], score.dot_sigma)
-        image, frame_dots = spot_irregularity(frame, smoothed, score.thresholds["pixel"], sigma=0)
+    smoothed = smooth_error_map(maps, score.dot_sigma)
+    marked, dots = [], []
+    for frame, frame_map in zip(original, smoothed, strict=True):
+        image, frame_dots = spot_irregularity(frame, frame_map, score.thresholds["pixel"], sigma=0)
         marked.append(image)
         dots.append(frame_dots)
-        if video.masks is not None:
-            detected = (smoothed > score.thresholds["pixel"]).astype(np.uint8)
-            size = frame.shape[1::-1]
-            detections.append(cv2.resize(detected, size, interpolation=cv2.INTER_NEAREST) > 0)
     marked = np.stack(marked)
+    detections = []
+    if video.masks is not None:
+        size = original.shape[2:0:-1]
+        detected = (smoothed > score.thresholds["pixel"]).astype(np.uint8)
+        detections = [cv2.resize(d, size, interpolation=cv2.INTER_NEAREST) > 0 for d in detected]
     localisation = {}
     if video.masks is not None and video.labels is not None:
         marked = outline_masks(marked, video.masks)
@@ -205,23 +206,22 @@ def _warm_up(model: object, config: RunConfig) -> None:
 
 
 def score_videos(
-    run_dir: str | Path,
+    config: RunConfig,
     videos: list[Video],
     out_dir: str | Path,
     model: object = None,
     write_videos: int | None = None,
     fps: float = 10.0,
 ) -> tuple[list[VideoResult], float]:
-    """Score videos with a trained run, writing marked videos and graphs under ``out_dir``.
+    """Score videos with a trained run (its `RunConfig`); marked videos, graphs in ``out_dir``.
 
     Returns:
         The per-video results and the scoring speed in frames/s (decoding left out).
 
     """
-    config = RunConfig.from_run(run_dir)
+    run_dir = config.run_dir
     model = model or load_scorer(run_dir)
-    thresholds = run_thresholds(run_dir)
-    score = ScoreSpec(**{**vars(config.score), "thresholds": thresholds})
+    score = ScoreSpec(**{**vars(config.score), "thresholds": run_thresholds(run_dir)})
     normalizer = Normalizer.load(Path(run_dir) / "normalizer.npz")
     _warm_up(model, config)
     results = []
@@ -268,12 +268,10 @@ def evaluate_run(
         The merged ``metrics.json``.
 
     """
-    from regularity.datasets import load_dataset
-
     config = RunConfig.from_run(run_dir)
-    dataset = load_dataset(config.dataset, root=config.data_root, color=config.color)
+    dataset = config.open_dataset()
     start = time.perf_counter()
-    results, fps_scored = score_videos(run_dir, dataset.test, run_dir, model, write_videos, fps)
+    results, fps_scored = score_videos(config, dataset.test, run_dir, model, write_videos, fps)
     return quantify_performance(
         results,
         run_dir,
@@ -310,7 +308,7 @@ def score_any(
     if out_dir.resolve() == run_dir.resolve():
         raise ValueError(f"{out_dir}: scoring other videos must not overwrite the run's results")
     videos = [open_video(p, config.color) for p in paths]
-    results, fps = score_videos(run_dir, videos, out_dir, write_videos=None if write_videos else 0)
+    results, fps = score_videos(config, videos, out_dir, write_videos=None if write_videos else 0)
     write_scores(results, out_dir / "scores.csv")
     write_json(out_dir / "summary.json", {"run": run_dir, "videos": [str(p) for p in paths],
                                           "score_fps": round(fps, 1)})  # fmt: skip

@@ -22,9 +22,9 @@ from regularity.evaluation import VideoResult, evaluate_run
 from regularity.families import families
 from regularity.pipeline import train_run
 from regularity.plots import plot_roc
-from regularity.report import BASELINE, detection_figures
+from regularity.report import BASELINE, detection_figures, pooled
 from regularity.runs import project_path, write_json
-from regularity.scoring import abnormality_score, frame_difference_errors
+from regularity.scoring import frame_difference_errors
 
 logger = logging.getLogger(__name__)
 
@@ -49,12 +49,7 @@ def frame_difference_entry(dataset: object, percentile: float = 99.0) -> dict:
     figures = detection_figures(results, threshold)
     figures.pop("baseline", None)
     return {"entry": "frame difference (no learning)", "description": BASELINE, **figures,
-            "curves": _curves(results)}  # fmt: skip
-
-
-def _curves(results: list) -> tuple[np.ndarray, np.ndarray]:
-    labels = np.concatenate([r.labels for r in results])
-    return labels, np.concatenate([abnormality_score(r.errors) for r in results])
+            "curves": pooled(results)}  # fmt: skip
 
 
 def _run_curves(run_dir: Path) -> tuple[np.ndarray, np.ndarray]:

@@ -21,9 +21,14 @@ class DotLayout(str, Enum):
 
 
 def smooth_error_map(error_map: np.ndarray, sigma: float = 2.0) -> np.ndarray:
-    """Gaussian-smoothed error map: isolated noisy pixels do not make dots (sigma 0: as is)."""
+    """Gaussian-smoothed error map: isolated noisy pixels do not make dots (sigma 0: as is).
+
+    ``[H, W]`` or a stack ``[N, H, W]``, each map smoothed on its own (one call, not a loop).
+    """
     error_map = np.asarray(error_map, np.float32)
-    return gaussian_filter(error_map, sigma) if sigma > 0 else error_map
+    if sigma <= 0:
+        return error_map
+    return gaussian_filter(error_map, (0,) * (error_map.ndim - 2) + (sigma, sigma))
 
 
 def find_dots(

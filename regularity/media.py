@@ -67,7 +67,6 @@ def write_gif(
     fps: float = 10.0,
     step: int = 2,
     colours: int = 32,
-    width: int | None = None,
 ) -> Path:
     """A small looping ``.gif``: every ``step``-th frame, one adaptive palette, no dithering.
 
@@ -77,17 +76,12 @@ def write_gif(
         fps: playback rate of the original frames (the gif plays at the same speed).
         step: keep every ``step``-th frame.
         colours: palette size (vivid marks such as red dots keep their exact colour).
-        width: scale down to this width (never up); None keeps the frame size.
 
     Returns:
         The file written.
 
     """
     rgb = to_rgb(np.asarray(frames))[::step]
-    h, w = rgb.shape[1:3]
-    if width is not None and width < w:
-        size = (width, max(1, round(h * width / w)))
-        rgb = np.stack([cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in rgb])
     palette = _gif_palette(rgb, colours)
     images = [Image.fromarray(f).quantize(palette=palette, dither=Image.Dither.NONE) for f in rgb]
     path = Path(path)

@@ -22,7 +22,7 @@ import keras
 
 from regularity.clipstore import build_store, prepared_clips
 from regularity.config import RunConfig, check_resumable
-from regularity.datasets import Dataset, load_dataset
+from regularity.datasets import Dataset
 from regularity.distributed import is_chief, worker_count
 from regularity.evaluation import derive_thresholds, load_scorer
 from regularity.preprocess import Normalizer
@@ -123,13 +123,13 @@ def _train_run(
         # Trained, then stopped while its thresholds were derived: finish, do not retrain.
         logger.info("%s: trained; deriving its thresholds", run_dir)
         model = load_scorer(run_dir)
-        data = dataset or load_dataset(config.dataset, root=config.data_root, color=config.color)
+        data = dataset or config.open_dataset()
         derive_thresholds(config, model, data)
         return model
     keras.utils.set_random_seed(config.seed)
     run_folder(run_dir)
     config.save()
-    dataset = dataset or load_dataset(config.dataset, root=config.data_root, color=config.color)
+    dataset = dataset or config.open_dataset()
     train, held_out, counts = get_training_data(dataset, config)
     normalizer = Normalizer.fit(train.clips(), config.scaling)
     normalizer.save(run_dir / "normalizer.npz")

@@ -12,14 +12,14 @@ import cv2
 import numpy as np
 from skimage.metrics import structural_similarity
 
-from regularity.scoring import psnr
+from regularity.datasets.base import Color, convert_color
+from regularity.scoring import psnr, psnr_of_mse
 
 # Wang et al. 2004's SSIM window: an 11 x 11 Gaussian (sigma 1.5; skimage truncates it at 3.5
 # sigma, radius 5), the same as tf.image.ssim. Pixels closer than the radius to the border are
 # left out of every mean, as skimage and tf.image.ssim (a VALID convolution) both do.
 _SIGMA = 1.5
 _RADIUS = int(3.5 * _SIGMA + 0.5)
-_MSE_FLOOR = 1e-12  # as regularity.scoring.psnr: identical frames read 10 log10(peak^2 / 1e-12)
 
 
 def _check_mask(mask: np.ndarray, frames: np.ndarray) -> np.ndarray:
@@ -52,6 +52,14 @@ def ssim(
     [1.0]
 
     """
+    whole, masked = _ssim_whole_and_masked(frames, outputs, data_range, mask)
+    return whole if mask is None else masked
+
+
+def _ssim_whole_and_masked(
+    frames: np.ndarray, outputs: np.ndarray, data_range: float, mask: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Each frame's SSIM over the whole frame and over ``mask``, from one SSIM map per frame."""
     frames = np.asarray(frames, np.float64)
     outputs = np.asarray(outputs, np.float64)
     if frames.shape != outputs.shape or frames.ndim not in (3, 4):
@@ -60,9 +68,10 @@ def ssim(
         mask = _check_mask(mask, frames)
     colour = frames.ndim == 4
     inner = (slice(_RADIUS, -_RADIUS), slice(_RADIUS, -_RADIUS))
-    values = np.empty(len(frames))
+    whole = np.empty(len(frames))
+    masked = None if mask is None else np.empty(len(frames))
     for i, (frame, output) in enumerate(zip(frames, outputs, strict=True)):
-        mean, ssim_map = structural_similarity(
+        whole[i], ssim_map = structural_similarity(
             frame,
             output,
             data_range=data_range,
@@ -72,13 +81,11 @@ def ssim(
             use_sample_covariance=False,
             full=True,
         )
-        if mask is None:
-            values[i] = mean
-            continue
-        ssim_map = ssim_map.mean(axis=-1) if colour else ssim_map
-        selected = ssim_map[inner][mask[i][inner]]
-        values[i] = selected.mean() if selected.size else np.nan
-    return values
+        if mask is not None:
+            ssim_map = ssim_map.mean(axis=-1) if colour else ssim_map
+            selected = ssim_map[inner][mask[i][inner]]
+            masked[i] = selected.mean() if selected.size else np.nan
+    return whole, masked
 
 
 def masked_psnr(
@@ -108,7 +115,7 @@ def masked_psnr(
     count = mask.reshape(len(mask), -1).sum(axis=1)
     total = np.where(mask, squared, 0.0).reshape(len(mask), -1).sum(axis=1)
     mse = np.divide(total, count, out=np.full(len(mask), np.nan), where=count > 0)
-    return 10 * np.log10(peak**2 / np.maximum(mse, _MSE_FLOOR))
+    return psnr_of_mse(mse, peak)
 
 
 def sharpness(frames: np.ndarray, outputs: np.ndarray, peak: float = 255.0) -> np.ndarray:
@@ -119,7 +126,7 @@ def sharpness(frames: np.ndarray, outputs: np.ndarray, peak: float = 255.0) -> n
     "Deep multi-scale video prediction beyond mean square error", ICLR 2016. Higher is sharper
     (closer to the real frame's gradients). The sum runs over the pixels where both gradients
     are defined (``i, j >= 1``) and over channels; N counts them. The denominator is floored
-    at 1e-12, as in `regularity.scoring.psnr`.
+    at 1e-12 (`regularity.scoring.psnr_of_mse`).
 
     Args:
         frames: the real frames Y, ``[N, H, W]`` or ``[N, H, W, C]``.
@@ -140,8 +147,7 @@ def sharpness(frames: np.ndarray, outputs: np.ndarray, peak: float = 255.0) -> n
         return np.abs(y[:, 1:, 1:] - y[:, :-1, 1:]) + np.abs(y[:, 1:, 1:] - y[:, 1:, :-1])
 
     difference = np.abs(gradients(frames) - gradients(outputs))
-    mean = difference.reshape(len(difference), -1).mean(axis=1)
-    return 10 * np.log10(peak**2 / np.maximum(mean, _MSE_FLOOR))
+    return psnr_of_mse(difference.reshape(len(difference), -1).mean(axis=1), peak)
 
 
 def _grey_uint8(frames: np.ndarray) -> np.ndarray:
@@ -149,11 +155,7 @@ def _grey_uint8(frames: np.ndarray) -> np.ndarray:
     frames = np.asarray(frames)
     if frames.dtype != np.uint8:
         frames = np.clip(np.rint(frames), 0, 255).astype(np.uint8)
-    if frames.ndim == 4:
-        if frames.shape[-1] == 3:
-            return np.stack([cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames])
-        return frames[..., 0]
-    return frames
+    return convert_color(frames, Color.GREY)[..., 0]
 
 
 def moving_mask(previous: np.ndarray, current: np.ndarray, threshold: float = 1.0) -> np.ndarray:
@@ -212,12 +214,13 @@ def _figures(
     targets: np.ndarray, outputs: np.ndarray, moving: np.ndarray, peak: float
 ) -> dict[str, float | None]:
     """Mean PSNR, SSIM and sharpness of ``[B, H, W, C]`` pairs, whole frame and moving pixels."""
+    ssim_whole, ssim_moving = _ssim_whole_and_masked(targets, outputs, peak, moving)
     return {
         "psnr": float(psnr(targets, outputs, peak).mean()),
-        "ssim": float(ssim(targets, outputs, peak).mean()),
+        "ssim": float(ssim_whole.mean()),
         "sharpness": float(sharpness(targets, outputs, peak).mean()),
         "psnr_moving": _mean_or_none(masked_psnr(targets, outputs, peak, moving)),
-        "ssim_moving": _mean_or_none(ssim(targets, outputs, peak, moving)),
+        "ssim_moving": _mean_or_none(ssim_moving),
     }
 
 

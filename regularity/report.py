@@ -54,6 +54,23 @@ def _localisation(results: list) -> dict | None:
     }
 
 
+def pooled(results: list, scores: str = "errors") -> tuple[np.ndarray, np.ndarray]:
+    """Every frame's label and abnormality ``sa(t)`` (per-video min-max), videos end to end.
+
+    ``scores`` names the per-video e(t): ``"errors"`` (the model) or ``"baseline"``.
+    """
+    labels = np.concatenate([r.labels for r in results])
+    return labels, np.concatenate([abnormality_score(getattr(r, scores)) for r in results])
+
+
+def _ranking_figures(results: list, scores: str) -> dict:
+    y, sa = pooled(results, scores)
+    return {
+        "frame_auc": frame_auc([getattr(r, scores) for r in results], [r.labels for r in results]),
+        "eer": eer(y, sa) if 0 < y.sum() < len(y) else None,
+    }
+
+
 def detection_figures(results: list, threshold: float) -> dict:
     """Frame AUC three ways, EER and TPR/FPR at a normal-data threshold, beside the baseline.
 
@@ -61,23 +78,13 @@ def detection_figures(results: list, threshold: float) -> dict:
     """
     if not results or any(r.labels is None for r in results):
         return {}
-    labels = [r.labels for r in results]
-    y = np.concatenate(labels)
-    sa = np.concatenate([abnormality_score(r.errors) for r in results])
+    y = np.concatenate([r.labels for r in results])
     tpr, fpr = tpr_fpr(y, np.concatenate([r.errors for r in results]), threshold)
-    baseline = [r.baseline for r in results]
     return {
-        "frame_auc": frame_auc([r.errors for r in results], labels),
-        "eer": eer(y, sa) if 0 < y.sum() < len(y) else None,
+        **_ranking_figures(results, "errors"),
         "tpr": tpr,
         "fpr": fpr,
-        "baseline": {
-            "name": BASELINE,
-            "frame_auc": frame_auc(baseline, labels),
-            "eer": eer(y, np.concatenate([abnormality_score(b) for b in baseline]))
-            if 0 < y.sum() < len(y)
-            else None,
-        },
+        "baseline": {"name": BASELINE, **_ranking_figures(results, "baseline")},
         "test_frames": int(len(y)),
         "abnormal_frames": int(y.sum()),
     }
@@ -102,17 +109,8 @@ def quantify_performance(
     write_scores(results, run_dir / "scores.csv")
     figures = detection_figures(results, threshold["frame"])
     if figures:
-        y = np.concatenate([r.labels for r in results])
-        plot_roc(
-            {
-                "model": (y, np.concatenate([abnormality_score(r.errors) for r in results])),
-                "frame difference": (
-                    y,
-                    np.concatenate([abnormality_score(r.baseline) for r in results]),
-                ),
-            },
-            run_dir / "roc.png",
-        )
+        curves = {"model": pooled(results), "frame difference": pooled(results, "baseline")}
+        plot_roc(curves, run_dir / "roc.png")
     return update_metrics(
         run_dir,
         **figures,

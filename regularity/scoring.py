@@ -181,7 +181,11 @@ def psnr(frames: np.ndarray, outputs: np.ndarray, peak: float) -> np.ndarray:
     [20.0]
     """
     diff = np.asarray(frames, np.float64) - np.asarray(outputs, np.float64)
-    mse = np.square(diff).reshape(len(diff), -1).mean(axis=1)
+    return psnr_of_mse(np.square(diff).reshape(len(diff), -1).mean(axis=1), peak)
+
+
+def psnr_of_mse(mse: np.ndarray, peak: float) -> np.ndarray:
+    """``10 log10(peak^2 / mse)``, the mse floored at 1e-12 (identical frames stay finite)."""
     return 10 * np.log10(peak**2 / np.maximum(mse, 1e-12))
 
 
@@ -203,8 +207,7 @@ def frame_difference_errors(frames: np.ndarray, window: int = 9) -> np.ndarray:
 def frame_scores(maps: np.ndarray, valid: np.ndarray, score: ScoreSpec) -> np.ndarray:
     """Smoothed e(t) of one video; frames no output covers take the nearest covered frame's."""
     if Measure(score.measure) is Measure.PSNR:
-        mse = maps.reshape(len(maps), -1).mean(axis=1)
-        errors = -10 * np.log10(255.0**2 / np.maximum(mse, 1e-12))
+        errors = -psnr_of_mse(maps.reshape(len(maps), -1).mean(axis=1), 255.0)
     else:
         errors = frame_errors(maps, score.aggregate, score.patch)
     covered = np.flatnonzero(valid)

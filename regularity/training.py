@@ -74,13 +74,9 @@ def optimizers_of(model: keras.Model) -> list:
     ``model.optimizer`` and any held as an attribute (a two-network trainer's ``g_optimizer``
     and ``d_optimizer``).
     """
-    found = [getattr(model, "optimizer", None)]
-    found += [v for v in vars(model).values() if isinstance(v, keras.optimizers.Optimizer)]
-    unique = []
-    for optimizer in found:
-        if optimizer is not None and all(optimizer is not o for o in unique):
-            unique.append(optimizer)
-    return unique
+    found = [getattr(model, "optimizer", None), *vars(model).values()]
+    optimizers = [o for o in found if isinstance(o, keras.optimizers.Optimizer)]
+    return list({id(o): o for o in optimizers}.values())  # each once, in order
 
 
 def averaging_optimizers(model: keras.Model) -> list:
@@ -118,8 +114,8 @@ class StopOnNonFinite(keras.callbacks.Callback):
     Keras' ``TerminateOnNaN`` looks at ``logs["loss"]`` only, which a two-optimizer trainer may
     not even report. Batch logs hold the loss from before that step's update, so at the end of
     each epoch the weights are checked too (a last step with a NaN gradient), and the epoch's
-    validation terms. Runs first among the callbacks: the checkpoints and the backup of an epoch
-    that diverged are not written (`SafeBackup`, `EpochCheckpoint` ask `good`).
+    validation terms. Runs first among the callbacks: the epoch that diverged is not backed up,
+    checkpointed or logged (`UnlessDiverged` asks `good`).
     """
 
     def __init__(self) -> None:
@@ -161,23 +157,51 @@ class StopOnNonFinite(keras.callbacks.Callback):
         )
 
 
-class SafeBackup(keras.callbacks.BackupAndRestore):
-    """``BackupAndRestore`` that never backs up an epoch whose logs hold a NaN.
+class UnlessDiverged(keras.callbacks.Callback):
+    """Runs an epoch-level callback, but none of its epoch-end or train-end work after a NaN.
 
-    It saves every network and optimizer a model holds; a resume starts from the last good
-    state. ``restore_from``: another backup folder to resume from when this one is empty (a
-    non-chief worker, which backs up into its scratch folder, resumes from the chief's).
+    So the epoch that diverged is neither backed up, nor checkpointed, nor logged, and the
+    backup of the last good epoch is not deleted at the end: the next call resumes from it with
+    every network and optimizer (and writes that epoch's history row once).
     """
 
-    def __init__(
-        self,
-        backup_dir: str,
-        guard: StopOnNonFinite,
-        restore_from: str | None = None,
-        **kwargs: object,
-    ) -> None:
+    def __init__(self, callback: keras.callbacks.Callback, guard: StopOnNonFinite) -> None:
+        super().__init__()
+        self.callback, self.guard = callback, guard
+
+    def set_model(self, model: keras.Model) -> None:  # noqa: D102
+        super().set_model(model)
+        self.callback.set_model(model)
+
+    def set_params(self, params: dict) -> None:  # noqa: D102
+        super().set_params(params)
+        self.callback.set_params(params)
+
+    def on_train_begin(self, logs: dict | None = None) -> None:  # noqa: D102
+        self.callback.on_train_begin(logs)
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:  # noqa: D102
+        self.callback.on_epoch_begin(epoch, logs)
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:  # noqa: D102
+        if self.guard.good():
+            self.callback.on_epoch_end(epoch, logs)
+
+    def on_train_end(self, logs: dict | None = None) -> None:  # noqa: D102
+        if self.guard.good():
+            self.callback.on_train_end(logs)
+
+
+class Backup(keras.callbacks.BackupAndRestore):
+    """``BackupAndRestore`` (every network and optimizer a model holds), seeded from elsewhere.
+
+    A non-chief worker backs up into its scratch folder and resumes from the chief's
+    (``restore_from``).
+    """
+
+    def __init__(self, backup_dir: str, restore_from: str | None = None, **kwargs: object) -> None:
         super().__init__(backup_dir, **kwargs)
-        self.guard, self.restore_from = guard, restore_from
+        self.restore_from = restore_from
 
     def on_train_begin(self, logs: dict | None = None) -> None:  # noqa: D102
         source = Path(self.restore_from) if self.restore_from else None
@@ -185,34 +209,9 @@ class SafeBackup(keras.callbacks.BackupAndRestore):
             shutil.copytree(source, self.backup_dir)
         super().on_train_begin(logs)
 
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:  # noqa: D102
-        if self.guard.good():
-            super().on_epoch_end(epoch, logs)
-
-    def on_train_end(self, logs: dict | None = None) -> None:  # noqa: D102
-        # A run that diverged keeps its backup: the next call resumes from the last good epoch
-        # with every network and optimizer, instead of starting over.
-        if self.guard.good():
-            super().on_train_end(logs)
-
-
-class SafeCSVLogger(keras.callbacks.CSVLogger):
-    """``CSVLogger`` that leaves out the partial epoch a divergence stopped.
-
-    A resume from the last good backup then writes that epoch once.
-    """
-
-    def __init__(self, filename: str, guard: StopOnNonFinite, append: bool = True) -> None:
-        super().__init__(filename, append=append)
-        self.guard = guard
-
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:  # noqa: D102
-        if self.guard.good():
-            super().on_epoch_end(epoch, logs)
-
 
 class EpochCheckpoint(keras.callbacks.Callback):
-    """Saves each good epoch's scoring network (``model.scoring_model`` or the model itself).
+    """Saves each epoch's scoring network (``model.scoring_model`` or the model itself).
 
     Where optimizers keep a moving average of the weights (``use_ema=True``; one per network
     in a two-network trainer), the checkpoint holds the averages: they are swapped in and
@@ -220,13 +219,11 @@ class EpochCheckpoint(keras.callbacks.Callback):
     swapped when training stops before its last epoch, and knows one optimizer only.)
     """
 
-    def __init__(self, path: str, guard: StopOnNonFinite) -> None:
+    def __init__(self, path: str) -> None:
         super().__init__()
-        self.path, self.guard = path, guard
+        self.path = path
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:  # noqa: D102
-        if not self.guard.good():
-            return
         with averaged_weights(self.model):
             scoring_network(self.model).save(self.path.format(epoch=epoch + 1))
 
@@ -279,7 +276,7 @@ def training_callbacks(
 
     A run folder whose last training ended normally has no backup: training there starts over
     and its ``history.csv`` is replaced; one that was interrupted resumes and appends.
-    ``restore_from``: the backup folder to resume from when ``run_dir`` has none (`SafeBackup`).
+    ``restore_from``: the backup folder to resume from when ``run_dir`` has none (`Backup`).
     """
     run_dir = Path(run_dir)
     backup = run_dir / "checkpoints" / "backup"
@@ -287,17 +284,18 @@ def training_callbacks(
     if not backup.exists():
         history.unlink(missing_ok=True)
     guard = StopOnNonFinite()
+    restore = restore_from and str(restore_from)
+    checkpoints = str(run_dir / "checkpoints" / "epoch_{epoch:03d}.keras")
     callbacks = [
         guard,
-        SafeBackup(
-            str(backup),
-            guard,
-            restore_from=restore_from and str(restore_from),
-            save_freq="epoch",
-            delete_checkpoint=True,
+        *(
+            UnlessDiverged(callback, guard)
+            for callback in (
+                Backup(str(backup), restore, save_freq="epoch", delete_checkpoint=True),
+                EpochCheckpoint(checkpoints),
+                keras.callbacks.CSVLogger(str(history), append=True),
+            )
         ),
-        EpochCheckpoint(str(run_dir / "checkpoints" / "epoch_{epoch:03d}.keras"), guard),
-        SafeCSVLogger(str(history), guard, append=True),
         ProgressLog(log_every),
     ]
     if tensorboard:

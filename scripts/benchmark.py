@@ -74,7 +74,6 @@ def bench_data(args: argparse.Namespace) -> dict:
 
 def bench_train(args: argparse.Namespace) -> dict:
     from regularity.config import ConfigMismatchError, read_run_json, with_settings
-    from regularity.datasets import load_dataset
     from regularity.evaluation import derive_thresholds, evaluate_run, load_scorer
     from regularity.families import families
     from regularity.pipeline import train_run
@@ -94,8 +93,7 @@ def bench_train(args: argparse.Namespace) -> dict:
             )
         write_json(path, {**read_json(path), "score": config.to_dict()["score"],
                           "thresholds_from": config.thresholds_from})  # fmt: skip
-        dataset = load_dataset(config.dataset, root=config.data_root, color=config.color)
-        derive_thresholds(config, load_scorer(config.run_dir), dataset)
+        derive_thresholds(config, load_scorer(config.run_dir), config.open_dataset())
         metrics = evaluate_run(config.run_dir, write_videos=args.videos)
     else:
         family = families()[args.family]

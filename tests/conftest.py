@@ -8,6 +8,7 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import cv2
+import keras
 import numpy as np
 import pytest
 import scipy.io
@@ -68,3 +69,29 @@ def avenue_root(tmp_path_factory) -> Path:
     (root / "testing_label_mask").mkdir()
     scipy.io.savemat(root / "testing_label_mask" / "1_label.mat", {"volLabel": cells})
     return root
+
+
+class Interrupt(keras.callbacks.Callback):
+    """A simulated kill at the end of one epoch."""
+
+    def __init__(self, after_epoch: int):
+        super().__init__()
+        self.after_epoch = after_epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == self.after_epoch:
+            raise KeyboardInterrupt("simulated kill")
+
+
+class Epochs(keras.callbacks.Callback):
+    """The epochs a training really ran (0-based) and how many batches it took."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen, self.batches = [], 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.seen.append(epoch)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.batches += 1

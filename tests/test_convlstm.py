@@ -8,7 +8,7 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
-from conftest import TINY
+from conftest import TINY, Epochs, Interrupt
 
 from convlstm_ae import AEConfig, build_convlstm_ae, create_networks, derive_thresholds, train
 from regularity.datasets import load_dataset
@@ -65,21 +65,6 @@ def test_one_training_step_lowers_the_loss():
     assert float(model.evaluate(x, x, verbose=0)) < before
 
 
-class Interrupt(keras.callbacks.Callback):
-    def on_epoch_end(self, epoch, logs=None):
-        if epoch == 1:
-            raise KeyboardInterrupt("simulated interruption")
-
-
-class CountEpochs(keras.callbacks.Callback):
-    def __init__(self):
-        super().__init__()
-        self.epochs = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epochs.append(epoch)
-
-
 def pairs(x):
     import tensorflow as tf
 
@@ -120,7 +105,14 @@ def test_resumed_training_keeps_its_weight_average(tmp_path):
     x = np.random.default_rng(0).normal(size=(32, 4)).astype(np.float32)
     fit(small_dense(averaged=True), pairs(x), tmp_path / "whole", epochs=4, verbose=0)
     with pytest.raises(KeyboardInterrupt):
-        fit(small_dense(averaged=True), pairs(x), tmp_path, 4, callbacks=[Interrupt()], verbose=0)
+        fit(
+            small_dense(averaged=True),
+            pairs(x),
+            tmp_path,
+            4,
+            callbacks=[Interrupt(after_epoch=1)],
+            verbose=0,
+        )
     fit(small_dense(averaged=True), pairs(x), tmp_path, epochs=4, verbose=0)
     whole = weights_of(tmp_path / "whole" / "model.keras")
     resumed = weights_of(tmp_path / "model.keras")
@@ -130,11 +122,18 @@ def test_resumed_training_keeps_its_weight_average(tmp_path):
 def test_interrupted_training_resumes_from_its_last_checkpoint(tmp_path):
     x = np.random.default_rng(0).normal(size=(32, 4)).astype(np.float32)
     with pytest.raises(KeyboardInterrupt):
-        fit(small_dense(), pairs(x), tmp_path, epochs=4, callbacks=[Interrupt()], verbose=0)
+        fit(
+            small_dense(),
+            pairs(x),
+            tmp_path,
+            epochs=4,
+            callbacks=[Interrupt(after_epoch=1)],
+            verbose=0,
+        )
     assert (tmp_path / "checkpoints" / "backup").exists()
-    counter = CountEpochs()
+    counter = Epochs()
     fit(small_dense(), pairs(x), tmp_path, epochs=4, callbacks=[counter], verbose=0)
-    assert counter.epochs == [2, 3]  # epochs 0 and 1 were not trained again
+    assert counter.seen == [2, 3]  # epochs 0 and 1 were not trained again
     rows = (tmp_path / "history.csv").read_text().splitlines()
     assert [r.split(",")[0] for r in rows[1:]] == ["0", "1", "2", "3"]
     assert sorted(p.name for p in (tmp_path / "checkpoints").glob("epoch_*.keras")) == [

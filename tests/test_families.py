@@ -5,6 +5,7 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
+from conftest import Epochs, Interrupt
 from toy_families import GAN, PREDICTOR
 
 from regularity.config import ConfigMismatchError, RunConfig, RunMissingError
@@ -26,24 +27,6 @@ def config_of(family, root, run_dir, **overrides):
     return family.config(**{**values, **overrides})
 
 
-class Interrupt(keras.callbacks.Callback):
-    def on_epoch_end(self, epoch, logs=None):
-        if epoch == 0:
-            raise KeyboardInterrupt("simulated kill")
-
-
-class Epochs(keras.callbacks.Callback):
-    def __init__(self):
-        super().__init__()
-        self.seen, self.batches = [], 0
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.seen.append(epoch)
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.batches += 1
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("family", [PREDICTOR, GAN], ids=lambda f: f.name)
 def test_a_toy_family_runs_through_train_evaluate_and_resume(family, tiny_root, tmp_path):
@@ -53,7 +36,7 @@ def test_a_toy_family_runs_through_train_evaluate_and_resume(family, tiny_root, 
     colour = {"color": "rgb"} if family is PREDICTOR else {}
     config = config_of(family, tiny_root, tmp_path / "run", **colour)
     with pytest.raises(KeyboardInterrupt):
-        train_run(config, family.build_model, verbose=0, callbacks=[Interrupt()])
+        train_run(config, family.build_model, verbose=0, callbacks=[Interrupt(after_epoch=0)])
     epochs = Epochs()
     model = train_run(config, family.build_model, verbose=0, callbacks=[epochs])
     assert epochs.seen == [1]  # resumed after the kill: epoch 0 was not trained again
@@ -107,7 +90,7 @@ def test_a_nan_in_any_loss_term_stops_with_the_last_good_checkpoint(tiny_root, t
 def test_a_changed_parameter_never_resumes_another_run(tiny_root, tmp_path):
     config = config_of(PREDICTOR, tiny_root, tmp_path / "run")
     with pytest.raises(KeyboardInterrupt):
-        train_run(config, PREDICTOR.build_model, verbose=0, callbacks=[Interrupt()])
+        train_run(config, PREDICTOR.build_model, verbose=0, callbacks=[Interrupt(after_epoch=0)])
     moved = config.replace(data_root=str(tmp_path / "other_data"))
     with pytest.raises(ConfigMismatchError, match="data_root: stored"):
         train_run(moved, PREDICTOR.build_model, verbose=0)  # other data is another run
