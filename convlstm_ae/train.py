@@ -10,6 +10,7 @@ does all of it; this module says only what is the autoencoder's own.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import keras
 
@@ -28,6 +29,8 @@ OUTPUT_ACTIVATION = {Scaling.UNIT: "sigmoid", Scaling.SYMMETRIC: "tanh", Scaling
 @dataclass
 class AEConfig(RunConfig):
     """The shared run config plus the autoencoder's own fields."""
+
+    recipes: ClassVar[dict[str, dict]] = RECIPES  # a subclass's family declares its own
 
     model: str = "convlstm_ae"
     run_dir: str = "runs/convlstm_ae"
@@ -56,7 +59,7 @@ class AEConfig(RunConfig):
 
     @classmethod
     def recipe(cls, name: str, settings: dict | None = None, **parameters: object) -> AEConfig:
-        """A declared recipe (`convlstm_ae.recipes.RECIPES`) with some fields changed.
+        """A declared recipe (``cls.recipes``) with some fields changed.
 
         Args:
             name: the recipe.
@@ -67,10 +70,10 @@ class AEConfig(RunConfig):
         Paths start at the project root (`RunConfig.from_recipe`).
 
         """
-        if name not in RECIPES:
-            raise KeyError(f"unknown recipe {name!r}; known: {', '.join(sorted(RECIPES))}")
+        if name not in cls.recipes:
+            raise KeyError(f"unknown recipe {name!r}; known: {', '.join(sorted(cls.recipes))}")
         given = {k: v for k, v in parameters.items() if v is not None}
-        return cls.from_recipe(RECIPES[name], **given, **(settings or {}))
+        return cls.from_recipe(cls.recipes[name], **given, **(settings or {}))
 
 
 def create_networks(config: AEConfig, input_shape: tuple, steps_per_epoch: int = 1) -> keras.Model:

@@ -31,10 +31,11 @@ from regularity.runs import read_json, write_json
 from regularity.scoring import (
     ScoreSpec,
     abnormality_score,
+    critic_errors,
     frame_difference_errors,
     score_outputs,
 )
-from regularity.training import scoring_network
+from regularity.training import SCORERS, scoring_network
 from regularity.windows import WindowSpec
 
 logger = logging.getLogger(__name__)
@@ -51,6 +52,18 @@ def load_scorer(run_dir: str | Path, checkpoint: str | Path | None = None) -> ob
             "command, or train it first)"
         )
     return keras.saving.load_model(path)
+
+
+def load_critics(run_dir: str | Path) -> dict[str, object]:
+    """A run's second scorers, ``scorers/<name>.keras``: windows -> one "normal" logit a frame.
+
+    A GAN saves its discriminator applied to the generator's output there (ALOCC's D(G(X))); a
+    run without that folder has none.
+    """
+    import keras
+
+    folder = Path(run_dir) / SCORERS
+    return {p.stem: keras.saving.load_model(p) for p in sorted(folder.glob("*.keras"))}
 
 
 def run_thresholds(run_dir: str | Path) -> dict:
@@ -134,6 +147,7 @@ class VideoResult:
     baseline: np.ndarray
     localisation: dict = field(default_factory=dict)
     score_seconds: float = 0.0
+    critics: dict[str, np.ndarray] = field(default_factory=dict)  # second scores' e(t)
 
 
 def _localise(
@@ -160,14 +174,23 @@ def test_video(
     window: WindowSpec | int = 10,
     write_video: bool = True,
     fps: float = 10.0,
+    critics: dict[str, object] | None = None,
 ) -> VideoResult:
-    """Score one video and write its marked video (red dots) and regularity graph."""
+    """Score one video and write its marked video (red dots) and regularity graph.
+
+    ``critics``: second scorers (`load_critics`), each giving the video a second e(t); the
+    red dots, videos and graphs are the first score's.
+    """
     out_dir = Path(out_dir)
     original = video.frames  # decoded before the clock starts: scoring speed, not disk speed
     start = time.perf_counter()
     scaled = get_test_data(video, spec, normalizer)
     maps, errors, _ = score_frames(model, scaled, normalizer, score, window)
     score_seconds = time.perf_counter() - start
+    second = {}
+    for name, critic in (critics or {}).items():
+        logits, valid = predict_test_data(critic, scaled, window)
+        second[name] = critic_errors(logits, valid, score)
     smoothed = smooth_error_map(maps, score.dot_sigma)
     marked, dots = [], []
     for frame, frame_map in zip(original, smoothed, strict=True):
@@ -193,7 +216,9 @@ def test_video(
         title=video.name,
     )
     baseline = frame_difference_errors(original)
-    return VideoResult(video.name, video.labels, errors, baseline, localisation, score_seconds)
+    return VideoResult(
+        video.name, video.labels, errors, baseline, localisation, score_seconds, second
+    )
 
 
 def _warm_up(model: object, config: RunConfig) -> None:
@@ -216,13 +241,15 @@ def score_videos(
     """Score videos with a trained run (its `RunConfig`); marked videos, graphs in ``out_dir``.
 
     Returns:
-        The per-video results and the scoring speed in frames/s (decoding left out).
+        The per-video results and the scoring speed in frames/s of the first score (decoding
+        and the second scorers left out).
 
     """
     run_dir = config.run_dir
     model = model or load_scorer(run_dir)
     score = ScoreSpec(**{**vars(config.score), "thresholds": run_thresholds(run_dir)})
     normalizer = Normalizer.load(Path(run_dir) / "normalizer.npz")
+    critics = load_critics(run_dir)
     _warm_up(model, config)
     results = []
     for i, video in enumerate(tqdm(videos, desc="scoring", unit="video")):
@@ -238,6 +265,7 @@ def score_videos(
                 config.window,
                 write_video=write,
                 fps=fps,
+                critics=critics,
             )  # fmt: skip
         )
         video.release()

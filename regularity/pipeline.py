@@ -36,7 +36,7 @@ BuildModel = Callable[[RunConfig, tuple, int], keras.Model]
 # What a fresh start removes from a run folder (a resume keeps all of it).
 RUN_OUTPUTS = (
     "checkpoints", "logs", "history.csv", "loss.png", "metrics.json", "model.keras", "cache",
-    "normalizer.npz", "thresholds.json", "scores.csv", "roc.png", "videos", "graphs",
+    "normalizer.npz", "thresholds.json", "scores.csv", "roc.png", "videos", "graphs", "scorers",
 )  # fmt: skip
 
 
@@ -57,6 +57,33 @@ def get_training_data(dataset: Dataset, config: RunConfig) -> tuple[object, obje
         held_out = build_store(prepared_clips(held, spec.prepare), cache and cache / "held_out")
     held_frames = sum(held_out.lengths) if held_out else 0
     return train, held_out, {"train_frames": sum(train.lengths), "held_out_frames": held_frames}
+
+
+def training_windows(
+    config: RunConfig,
+    store: object,
+    normalizer: Normalizer,
+    replicas: int = 1,
+    transform: bool = True,
+) -> object:
+    """The shuffled training batches of a run: (inputs, targets) windows as the config says.
+
+    ``replicas``: replicas in sync (each gets ``config.batch_size`` windows a step).
+    ``transform``: apply the config's `RunConfig.batch_transform` (False: clean inputs).
+    """
+    return window_dataset(
+        store,
+        config.window,
+        normalizer,
+        config.batch_size * replicas,
+        stride=config.window_stride,
+        skips=config.skips,
+        seed=config.seed,
+        drop_remainder=replicas > 1,
+        pseudo_anomalies=config.pseudo_anomalies(),
+        motion=config.motion,
+        transform=config.batch_transform() if transform else None,
+    )
 
 
 def train_run(
@@ -136,19 +163,7 @@ def _train_run(
     replicas = strategy.num_replicas_in_sync
     # On several machines every step all-reduces on each: no worker may have a batch more.
     workers = worker_count(strategy)
-    windows = window_dataset(
-        train,
-        config.window,
-        normalizer,
-        config.batch_size * replicas,
-        stride=config.window_stride,
-        skips=config.skips,
-        seed=config.seed,
-        drop_remainder=replicas > 1,
-        pseudo_anomalies=config.pseudo_anomalies(),
-        motion=config.motion,
-        transform=config.batch_transform(),
-    )
+    windows = training_windows(config, train, normalizer, replicas)
     validation = None
     if held_out is not None:
         validation = window_dataset(

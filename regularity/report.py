@@ -3,8 +3,9 @@
 ``scores.csv`` has one row per frame: ``video``, ``frame`` (1-based, as in the official ground
 truth), ``label`` (1 abnormal, 0 normal, empty when unknown), ``error`` (e(t), smoothed),
 ``abnormality`` (``sa(t)``, e(t) min-max scaled within the video), ``regularity``
-(``s(t) = 1 - sa(t)``) and ``baseline`` (the frame difference's e(t)): every metric can be
-recomputed from it. Videos without labels get rows but no ROC and no AUC.
+(``s(t) = 1 - sa(t)``), ``baseline`` (the frame difference's e(t)) and one column of e(t) per
+second score of the run (a GAN's ``alocc``): every metric can be recomputed from it. Videos
+without labels get rows but no ROC and no AUC.
 """
 
 from __future__ import annotations
@@ -27,10 +28,11 @@ def write_scores(results: list, path: str | Path) -> Path:
     """One row per frame of every result (see the module docstring for the columns)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    critics = list(results[0].critics) if results else []
     with path.open("w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(
-            ["video", "frame", "label", "error", "abnormality", "regularity", "baseline"]
+            ["video", "frame", "label", "error", "abnormality", "regularity", "baseline", *critics]
         )
         for r in results:
             sa = abnormality_score(r.errors)
@@ -38,7 +40,8 @@ def write_scores(results: list, path: str | Path) -> Path:
                 label = "" if r.labels is None else int(r.labels[t])
                 writer.writerow(
                     [r.name, t + 1, label, f"{r.errors[t]:.6g}", f"{sa[t]:.6f}",
-                     f"{1 - sa[t]:.6f}", f"{r.baseline[t]:.6g}"]
+                     f"{1 - sa[t]:.6f}", f"{r.baseline[t]:.6g}",
+                     *(f"{r.critics[c][t]:.6g}" for c in critics)]
                 )  # fmt: skip
     return path
 
@@ -57,16 +60,21 @@ def _localisation(results: list) -> dict | None:
 def pooled(results: list, scores: str = "errors") -> tuple[np.ndarray, np.ndarray]:
     """Every frame's label and abnormality ``sa(t)`` (per-video min-max), videos end to end.
 
-    ``scores`` names the per-video e(t): ``"errors"`` (the model) or ``"baseline"``.
+    ``scores`` names the per-video e(t): ``"errors"`` (the model), ``"baseline"`` or a second
+    score of the run (``"alocc"``).
     """
     labels = np.concatenate([r.labels for r in results])
-    return labels, np.concatenate([abnormality_score(getattr(r, scores)) for r in results])
+    return labels, np.concatenate([abnormality_score(_series(r, scores)) for r in results])
+
+
+def _series(result: object, scores: str) -> np.ndarray:
+    return result.critics[scores] if scores in result.critics else getattr(result, scores)
 
 
 def _ranking_figures(results: list, scores: str) -> dict:
     y, sa = pooled(results, scores)
     return {
-        "frame_auc": frame_auc([getattr(r, scores) for r in results], [r.labels for r in results]),
+        "frame_auc": frame_auc([_series(r, scores) for r in results], [r.labels for r in results]),
         "eer": eer(y, sa) if 0 < y.sum() < len(y) else None,
     }
 
@@ -85,6 +93,7 @@ def detection_figures(results: list, threshold: float) -> dict:
         "tpr": tpr,
         "fpr": fpr,
         "baseline": {"name": BASELINE, **_ranking_figures(results, "baseline")},
+        "second_scores": {c: _ranking_figures(results, c) for c in results[0].critics},
         "test_frames": int(len(y)),
         "abnormal_frames": int(y.sum()),
     }
@@ -110,6 +119,7 @@ def quantify_performance(
     figures = detection_figures(results, threshold["frame"])
     if figures:
         curves = {"model": pooled(results), "frame difference": pooled(results, "baseline")}
+        curves.update({c: pooled(results, c) for c in results[0].critics})
         plot_roc(curves, run_dir / "roc.png")
     return update_metrics(
         run_dir,

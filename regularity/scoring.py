@@ -210,13 +210,30 @@ def frame_scores(maps: np.ndarray, valid: np.ndarray, score: ScoreSpec) -> np.nd
         errors = -psnr_of_mse(maps.reshape(len(maps), -1).mean(axis=1), 255.0)
     else:
         errors = frame_errors(maps, score.aggregate, score.patch)
+    return smooth(fill_uncovered(errors, valid), score.smooth_window)
+
+
+def fill_uncovered(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Per-frame values where frames no output covers take the nearest covered frame's.
+
+    >>> fill_uncovered(np.array([0.0, 0.0, 3.0, 4.0]), np.array([False, False, True, True]))
+    array([3., 3., 3., 4.])
+    """
     covered = np.flatnonzero(valid)
-    if 0 < len(covered) < len(errors):  # the first frames of a predictor, gaps of a stride
-        frames = np.arange(len(errors))
+    if 0 < len(covered) < len(values):  # the first frames of a predictor, gaps of a stride
+        frames = np.arange(len(values))
         after = covered[np.minimum(np.searchsorted(covered, frames), len(covered) - 1)]
         before = covered[np.maximum(np.searchsorted(covered, frames, side="right") - 1, 0)]
-        errors = errors[np.where(frames - before <= after - frames, before, after)]
-    return smooth(errors, score.smooth_window)
+        values = values[np.where(frames - before <= after - frames, before, after)]
+    return values
+
+
+def critic_errors(logits: np.ndarray, valid: np.ndarray, score: ScoreSpec) -> np.ndarray:
+    """e(t) of a critic that gives each frame a "normal" logit (ALOCC's D(G(X))): its negative.
+
+    Smoothed and filled like `frame_scores`, so that both scores of a run are compared alike.
+    """
+    return smooth(fill_uncovered(-np.asarray(logits, np.float64), valid), score.smooth_window)
 
 
 def score_outputs(

@@ -22,6 +22,8 @@ from regularity.plots import plot_history
 
 logger = logging.getLogger(__name__)
 
+SCORERS = "scorers"  # run subfolder of a trainer's second scorers (`critics_of`)
+
 
 def scoring_network(model: object) -> object:
     """The network whose outputs are scored: a model's ``scoring_model`` (a GAN's generator)."""
@@ -30,7 +32,7 @@ def scoring_network(model: object) -> object:
 
 
 class TrainingDiverged(RegularityError):
-    """The loss became NaN or infinite; the last good checkpoint is kept."""
+    """A loss became NaN or infinite, or the trainer failed; the last good checkpoint is kept."""
 
 
 class TimeBudget(keras.callbacks.Callback):
@@ -108,8 +110,22 @@ def finite_weights(model: keras.Model) -> bool:
     )
 
 
+def critics_of(model: keras.Model) -> dict:
+    """A trainer's second scorers (``model.critics``: name -> network), saved beside the model.
+
+    Each maps input windows to one "normal" logit per target frame (a GAN's D(G(X)));
+    `regularity.evaluation.load_critics` reads them back.
+    """
+    # Asked only of a model that has them: an error inside must not read as "none".
+    return dict(model.critics) if hasattr(type(model), "critics") else {}
+
+
 class StopOnNonFinite(keras.callbacks.Callback):
     """Stops training when ANY logged term (every loss of a GAN) or any weight is NaN.
+
+    A trainer may say more ways its training has failed: ``model.training_failure(logs)``
+    returns what went wrong in an epoch (a GAN's collapsed discriminator) or None; it is asked
+    at the end of every epoch and stops training the same way.
 
     Keras' ``TerminateOnNaN`` looks at ``logs["loss"]`` only, which a two-optimizer trainer may
     not even report. Batch logs hold the loss from before that step's update, so at the end of
@@ -127,8 +143,8 @@ class StopOnNonFinite(keras.callbacks.Callback):
         """No term and no weight has become NaN or infinite so far."""
         return self.diverged is None
 
-    def _stop(self, terms: list[str], batch: int | None) -> None:
-        self.diverged = {"terms": terms, "epoch": self.epoch + 1, "batch": batch}
+    def _stop(self, what: str, batch: int | None) -> None:
+        self.diverged = {"what": what, "epoch": self.epoch + 1, "batch": batch}
         self.model.stop_training = True
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:  # noqa: D102
@@ -137,14 +153,19 @@ class StopOnNonFinite(keras.callbacks.Callback):
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:  # noqa: D102
         terms = nonfinite_terms(logs)
         if terms and self.good():
-            self._stop(terms, batch + 1)
+            self._stop(f"{', '.join(terms)} became NaN or infinite", batch + 1)
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:  # noqa: D102
         if not self.good():
             return
         terms = nonfinite_terms(logs) or ([] if finite_weights(self.model) else ["weights"])
         if terms:
-            self._stop(terms, None)
+            self._stop(f"{', '.join(terms)} became NaN or infinite", None)
+            return
+        failure = getattr(self.model, "training_failure", None)
+        what = failure(logs or {}) if callable(failure) else None
+        if what:
+            self._stop(what, None)
 
     def message(self, run_dir: Path) -> str:
         """What diverged, where, and where the last good state is."""
@@ -152,7 +173,7 @@ class StopOnNonFinite(keras.callbacks.Callback):
         if self.diverged["batch"]:
             where += f", batch {self.diverged['batch']}"
         return (
-            f"{run_dir}: {', '.join(self.diverged['terms'])} became NaN or infinite at {where}; "
+            f"{run_dir}: {self.diverged['what']} at {where}; "
             f"the last good checkpoint and backup are kept in {run_dir / 'checkpoints'}"
         )
 
@@ -374,6 +395,9 @@ def _fit_into(
         # Keras does this for ``model.optimizer`` only; a second network's average too.
         optimizer.finalize_variable_values(optimizer._trainable_variables)  # noqa: SLF001
     scoring_network(model).save(run_dir / "model.keras")
+    for name, critic in critics_of(model).items():
+        (run_dir / SCORERS).mkdir(exist_ok=True)
+        critic.save(run_dir / SCORERS / f"{name}.keras")
     plot_history(run_dir / "history.csv", run_dir / "loss.png")
     trained = len((run_dir / "history.csv").read_text().splitlines()) - 1
     losses = history.history.get("loss") or next(

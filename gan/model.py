@@ -1,0 +1,181 @@
+"""The adversarial ConvLSTM autoencoder: generator, discriminator and their training step.
+
+The generator is the Chong & Tay autoencoder itself (`convlstm_ae.build_convlstm_ae`: two
+`add_encoder` blocks, the ConvLSTM bottleneck, two `deconv` blocks). The discriminator reads a
+window of 10 frames and gives every frame one logit: "this frame belongs to a real normal
+window". As in ALOCC (Sabokrou et al. 2018), the generator is trained on noisy windows to give
+back the clean ones and to fool the discriminator; after training, D(G(X)) is a second score.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers, ops
+
+from convlstm_ae.model import build_convlstm_ae
+
+DISCRIMINATOR_FILTERS = (32, 64, 128)
+
+
+def create_generator(
+    input_shape: tuple,
+    filters: tuple[int, ...],
+    normalization: str | None,
+    output_activation: str | None,
+    dtype_policy: str | None = None,
+) -> keras.Model:
+    """The generator: the ConvLSTM autoencoder of `convlstm_ae`, its blocks reused as they are."""
+    autoencoder = build_convlstm_ae(
+        input_shape, filters, normalization, output_activation, dtype_policy
+    )
+    return keras.Model(autoencoder.input, autoencoder.output, name="generator")
+
+
+def create_discriminator(
+    input_shape: tuple,
+    filters: tuple[int, ...] = DISCRIMINATOR_FILTERS,
+    dtype_policy: str | None = None,
+) -> keras.Model:
+    """Real window vs generated window: windows ``[B, T, H, W, C]`` -> logits ``[B, T]``.
+
+    Per frame, strided convolutions find edges, then textures and shapes, at 1/2, 1/4 and 1/8 of
+    the frame; a ConvLSTM over those maps sees whether the frames move like a real window; a
+    1x1 convolution gives a logit for every patch (PatchGAN), averaged into one per frame.
+    """
+    _, height, width, channels = input_shape
+    dtype = dtype_policy
+    inputs = keras.Input((None, height, width, channels), name="window")
+    x = inputs
+    for level, n in enumerate(filters, start=1):
+        # 4x4 kernels with stride 2 cover each input pixel evenly (no checkerboard bias).
+        conv = layers.Conv2D(n, 4, strides=2, padding="same", dtype=dtype)
+        x = layers.TimeDistributed(conv, name=f"d_conv{level}", dtype=dtype)(x)
+        if level > 1:  # not on the first: normalising raw pixels would hide their contrast
+            x = layers.LayerNormalization(name=f"d_norm{level}", dtype=dtype)(x)
+        # Leaky, so that the generator still gets a gradient where the discriminator is sure.
+        x = layers.LeakyReLU(0.2, name=f"d_act{level}", dtype=dtype)(x)
+    x = layers.ConvLSTM2D(
+        filters[-1] // 2, 3, padding="same", return_sequences=True, name="d_convlstm", dtype=dtype
+    )(x)
+    # Logits in float32: the losses and D(G(X)) scores are taken from them.
+    patch = layers.Conv2D(1, 1, dtype="float32")
+    x = layers.TimeDistributed(patch, name="d_patch_logits", dtype="float32")(x)
+    pooled = layers.GlobalAveragePooling2D(dtype="float32")
+    x = layers.TimeDistributed(pooled, name="d_frame_logit", dtype="float32")(x)
+    logits = layers.Reshape((-1,), name="d_logits", dtype="float32")(x)
+    return keras.Model(inputs, logits, name="discriminator")
+
+
+class AdversarialAutoencoder(keras.Model):
+    """Generator against discriminator, one Keras ``train_step`` for both.
+
+    Per batch of (noisy input, clean target) windows:
+    ``d_loss = BCE(D(target), 1) + BCE(D(G(input)), 0)`` and
+    ``g_loss = reconstruction_weight * MSE(G(input), target) + adversarial_weight *
+    BCE(D(G(input)), 1)``, each applied by its own optimizer from one forward pass. Logged every
+    epoch: both losses, the reconstruction error ``rec_loss``, the adversarial term and the mean
+    probability the discriminator gives real (``d_real``) and generated (``d_fake``) windows.
+
+    Collapse: when an epoch's mean ``d_loss`` falls under ``collapse_d_loss`` the discriminator
+    tells every generated window from a real one, so its gradient to the generator vanishes
+    and the adversarial term only adds noise; `training_failure` then stops training
+    (`regularity.training.StopOnNonFinite`), keeping the last good epoch's checkpoint.
+    """
+
+    def __init__(
+        self,
+        generator: keras.Model,
+        discriminator: keras.Model,
+        reconstruction_weight: float = 1.0,
+        adversarial_weight: float = 0.05,
+        collapse_d_loss: float = 0.01,
+    ) -> None:
+        super().__init__(name="adversarial_autoencoder")
+        self.generator, self.discriminator = generator, discriminator
+        self.reconstruction_weight = reconstruction_weight
+        self.adversarial_weight = adversarial_weight
+        self.collapse_d_loss = collapse_d_loss
+        names = ("g_loss", "d_loss", "rec_loss", "adv_loss", "d_real", "d_fake")
+        self.trackers = {n: keras.metrics.Mean(name=n) for n in names}
+        # Made here: Keras takes no new layers once the trainer is built.
+        windows = keras.Input(generator.input_shape[1:], name="frames")
+        self.alocc = keras.Model(windows, discriminator(generator(windows)), name="alocc")
+
+    @property
+    def scoring_model(self) -> keras.Model:
+        """The generator: its reconstruction error is the first score."""
+        return self.generator
+
+    @property
+    def critics(self) -> dict[str, keras.Model]:
+        """The second score, ALOCC's D(G(X)): a "normal" logit per frame."""
+        return {"alocc": self.alocc}
+
+    @property
+    def metrics(self) -> list:  # noqa: D102
+        return list(self.trackers.values())
+
+    def compile(self, g_optimizer: object, d_optimizer: object) -> None:  # noqa: D102
+        super().compile()
+        # Keras' own optimizer trains nothing here; built empty so that checkpoints hold it.
+        self.optimizer.build([])
+        self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer
+        # Built now, so that a resume restores both optimizers' state.
+        g_optimizer.build(self.generator.trainable_variables)
+        d_optimizer.build(self.discriminator.trainable_variables)
+
+    def call(self, windows: object) -> object:  # noqa: D102
+        return self.generator(windows)
+
+    def losses_of(self, inputs: object, targets: object, training: bool) -> dict:
+        """Every loss term of one batch (see the class docstring)."""
+        bce = keras.losses.BinaryCrossentropy(from_logits=True)
+        fake = self.generator(inputs, training=training)
+        real_logits = self.discriminator(targets, training=training)
+        fake_logits = self.discriminator(fake, training=training)
+        rec_loss = ops.mean(ops.square(fake - targets))
+        adv_loss = bce(ops.ones_like(fake_logits), fake_logits)
+        return {
+            "g_loss": self.reconstruction_weight * rec_loss + self.adversarial_weight * adv_loss,
+            "d_loss": bce(ops.ones_like(real_logits), real_logits)
+            + bce(ops.zeros_like(fake_logits), fake_logits),
+            "rec_loss": rec_loss,
+            "adv_loss": adv_loss,
+            "d_real": ops.mean(ops.sigmoid(real_logits)),
+            "d_fake": ops.mean(ops.sigmoid(fake_logits)),
+        }
+
+    def train_step(self, data: tuple) -> dict:  # noqa: D102
+        import tensorflow as tf
+
+        inputs, targets = data
+        # One forward pass, two tapes: the generator's gradient of g_loss, the
+        # discriminator's of d_loss (the fake windows are not detached for D: the tape of D
+        # is only asked about D's weights).
+        with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
+            terms = self.losses_of(inputs, targets, training=True)
+        g_vars = self.generator.trainable_variables
+        d_vars = self.discriminator.trainable_variables
+        self.d_optimizer.apply(d_tape.gradient(terms["d_loss"], d_vars), d_vars)
+        self.g_optimizer.apply(g_tape.gradient(terms["g_loss"], g_vars), g_vars)
+        return self._track(terms)
+
+    def test_step(self, data: tuple) -> dict:  # noqa: D102
+        return self._track(self.losses_of(*data, training=False))
+
+    def _track(self, terms: dict) -> dict:
+        for name, value in terms.items():
+            self.trackers[name].update_state(value)
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    def training_failure(self, logs: dict) -> str | None:
+        """The collapse of the discriminator in an epoch's logs, or None (see the class doc)."""
+        d_loss = logs.get("d_loss")
+        if d_loss is not None and float(d_loss) < self.collapse_d_loss:
+            return (
+                f"the discriminator collapsed (epoch mean d_loss {float(d_loss):.3g} < "
+                f"{self.collapse_d_loss:g}: it tells every generated window from a real one, so "
+                "the generator learns nothing from it; lower adversarial_weight or "
+                "d_learning_rate)"
+            )
+        return None

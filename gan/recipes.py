@@ -1,0 +1,21 @@
+"""Declared recipes of the UCSD GAN: the autoencoder's recipes plus the adversarial fields.
+
+Windows, frame size, pseudo anomalies, scoring and the time budget are the autoencoder's
+(`convlstm_ae.recipes`), so that the two families differ only in what is adversarial. The
+noise, loss weights and discriminator rate were fixed before any test label was read
+(docs/gan.md says how); ``ped1`` is the labelled development set.
+"""
+
+from convlstm_ae.recipes import RECIPES as AE_RECIPES
+
+# ALOCC trains on Gaussian-noised inputs; 0.2 of the input's standard deviation is about 10
+# grey levels. The adversarial weight is Liu et al.'s (0.05 against 1 for intensity).
+_ADVERSARIAL = {
+    "noise": "gaussian",
+    "noise_level": 0.2,
+    "reconstruction_weight": 1.0,
+    "adversarial_weight": 0.05,
+    "d_learning_rate": 1e-4,
+}
+
+RECIPES: dict[str, dict] = {name: {**recipe, **_ADVERSARIAL} for name, recipe in AE_RECIPES.items()}
