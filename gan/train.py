@@ -158,14 +158,16 @@ class UCSDGanTrainer:
         """Both networks, losses and optimisers (`create_networks`)."""
         return create_networks(self.config, self.input_shape, steps_per_epoch)
 
-    def train(self, overwrite: bool = False, verbose: int | str = "auto") -> keras.Model:
+    def train(
+        self, overwrite: bool = False, verbose: int | str = "auto", callbacks: list | None = None
+    ) -> AdversarialAutoencoder:
         """Train (or resume) into ``config.run_dir``.
 
         Leaves checkpoints of both networks and optimisers, ``history.csv`` and ``loss.png`` of
         every loss term, the thresholds and the second scorer.
         """
         return train_run(
-            self.config, create_networks, self._dataset, overwrite=overwrite, verbose=verbose
+            self.config, create_networks, self._dataset, None, overwrite, verbose, callbacks
         )
 
     def evaluate(self, write_videos: int | None = None) -> dict:

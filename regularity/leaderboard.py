@@ -24,7 +24,7 @@ from regularity.pipeline import train_run
 from regularity.plots import plot_roc
 from regularity.report import BASELINE, detection_figures, pooled
 from regularity.runs import project_path, write_json
-from regularity.scoring import frame_difference_errors
+from regularity.scoring import abnormality_score, frame_difference_errors
 
 logger = logging.getLogger(__name__)
 
@@ -52,11 +52,15 @@ def frame_difference_entry(dataset: object, percentile: float = 99.0) -> dict:
             "curves": pooled(results)}  # fmt: skip
 
 
-def _run_curves(run_dir: Path) -> tuple[np.ndarray, np.ndarray]:
+def _run_curves(run_dir: Path, column: str = "error") -> tuple[np.ndarray, np.ndarray]:
+    """Labels and per-video min-max abnormality of one ``scores.csv`` column, pooled."""
     with (run_dir / "scores.csv").open() as f:
         rows = list(csv.DictReader(f))
-    labels = np.array([int(r["label"]) for r in rows])
-    return labels, np.array([float(r["abnormality"]) for r in rows])
+    videos = np.array([r["video"] for r in rows])
+    values = np.array([float(r[column]) for r in rows])
+    for video in dict.fromkeys(videos):
+        values[videos == video] = abnormality_score(values[videos == video])
+    return np.array([int(r["label"]) for r in rows]), values
 
 
 def _f(value: float | None, digits: int = 3) -> str:
@@ -125,6 +129,10 @@ def leaderboard(
         metrics = evaluate_run(run_dir, write_videos=write_videos)
         entries.append({**metrics, "entry": f"{family.name} ({family.description})"})
         curves[family.name] = _run_curves(run_dir)
+        for score, figures in (metrics.get("second_scores") or {}).items():
+            # A second score of the same run (a GAN's D(G(X))): ranking figures only.
+            entries.append({**figures, "entry": f"{family.name}, second score: {score}"})
+            curves[f"{family.name} {score}"] = _run_curves(run_dir, score)
     data_root = data_root or next(
         (e["config"]["data_root"] for e in entries if "config" in e), "data"
     )

@@ -119,6 +119,8 @@ def main() -> int:
         for name in ("frame_auc", "eer", "tpr", "fpr"):
             if name in figures:
                 print(f"{name}: {figures[name]}")
+        for score, second in (figures.get("second_scores") or {}).items():
+            print(f"second score {score}: {second}")
         if "baseline" in figures:
             print(f"frame difference: {figures['baseline']}")
     print(f"results in {run_dir}/")

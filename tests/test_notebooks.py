@@ -132,3 +132,23 @@ def test_notebook_00_previews_a_dataset_with_paths_from_the_project_root(
     texts = "".join("".join(o.get("data", {}).get("text/plain", "")) for o in outputs)
     assert "'train_clips': 3" in texts and "'test_clips': 3" in texts  # the summary
     assert any("<video" in "".join(o.get("data", {}).get("text/html", "")) for o in outputs)
+
+
+@pytest.mark.slow
+def test_notebook_03_trains_and_tests_the_gan_with_both_scores(tiny_root, tmp_path, project_env):
+    runs = tmp_path / "runs"
+    command = [sys.executable, str(ROOT / "scripts" / "run_notebooks.py"), "03", "--name", "gan"]
+    command += ["--runs", str(runs), "-p", "data_root", str(tiny_root), "-p", "size", "[32, 48]"]
+    command += ["-p", "epochs", "1", "-p", "window_stride", "6", "-p", "write_videos", "1"]
+    command += ["-p", "settings", "{dtype_policy: null}"]
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, env=project_env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "second score alocc: {'frame_auc'" in done.stdout
+    run = runs / "gan"
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["model"] == "gan" and metrics["config"]["noise"] == "gaussian"
+    assert set(metrics["second_scores"]["alocc"]) == {"frame_auc", "eer"}
+    for name in ("model.keras", "scorers/alocc.keras", "loss.png", "roc.png", "scores.csv",
+                 "notebooks/03_ucsd_gan.ipynb"):  # fmt: skip
+        assert (run / name).is_file(), name
+    assert len(list((run / "videos").glob("*.mp4"))) == 1

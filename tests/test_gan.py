@@ -1,0 +1,172 @@
+"""The UCSD GAN: shapes, noisy inputs with clean targets, both networks trained, resume, the
+NaN and collapse stops, and both scores through the core."""
+
+import csv
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+from conftest import Epochs, Interrupt
+
+from gan import GanConfig, UCSDGanTrainer, create_networks
+from regularity.evaluation import evaluate_run, load_critics
+from regularity.training import TrainingDiverged, finite_weights
+
+SHAPE = (10, 32, 48, 2)  # grey + motion, as the recipes
+
+
+def tiny_config(root, run_dir, **overrides):
+    values = dict(data_root=str(root), run_dir=str(run_dir), size=SHAPE[1:3], epochs=2,
+                  window_stride=4, dtype_policy=None, average_epochs=0)  # fmt: skip
+    return GanConfig.recipe("synthetic", **{**values, **overrides})
+
+
+def weights_of(network):
+    return [w.copy() for w in network.get_weights()]
+
+
+def changed(before, after):
+    return any(not np.array_equal(a, b) for a, b in zip(before, after, strict=True))
+
+
+def test_generator_and_discriminator_shapes(tiny_root, tmp_path):
+    trainer = UCSDGanTrainer(tiny_config(tiny_root, tmp_path / "run"))
+    generator, discriminator = trainer.create_generator(), trainer.create_discriminator()
+    windows = np.zeros((2, *SHAPE), np.float32)
+    assert generator(windows).shape == (2, *SHAPE)
+    assert discriminator(windows).shape == (2, SHAPE[0])  # one logit a frame
+    # the generator is the autoencoder, built from its encoder and deconv blocks
+    names = {layer.name for layer in generator.layers}
+    assert {"enc1_conv", "enc2_conv", "convlstm2", "dec1_deconv", "dec2_deconv"} <= names
+    assert all(layer.name.startswith("d_") for layer in discriminator.layers[1:])
+
+
+def test_noise_goes_on_the_inputs_and_the_target_stays_clean(tiny_root, tmp_path):
+    config = tiny_config(tiny_root, tmp_path / "run", pseudo_anomaly_rate=0.0, noise_level=0.3)
+    trainer = UCSDGanTrainer(config)
+    clean_inputs, clean_targets = next(iter(trainer.get_training_data()))
+    noisy_inputs, targets = next(iter(trainer.get_noisy_data()))  # the same seed: same windows
+    np.testing.assert_array_equal(targets, clean_targets)
+    np.testing.assert_array_equal(clean_inputs, clean_targets)  # reconstruction: x is y
+    noise = (noisy_inputs - clean_inputs).numpy()
+    assert abs(noise.std() - 0.3) < 0.02 and abs(noise.mean()) < 0.02
+    uniform = config.replace(noise="uniform").batch_transform()
+    noisy, same = uniform(clean_inputs, clean_targets)
+    assert np.abs(noisy - clean_inputs).max() <= 0.3 and np.abs(noisy - clean_inputs).max() > 0.2
+    assert same is clean_targets
+    with pytest.raises(ValueError, match="noise must be one of"):
+        config.replace(noise="salt")
+
+
+def test_one_train_step_changes_both_networks(tiny_root, tmp_path):
+    config = tiny_config(tiny_root, tmp_path / "run")
+    trainer = UCSDGanTrainer(config)
+    gan = trainer.create_networks()
+    generator, discriminator = weights_of(gan.generator), weights_of(gan.discriminator)
+    logs = gan.fit(trainer.get_noisy_data().take(1), epochs=1, verbose=0).history
+    assert changed(generator, gan.generator.get_weights())
+    assert changed(discriminator, gan.discriminator.get_weights())
+    assert {"g_loss", "d_loss", "rec_loss", "adv_loss", "d_real", "d_fake"} <= set(logs)
+    # g_loss is the weighted sum of its two terms
+    assert logs["g_loss"][0] == pytest.approx(
+        config.reconstruction_weight * logs["rec_loss"][0]
+        + config.adversarial_weight * logs["adv_loss"][0],
+        rel=1e-5,
+    )
+
+
+class Snapshot(keras.callbacks.Callback):
+    """Both networks' weights and optimizer steps at the end of epoch 0 / at a resume."""
+
+    def __init__(self):
+        super().__init__()
+        self.at = {}
+
+    def _take(self, key):
+        gan = self.model
+        self.at[key] = (weights_of(gan.generator), weights_of(gan.discriminator),
+                        int(gan.g_optimizer.iterations), int(gan.d_optimizer.iterations))  # fmt: skip
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == 0:
+            self._take("killed")
+
+    def on_train_begin(self, logs=None):  # after the backup was restored (shared callbacks)
+        self._take("resumed")
+
+
+@pytest.mark.slow
+def test_a_kill_resumes_to_the_same_state_and_both_scores_are_reported(tiny_root, tmp_path):
+    config = tiny_config(tiny_root, tmp_path / "run", average_epochs=1)
+    trainer = UCSDGanTrainer(config)
+    before = Snapshot()
+    with pytest.raises(KeyboardInterrupt):
+        trainer.train(verbose=0, callbacks=[before, Interrupt(after_epoch=0)])
+    after, epochs = Snapshot(), Epochs()
+    gan = trainer.train(verbose=0, callbacks=[after, epochs])
+    assert epochs.seen == [1]  # epoch 0 was not trained again
+    killed, resumed = before.at["killed"], after.at["resumed"]
+    for saved, restored in zip(killed[:2], resumed[:2], strict=True):  # G and D weights
+        assert not changed(saved, restored)
+    assert killed[2:] == resumed[2:] == (epochs.batches, epochs.batches)  # both optimizers
+    assert int(gan.d_optimizer.iterations) == 2 * epochs.batches
+    run = Path(config.run_dir)
+    assert (run / "loss.png").is_file() and (run / "scorers" / "alocc.keras").is_file()
+    with (run / "history.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert [r["epoch"] for r in rows] == ["0", "1"]
+    assert {"g_loss", "d_loss", "rec_loss", "val_rec_loss"} <= set(rows[0])
+
+    metrics = evaluate_run(run, write_videos=1)
+    assert set(metrics["second_scores"]) == {"alocc"}
+    assert 0 <= metrics["second_scores"]["alocc"]["frame_auc"]["micro_minmax"] <= 1
+    with (run / "scores.csv").open() as f:
+        assert "alocc" in next(csv.reader(f))
+    critic = load_critics(run)["alocc"]
+    assert critic.output_shape == (None, None)  # one "normal" logit per frame
+
+
+class PoisonDiscriminator(keras.callbacks.Callback):
+    """Turns a discriminator weight NaN at the start of one epoch (a diverged update)."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.epoch:
+            kernel = self.model.discriminator.get_layer("d_convlstm").weights[0]
+            kernel.assign(np.full(kernel.shape, np.nan, np.float32))
+
+
+@pytest.mark.slow
+def test_a_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(tiny_root, tmp_path):
+    config = tiny_config(tiny_root, tmp_path / "run", epochs=3)
+    trainer = UCSDGanTrainer(config)
+    with pytest.raises(TrainingDiverged, match="d_loss.*NaN or infinite at epoch 2"):
+        trainer.train(verbose=0, callbacks=[PoisonDiscriminator(epoch=1)])
+    run = Path(config.run_dir)
+    checkpoints = sorted(p.name for p in (run / "checkpoints").glob("epoch_*.keras"))
+    assert checkpoints == ["epoch_001.keras"]
+    assert finite_weights(keras.saving.load_model(run / "checkpoints" / checkpoints[0]))
+    assert (run / "checkpoints" / "backup").is_dir()  # what a resume starts from
+    assert not (run / "model.keras").exists()
+
+
+def test_a_collapsed_discriminator_is_detected():
+    gan = create_networks(GanConfig(size=SHAPE[1:3], dtype_policy=None), SHAPE)
+    assert gan.training_failure({"d_loss": 0.5}) is None
+    message = gan.training_failure({"d_loss": 0.001})
+    assert "discriminator collapsed" in message and "0.001" in message
+
+
+@pytest.mark.slow
+def test_a_collapse_stops_training_like_a_nan(tiny_root, tmp_path):
+    # a floor above any real d_loss: the first epoch counts as collapsed
+    config = tiny_config(tiny_root, tmp_path / "run", collapse_d_loss=100.0)
+    with pytest.raises(TrainingDiverged, match="discriminator collapsed.*at epoch 1"):
+        UCSDGanTrainer(config).train(verbose=0)
+    run = Path(config.run_dir)
+    assert not list((run / "checkpoints").glob("epoch_*.keras"))
+    assert not (run / "model.keras").exists()
