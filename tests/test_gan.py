@@ -85,8 +85,8 @@ class Snapshot(keras.callbacks.Callback):
 
     def _take(self, key):
         gan = self.model
-        self.at[key] = (weights_of(gan.generator), weights_of(gan.discriminator),
-                        int(gan.g_optimizer.iterations), int(gan.d_optimizer.iterations))  # fmt: skip
+        steps = int(gan.g_optimizer.iterations), int(gan.d_optimizer.iterations)
+        self.at[key] = (weights_of(gan.generator), weights_of(gan.discriminator), *steps)
 
     def on_epoch_end(self, epoch, logs=None):
         if epoch == 0:
