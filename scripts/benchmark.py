@@ -23,8 +23,9 @@ import yaml
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 SUMMARY = (
-    "dataset", "model", "frame_auc", "eer", "threshold", "tpr", "fpr", "baseline", "localisation",
-    "train_seconds", "epochs_trained", "score_fps", "peak_rss_mb", "peak_rss_mb_train", "config",
+    "dataset", "model", "frame_auc", "eer", "second_scores", "threshold", "tpr", "fpr", "baseline",
+    "localisation", "train_seconds", "epochs_trained", "score_fps", "peak_rss_mb",
+    "peak_rss_mb_train", "config",
 )  # fmt: skip
 
 
