@@ -112,6 +112,11 @@ class AdversarialAutoencoder(keras.Model):
         return {"alocc": self.alocc}
 
     @property
+    def history_plots(self) -> dict:
+        """The generator's reconstruction error against epochs, beside ``loss.png``."""
+        return {"generator_error.png": ("generator error", ("rec_loss", "val_rec_loss"))}
+
+    @property
     def metrics(self) -> list:  # noqa: D102
         return list(self.trackers.values())
 

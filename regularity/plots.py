@@ -80,8 +80,12 @@ def plot_roc(curves: dict[str, tuple[np.ndarray, np.ndarray]], path: str | Path)
     return _save(fig, path)
 
 
-def history_figure(history_csv: str | Path) -> plt.Figure | None:
-    """Loss curves from a Keras ``CSVLogger`` file (every column ending in "loss"), or None.
+def history_figure(
+    history_csv: str | Path, columns: tuple[str, ...] | None = None, title: str = "training"
+) -> plt.Figure | None:
+    """Loss curves from a Keras ``CSVLogger`` file, or None.
+
+    ``columns``: the columns to plot (default: every column ending in "loss").
 
     Epochs are whole numbers; the loss axis is logarithmic, its ticks written plainly (1, 2 and 5
     times each power of ten over up to three decades), only when the losses span a decade or
@@ -98,11 +102,11 @@ def history_figure(history_csv: str | Path) -> plt.Figure | None:
     epochs = [int(r["epoch"]) + 1 for r in rows]
     shown = []
     for key in rows[0]:
-        if key.endswith("loss"):
+        if (key in columns) if columns else key.endswith("loss"):
             values = [float(r[key]) if r[key] not in ("", "NA") else np.nan for r in rows]
             ax.plot(epochs, values, marker="o", label=key)
             shown.extend(values)
-    ax.set(xlabel="epoch", ylabel="loss", title="training")
+    ax.set(xlabel="epoch", ylabel="loss", title=title)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     positive = np.asarray(shown)[np.isfinite(shown) & (np.asarray(shown) > 0)]
     decades = np.log10(positive.max() / positive.min()) if len(positive) else 0.0
@@ -116,7 +120,12 @@ def history_figure(history_csv: str | Path) -> plt.Figure | None:
     return fig
 
 
-def plot_history(history_csv: str | Path, path: str | Path) -> Path | None:
+def plot_history(
+    history_csv: str | Path,
+    path: str | Path,
+    columns: tuple[str, ...] | None = None,
+    title: str = "training",
+) -> Path | None:
     """Write `history_figure` as a PNG (``loss.png``); None without a history."""
-    fig = history_figure(history_csv)
+    fig = history_figure(history_csv, columns, title)
     return None if fig is None else _save(fig, path)

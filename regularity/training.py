@@ -399,6 +399,9 @@ def _fit_into(
         (run_dir / SCORERS).mkdir(exist_ok=True)
         critic.save(run_dir / SCORERS / f"{name}.keras")
     plot_history(run_dir / "history.csv", run_dir / "loss.png")
+    # A trainer may ask for more plots of its own: {file name: (title, logged columns)}.
+    for name, (title, columns) in dict(getattr(model, "history_plots", {})).items():
+        plot_history(run_dir / "history.csv", run_dir / name, tuple(columns), title)
     trained = len((run_dir / "history.csv").read_text().splitlines()) - 1
     losses = history.history.get("loss") or next(
         (v for k, v in history.history.items() if k.endswith("loss")), []

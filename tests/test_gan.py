@@ -112,7 +112,8 @@ def test_a_kill_resumes_to_the_same_state_and_both_scores_are_reported(tiny_root
     assert killed[2:] == resumed[2:] == (epochs.batches, epochs.batches)  # both optimizers
     assert int(gan.d_optimizer.iterations) == 2 * epochs.batches
     run = Path(config.run_dir)
-    assert (run / "loss.png").is_file() and (run / "scorers" / "alocc.keras").is_file()
+    for name in ("loss.png", "generator_error.png", "scorers/alocc.keras"):
+        assert (run / name).is_file(), name
     with (run / "history.csv").open() as f:
         rows = list(csv.DictReader(f))
     assert [r["epoch"] for r in rows] == ["0", "1"]

@@ -39,3 +39,11 @@ def test_loss_curve_has_whole_epochs_and_several_labelled_loss_ticks(tmp_path, l
     labels = [t for t in ax.yaxis.get_major_formatter().format_ticks(ticks) if t.strip()]
     assert len(labels) >= 3, (ax.get_yscale(), ticks, labels)
     assert plot_history(history, tmp_path / "loss.png").is_file()
+
+
+def test_a_history_plot_can_show_chosen_columns_only(tmp_path):
+    history = write_history(tmp_path / "history.csv", [0.9, 0.5], [0.8, 0.6])
+    fig = history_figure(history, columns=("val_loss",), title="held out")
+    ax = fig.axes[0]
+    assert [line.get_label() for line in ax.get_lines()] == ["val_loss"]
+    assert ax.get_title() == "held out"
