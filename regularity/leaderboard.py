@@ -81,7 +81,7 @@ def markdown_row(entry: dict) -> str:
         f"{_f(loc.get('dots_inside_mask'), 2)} / {_f(loc.get('ucsd_pixel_40pct'), 2)}"
         if loc
         else "",
-        f"{minutes / 60:.1f} min" if minutes else "none",
+        entry.get("training") or (f"{minutes / 60:.1f} min" if minutes else "none"),
         f"{entry['score_fps']:.0f} frames/s" if entry.get("score_fps") else "",
         f"{entry['peak_rss_mb_train']:,} MB" if entry.get("peak_rss_mb_train") else "",
     ]
@@ -131,7 +131,8 @@ def leaderboard(
         curves[family.name] = _run_curves(run_dir)
         for score, figures in (metrics.get("second_scores") or {}).items():
             # A second score of the same run (a GAN's D(G(X))): ranking figures only.
-            entries.append({**figures, "entry": f"{family.name}, second score: {score}"})
+            entry = f"{family.name}, second score: {score}"
+            entries.append({**figures, "entry": entry, "training": "same run"})
             curves[f"{family.name} {score}"] = _run_curves(run_dir, score)
     data_root = data_root or next(
         (e["config"]["data_root"] for e in entries if "config" in e), "data"

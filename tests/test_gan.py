@@ -171,3 +171,21 @@ def test_a_collapse_stops_training_like_a_nan(tiny_root, tmp_path):
     run = Path(config.run_dir)
     assert not list((run / "checkpoints").glob("epoch_*.keras"))
     assert not (run / "model.keras").exists()
+
+
+@pytest.mark.slow
+def test_the_leaderboard_lists_both_scores_of_the_gan(tiny_root, tmp_path):
+    from regularity.families import Family, register_family
+    from regularity.leaderboard import leaderboard
+
+    recipe = {**GanConfig.recipes["synthetic"], "size": SHAPE[1:3], "epochs": 1,
+              "window_stride": 6, "dtype_policy": None}  # fmt: skip
+    register_family(Family("gan_board", GanConfig, create_networks, {"synthetic": recipe}, "gan"))
+    entries = leaderboard("synthetic", tmp_path / "board", tmp_path / "runs", str(tiny_root),
+                          train=True, only=["gan_board"])  # fmt: skip
+    assert [e["entry"] for e in entries] == [
+        "frame difference (no learning)", "gan_board (gan)", "gan_board, second score: alocc"
+    ]  # fmt: skip
+    assert 0 <= entries[2]["frame_auc"]["micro_minmax"] <= 1 and entries[2]["eer"] is not None
+    table = (tmp_path / "board" / "leaderboard_synthetic.md").read_text().splitlines()
+    assert "| same run |" in table[-1]
