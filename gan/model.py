@@ -52,7 +52,7 @@ def create_discriminator(
         x = layers.TimeDistributed(conv, name=f"d_conv{level}", dtype=dtype)(x)
         if level > 1:  # not on the first: normalising raw pixels would hide their contrast
             x = layers.LayerNormalization(name=f"d_norm{level}", dtype=dtype)(x)
-        # Leaky, so that the generator still gets a gradient where the discriminator is sure.
+        # Leaky: no unit of D goes silent for good (the usual choice in a discriminator).
         x = layers.LeakyReLU(0.2, name=f"d_act{level}", dtype=dtype)(x)
     x = layers.ConvLSTM2D(
         filters[-1] // 2, 3, padding="same", return_sequences=True, name="d_convlstm", dtype=dtype
@@ -77,9 +77,10 @@ class AdversarialAutoencoder(keras.Model):
     probability the discriminator gives real (``d_real``) and generated (``d_fake``) windows.
 
     Collapse: when an epoch's mean ``d_loss`` falls under ``collapse_d_loss`` the discriminator
-    tells every generated window from a real one, so its gradient to the generator vanishes
-    and the adversarial term only adds noise; `training_failure` then stops training
-    (`regularity.training.StopOnNonFinite`), keeping the last good epoch's checkpoint.
+    tells every generated window from a real one: its verdict no longer says how a window
+    could look more normal, and the adversarial term, growing without bound, swamps the
+    reconstruction; `training_failure` then stops training
+    (`regularity.training.StopOnNonFinite`), keeping the last good epoch's backup.
     """
 
     def __init__(
@@ -179,8 +180,8 @@ class AdversarialAutoencoder(keras.Model):
         if d_loss is not None and float(d_loss) < self.collapse_d_loss:
             return (
                 f"the discriminator collapsed (epoch mean d_loss {float(d_loss):.3g} < "
-                f"{self.collapse_d_loss:g}: it tells every generated window from a real one, so "
-                "the generator learns nothing from it; lower adversarial_weight or "
-                "d_learning_rate)"
+                f"{self.collapse_d_loss:g}: it tells every generated window from a real one); "
+                "train again in a new run folder (or with overwrite) with a slower "
+                "discriminator (d_learning_rate) or a smaller adversarial_weight"
             )
         return None

@@ -8,8 +8,9 @@ noise, loss weights and discriminator rate were fixed before any test label was 
 
 from convlstm_ae.recipes import RECIPES as AE_RECIPES
 
-# ALOCC trains on Gaussian-noised inputs; 0.2 of the input's standard deviation is about 10
-# grey levels. The adversarial weight is Liu et al.'s (0.05 against 1 for intensity).
+# ALOCC trains on Gaussian-noised inputs; 0.2 in the standardised input's units is 0.2 of each
+# pixel's own training standard deviation (more grey levels where much moves, fewer where
+# little). The adversarial weight is Liu et al.'s (0.05 against 1 for intensity).
 _ADVERSARIAL = {
     "noise": "gaussian",
     "noise_level": 0.2,

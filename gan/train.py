@@ -49,8 +49,12 @@ class GanConfig(AEConfig):
         self.d_filters = tuple(self.d_filters)
         if self.noise not in NOISE_KINDS:
             raise ValueError(f"noise must be one of {NOISE_KINDS}, not {self.noise!r}")
-        if self.noise_level < 0 or self.reconstruction_weight < 0 or self.adversarial_weight < 0:
+        if min(self.noise_level, self.reconstruction_weight, self.adversarial_weight) < 0:
             raise ValueError("noise_level and the loss weights must be 0 or more")
+        if self.d_learning_rate <= 0 or self.collapse_d_loss < 0 or not self.d_filters:
+            raise ValueError(
+                "d_learning_rate must be positive, collapse_d_loss 0 or more, d_filters not empty"
+            )
 
     def batch_transform(self) -> object:
         """Noise on every frame of the inputs; the clean window stays the target."""
@@ -70,6 +74,18 @@ class GanConfig(AEConfig):
         return add_noise
 
 
+def generator_and_discriminator(config: GanConfig, input_shape: tuple) -> tuple:
+    """The two networks of ``config`` for windows of ``input_shape`` (untrained)."""
+    generator = _generator(
+        input_shape,
+        tuple(config.filters),
+        config.normalization,
+        OUTPUT_ACTIVATION[Scaling(config.scaling)],
+        config.dtype_policy,
+    )
+    return generator, _discriminator(input_shape, tuple(config.d_filters), config.dtype_policy)
+
+
 def create_networks(
     config: GanConfig, input_shape: tuple, steps_per_epoch: int = 1
 ) -> AdversarialAutoencoder:
@@ -79,14 +95,7 @@ def create_networks(
     (what is saved and scored); the discriminator's learns more slowly
     (``config.d_learning_rate``) so that it does not win before the generator has learnt.
     """
-    generator = _generator(
-        input_shape,
-        tuple(config.filters),
-        config.normalization,
-        OUTPUT_ACTIVATION[Scaling(config.scaling)],
-        config.dtype_policy,
-    )
-    discriminator = _discriminator(input_shape, tuple(config.d_filters), config.dtype_policy)
+    generator, discriminator = generator_and_discriminator(config, input_shape)
     trainer = AdversarialAutoencoder(
         generator,
         discriminator,
@@ -144,15 +153,11 @@ class UCSDGanTrainer:
 
     def create_generator(self) -> keras.Model:
         """The generator (the ConvLSTM autoencoder) for this config."""
-        config = self.config
-        activation = OUTPUT_ACTIVATION[Scaling(config.scaling)]
-        return _generator(
-            self.input_shape, config.filters, config.normalization, activation, config.dtype_policy
-        )
+        return generator_and_discriminator(self.config, self.input_shape)[0]
 
     def create_discriminator(self) -> keras.Model:
         """The discriminator for this config."""
-        return _discriminator(self.input_shape, self.config.d_filters, self.config.dtype_policy)
+        return generator_and_discriminator(self.config, self.input_shape)[1]
 
     def create_networks(self, steps_per_epoch: int = 1) -> AdversarialAutoencoder:
         """Both networks, losses and optimisers (`create_networks`)."""
@@ -160,11 +165,14 @@ class UCSDGanTrainer:
 
     def train(
         self, overwrite: bool = False, verbose: int | str = "auto", callbacks: list | None = None
-    ) -> AdversarialAutoencoder:
+    ) -> keras.Model:
         """Train (or resume) into ``config.run_dir``.
 
-        Leaves checkpoints of both networks and optimisers, ``history.csv`` and ``loss.png`` of
-        every loss term, the thresholds and the second scorer.
+        Returns the trainer (or the saved generator, when only the thresholds were left).
+
+        Leaves per-epoch checkpoints of the (averaged) generator, a backup of both networks and
+        both optimisers while training runs (what a resume starts from), ``history.csv``,
+        ``loss.png`` and ``generator_error.png``, the thresholds and the second scorer.
         """
         return train_run(
             self.config, create_networks, self._dataset, None, overwrite, verbose, callbacks

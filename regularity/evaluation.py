@@ -189,7 +189,9 @@ def test_video(
     score_seconds = time.perf_counter() - start
     second = {}
     for name, critic in (critics or {}).items():
-        logits, valid = predict_test_data(critic, scaled, window)
+        # Every window start: a critic reading a window in time order judges its first frames
+        # on less context, so each frame is judged at every position of the window.
+        logits, valid = predict_test_data(critic, scaled, window, stride=1)
         second[name] = critic_errors(logits, valid, score)
     smoothed = smooth_error_map(maps, score.dot_sigma)
     marked, dots = [], []

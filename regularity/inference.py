@@ -79,9 +79,11 @@ def predict_test_data(
         # would then be its own target: a copy, not a prediction.
         windows = windows[(np.diff(windows, axis=1) > 0).all(axis=1)]
     inputs, placed = window.split(windows)
-    # Frame-shaped outputs (reconstructions, predictions), or one value per frame (a critic's
-    # logit), found from the first batch.
-    total, count = None, np.zeros(n, dtype=np.float32)
+    # Frame-shaped outputs (reconstructions, predictions), or one value per target frame (a
+    # critic's logit: outputs [B, T]).
+    per_frame = len(getattr(model, "output_shape", ())) == 2
+    shape = () if per_frame else frames.shape[1:]
+    total, count = np.zeros((n, *shape), np.float32), np.zeros(n, dtype=np.float32)
     # Pad a short last batch only to a whole number per replica: padding to a full batch would
     # cost a quarter of the model calls on a typical 150-frame clip.
     replicas = getattr(getattr(model, "distribute_strategy", None), "num_replicas_in_sync", 1)
@@ -89,10 +91,7 @@ def predict_test_data(
         chunk = inputs[i : i + batch_size]
         padded = np.concatenate([chunk, np.repeat(chunk[-1:], -len(chunk) % replicas, 0)])
         out = np.asarray(model.predict_on_batch(frames[padded]), np.float32)[: len(chunk)]
-        frame_shaped = out[0].size == window.outputs * frames[0].size
-        out = out.reshape(len(chunk), window.outputs, *(frames.shape[1:] if frame_shaped else ()))
-        if total is None:
-            total = np.zeros((n, *out.shape[2:]), np.float32)
+        out = out.reshape(len(chunk), window.outputs, *shape)
         for where, window_out in zip(placed[i : i + batch_size], out, strict=True):
             # Fancy-index += is fast but drops repeats; only clips shorter than a window
             # repeat a frame inside one window, and those take the slow exact path.
@@ -103,11 +102,7 @@ def predict_test_data(
                 np.add.at(total, where, window_out)
                 np.add.at(count, where, 1)
     valid = count > 0
-    if total is None or total.shape == frames.shape:
-        total = np.zeros_like(frames, np.float32) if total is None else total
-        uncovered = frames  # a frame no window targets is its own copy
-    else:
-        uncovered = np.zeros_like(total)
+    uncovered = np.zeros_like(total) if per_frame else frames  # a frame no window targets
     where = valid.reshape(-1, *[1] * (total.ndim - 1))
     outputs = np.where(where, total / np.maximum(count, 1).reshape(where.shape), uncovered)
     return outputs.astype(np.float32), valid

@@ -52,15 +52,21 @@ def frame_difference_entry(dataset: object, percentile: float = 99.0) -> dict:
             "curves": pooled(results)}  # fmt: skip
 
 
-def _run_curves(run_dir: Path, column: str = "error") -> tuple[np.ndarray, np.ndarray]:
-    """Labels and per-video min-max abnormality of one ``scores.csv`` column, pooled."""
+def _run_curves(run_dir: Path, column: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Labels and pooled abnormality from a run's ``scores.csv``.
+
+    The stored ``abnormality``, or a second score's ``column`` min-max scaled per video.
+    """
     with (run_dir / "scores.csv").open() as f:
         rows = list(csv.DictReader(f))
+    labels = np.array([int(r["label"]) for r in rows])
+    if column is None:
+        return labels, np.array([float(r["abnormality"]) for r in rows])
     videos = np.array([r["video"] for r in rows])
     values = np.array([float(r[column]) for r in rows])
     for video in dict.fromkeys(videos):
         values[videos == video] = abnormality_score(values[videos == video])
-    return np.array([int(r["label"]) for r in rows]), values
+    return labels, values
 
 
 def _f(value: float | None, digits: int = 3) -> str:

@@ -347,8 +347,9 @@ def fit(
         ``{"train_seconds": ..., "epochs_trained": ..., "final_loss": ...}``.
 
     Raises:
-        TrainingDiverged: a logged loss term became NaN or infinite; the checkpoints of the
-            epochs before it are kept and ``model.keras`` is not written.
+        TrainingDiverged: a logged loss term became NaN or infinite, or the model's
+            ``training_failure`` said the training failed; the checkpoints of the epochs before
+            it are kept and ``model.keras`` is not written.
 
     """
     run_dir = Path(run_dir)
@@ -394,10 +395,10 @@ def _fit_into(
     for optimizer in averaging_optimizers(model):
         # Keras does this for ``model.optimizer`` only; a second network's average too.
         optimizer.finalize_variable_values(optimizer._trainable_variables)  # noqa: SLF001
-    scoring_network(model).save(run_dir / "model.keras")
-    for name, critic in critics_of(model).items():
+    for name, critic in critics_of(model).items():  # first: model.keras marks a finished run
         (run_dir / SCORERS).mkdir(exist_ok=True)
         critic.save(run_dir / SCORERS / f"{name}.keras")
+    scoring_network(model).save(run_dir / "model.keras")
     plot_history(run_dir / "history.csv", run_dir / "loss.png")
     # A trainer may ask for more plots of its own: {file name: (title, logged columns)}.
     for name, (title, columns) in dict(getattr(model, "history_plots", {})).items():

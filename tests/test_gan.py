@@ -65,6 +65,7 @@ def test_one_train_step_changes_both_networks(tiny_root, tmp_path):
     gan = trainer.create_networks()
     generator, discriminator = weights_of(gan.generator), weights_of(gan.discriminator)
     logs = gan.fit(trainer.get_noisy_data().take(1), epochs=1, verbose=0).history
+    assert int(gan.g_optimizer.iterations) == int(gan.d_optimizer.iterations) == 1
     assert changed(generator, gan.generator.get_weights())
     assert changed(discriminator, gan.discriminator.get_weights())
     assert {"g_loss", "d_loss", "rec_loss", "adv_loss", "d_real", "d_fake"} <= set(logs)
@@ -86,7 +87,8 @@ class Snapshot(keras.callbacks.Callback):
     def _take(self, key):
         gan = self.model
         steps = int(gan.g_optimizer.iterations), int(gan.d_optimizer.iterations)
-        self.at[key] = (weights_of(gan.generator), weights_of(gan.discriminator), *steps)
+        averages = [v.numpy().copy() for v in gan.g_optimizer._model_variables_moving_average]
+        self.at[key] = (weights_of(gan.generator), weights_of(gan.discriminator), averages, *steps)
 
     def on_epoch_end(self, epoch, logs=None):
         if epoch == 0:
@@ -107,9 +109,9 @@ def test_a_kill_resumes_to_the_same_state_and_both_scores_are_reported(tiny_root
     gan = trainer.train(verbose=0, callbacks=[after, epochs])
     assert epochs.seen == [1]  # epoch 0 was not trained again
     killed, resumed = before.at["killed"], after.at["resumed"]
-    for saved, restored in zip(killed[:2], resumed[:2], strict=True):  # G and D weights
+    for saved, restored in zip(killed[:3], resumed[:3], strict=True):  # G, D, G's averages
         assert not changed(saved, restored)
-    assert killed[2:] == resumed[2:] == (epochs.batches, epochs.batches)  # both optimizers
+    assert killed[3:] == resumed[3:] == (epochs.batches, epochs.batches)  # both optimizers
     assert int(gan.d_optimizer.iterations) == 2 * epochs.batches
     run = Path(config.run_dir)
     for name in ("loss.png", "generator_error.png", "scorers/alocc.keras"):
@@ -189,3 +191,27 @@ def test_the_leaderboard_lists_both_scores_of_the_gan(tiny_root, tmp_path):
     assert 0 <= entries[2]["frame_auc"]["micro_minmax"] <= 1 and entries[2]["eer"] is not None
     table = (tmp_path / "board" / "leaderboard_synthetic.md").read_text().splitlines()
     assert "| same run |" in table[-1]
+
+
+def test_a_per_frame_critic_is_placed_on_the_frames_it_judges():
+    from keras import layers
+
+    from regularity.inference import predict_test_data
+    from regularity.scoring import ScoreSpec, critic_errors
+
+    windows = keras.Input((None, 4, 4, 1))
+    per_frame_mean = layers.Reshape((-1,))(
+        layers.TimeDistributed(layers.GlobalAveragePooling2D())(windows)
+    )
+    critic = keras.Model(windows, per_frame_mean)  # "normal" logit = the frame's mean
+    frames = np.arange(23, dtype=np.float32)[:, None, None, None] * np.ones((1, 4, 4, 1))
+    logits, valid = predict_test_data(critic, frames, 10, stride=1)
+    assert logits.shape == (23,) and valid.all()
+    np.testing.assert_allclose(logits, np.arange(23), rtol=1e-6)  # every frame its own value
+    errors = critic_errors(logits, valid, ScoreSpec(smooth_window=1))
+    np.testing.assert_allclose(errors, -np.arange(23), rtol=1e-6)
+    # a clip shorter than a predictor's window: no window, per-frame zeros, none valid
+    from regularity.windows import Target, WindowSpec
+
+    short, none = predict_test_data(critic, frames[:3], WindowSpec(Target.FUTURE, 3, 2))
+    assert short.shape == (3,) and not none.any()
