@@ -74,16 +74,17 @@ class GanConfig(AEConfig):
         return add_noise
 
 
-def generator_and_discriminator(config: GanConfig, input_shape: tuple) -> tuple:
-    """The two networks of ``config`` for windows of ``input_shape`` (untrained)."""
-    generator = _generator(
-        input_shape,
-        tuple(config.filters),
-        config.normalization,
-        OUTPUT_ACTIVATION[Scaling(config.scaling)],
-        config.dtype_policy,
+def build_generator(config: GanConfig, input_shape: tuple) -> keras.Model:
+    """The generator of ``config`` for windows of ``input_shape`` (untrained)."""
+    activation = OUTPUT_ACTIVATION[Scaling(config.scaling)]
+    return _generator(
+        input_shape, tuple(config.filters), config.normalization, activation, config.dtype_policy
     )
-    return generator, _discriminator(input_shape, tuple(config.d_filters), config.dtype_policy)
+
+
+def build_discriminator(config: GanConfig, input_shape: tuple) -> keras.Model:
+    """The discriminator of ``config`` for windows of ``input_shape`` (untrained)."""
+    return _discriminator(input_shape, tuple(config.d_filters), config.dtype_policy)
 
 
 def create_networks(
@@ -95,10 +96,9 @@ def create_networks(
     (what is saved and scored); the discriminator's learns more slowly
     (``config.d_learning_rate``) so that it does not win before the generator has learnt.
     """
-    generator, discriminator = generator_and_discriminator(config, input_shape)
     trainer = AdversarialAutoencoder(
-        generator,
-        discriminator,
+        build_generator(config, input_shape),
+        build_discriminator(config, input_shape),
         config.reconstruction_weight,
         config.adversarial_weight,
         config.collapse_d_loss,
@@ -132,11 +132,6 @@ class UCSDGanTrainer:
             self._dataset = self.config.open_dataset()
         return self._dataset
 
-    @property
-    def input_shape(self) -> tuple:
-        """One input window: (frames, height, width, channels)."""
-        return (self.config.window.inputs, *self.config.size, self.config.input_spec().channels)
-
     def _training_clips(self) -> tuple:
         if self._prepared is None:
             train, _, _ = prepared_training_clips(self.dataset, self.config)
@@ -153,15 +148,15 @@ class UCSDGanTrainer:
 
     def create_generator(self) -> keras.Model:
         """The generator (the ConvLSTM autoencoder) for this config."""
-        return generator_and_discriminator(self.config, self.input_shape)[0]
+        return build_generator(self.config, self.config.input_shape())
 
     def create_discriminator(self) -> keras.Model:
         """The discriminator for this config."""
-        return generator_and_discriminator(self.config, self.input_shape)[1]
+        return build_discriminator(self.config, self.config.input_shape())
 
     def create_networks(self, steps_per_epoch: int = 1) -> AdversarialAutoencoder:
         """Both networks, losses and optimisers (`create_networks`)."""
-        return create_networks(self.config, self.input_shape, steps_per_epoch)
+        return create_networks(self.config, self.config.input_shape(), steps_per_epoch)
 
     def train(
         self, overwrite: bool = False, verbose: int | str = "auto", callbacks: list | None = None

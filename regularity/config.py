@@ -90,6 +90,10 @@ class RunConfig:
         """The run's dataset, in the run's colour (frames decoded on first use)."""
         return load_dataset(self.dataset, root=self.data_root, color=self.color)
 
+    def input_shape(self) -> tuple[int, int, int, int]:
+        """One input window: (frames, height, width, channels)."""
+        return (self.window.inputs, *self.size, self.input_spec().channels)
+
     def input_spec(self) -> InputSpec:
         """What testing must reproduce of the inputs."""
         return InputSpec(size=self.size, color=self.color, motion=self.motion)

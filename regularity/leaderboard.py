@@ -52,21 +52,23 @@ def frame_difference_entry(dataset: object, percentile: float = 99.0) -> dict:
             "curves": pooled(results)}  # fmt: skip
 
 
-def _run_curves(run_dir: Path, column: str | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Labels and pooled abnormality from a run's ``scores.csv``.
+def _run_curves(run_dir: Path, second_scores: list[str]) -> dict[str, tuple]:
+    """Labels and pooled abnormality of a run's scores, from one read of its ``scores.csv``.
 
-    The stored ``abnormality``, or a second score's ``column`` min-max scaled per video.
+    ``""``: the first score (its stored ``abnormality``); each second score's column min-max
+    scaled per video, as `regularity.report.pooled` does.
     """
     with (run_dir / "scores.csv").open() as f:
         rows = list(csv.DictReader(f))
     labels = np.array([int(r["label"]) for r in rows])
-    if column is None:
-        return labels, np.array([float(r["abnormality"]) for r in rows])
+    curves = {"": (labels, np.array([float(r["abnormality"]) for r in rows]))}
     videos = np.array([r["video"] for r in rows])
-    values = np.array([float(r[column]) for r in rows])
-    for video in dict.fromkeys(videos):
-        values[videos == video] = abnormality_score(values[videos == video])
-    return labels, values
+    for column in second_scores:
+        values = np.array([float(r[column]) for r in rows])
+        for video in dict.fromkeys(videos):
+            values[videos == video] = abnormality_score(values[videos == video])
+        curves[column] = (labels, values)
+    return curves
 
 
 def _f(value: float | None, digits: int = 3) -> str:
@@ -134,12 +136,14 @@ def leaderboard(
             train_run(config, family.build_model)
         metrics = evaluate_run(run_dir, write_videos=write_videos)
         entries.append({**metrics, "entry": f"{family.name} ({family.description})"})
-        curves[family.name] = _run_curves(run_dir)
-        for score, figures in (metrics.get("second_scores") or {}).items():
+        second = metrics.get("second_scores") or {}
+        run_curves = _run_curves(run_dir, list(second))
+        curves[family.name] = run_curves[""]
+        for score, figures in second.items():
             # A second score of the same run (a GAN's D(G(X))): ranking figures only.
             entry = f"{family.name}, second score: {score}"
             entries.append({**figures, "entry": entry, "training": "same run"})
-            curves[f"{family.name} {score}"] = _run_curves(run_dir, score)
+            curves[f"{family.name} {score}"] = run_curves[score]
     data_root = data_root or next(
         (e["config"]["data_root"] for e in entries if "config" in e), "data"
     )

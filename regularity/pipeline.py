@@ -179,9 +179,8 @@ def _train_run(
         if int(validation.cardinality()) == 0:
             logger.warning("fewer held-out windows than one global batch: no validation loss")
             validation = None
-    shape = (config.window.inputs, *config.size, config.input_spec().channels)
     with strategy.scope():
-        model = build_model(config, shape, int(windows.cardinality()))
+        model = build_model(config, config.input_shape(), int(windows.cardinality()))
     budget = [TimeBudget(config.max_minutes)] if config.max_minutes else []
     extra = budget + list(callbacks or [])
     # On another worker `fit` writes into a scratch folder of its own and resumes from the chief's.

@@ -210,7 +210,12 @@ def frame_scores(maps: np.ndarray, valid: np.ndarray, score: ScoreSpec) -> np.nd
         errors = -psnr_of_mse(maps.reshape(len(maps), -1).mean(axis=1), 255.0)
     else:
         errors = frame_errors(maps, score.aggregate, score.patch)
-    return smooth(fill_uncovered(errors, valid), score.smooth_window)
+    return smoothed_scores(errors, valid, score)
+
+
+def smoothed_scores(values: np.ndarray, valid: np.ndarray, score: ScoreSpec) -> np.ndarray:
+    """Per-frame e(t) with uncovered frames filled (`fill_uncovered`), then smoothed."""
+    return smooth(fill_uncovered(values, valid), score.smooth_window)
 
 
 def fill_uncovered(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
@@ -233,7 +238,7 @@ def critic_errors(logits: np.ndarray, valid: np.ndarray, score: ScoreSpec) -> np
 
     Smoothed and filled like `frame_scores`, so that both scores of a run are compared alike.
     """
-    return smooth(fill_uncovered(-np.asarray(logits, np.float64), valid), score.smooth_window)
+    return smoothed_scores(-np.asarray(logits, np.float64), valid, score)
 
 
 def score_outputs(
