@@ -133,3 +133,35 @@ class Normalizer:
         """Read what `save` wrote."""
         with np.load(path) as data:
             return cls(str(data["scaling"]), data["mean"], data["std"])
+
+
+def motion_energy(frames: np.ndarray) -> float:
+    """Mean L2 distance between consecutive frames, per pixel: the RMS of ``I_t - I_{t-1}``.
+
+    In grey levels (0..255), so that clips of different sizes compare; 0 for a still clip.
+
+    >>> motion_energy(np.array([[[0]], [[3]], [[3]]], np.uint8))
+    1.5
+    """
+    frames = np.asarray(frames, np.float32)
+    if len(frames) < 2:
+        return 0.0
+    steps = np.diff(frames, axis=0).reshape(len(frames) - 1, -1)
+    return float(np.sqrt(np.square(steps).mean(axis=1)).mean())
+
+
+def drop_low_motion(videos: Iterable, threshold: float) -> tuple[list, dict[str, float]]:
+    """The videos that move at least ``threshold`` (`motion_energy`) and those dropped.
+
+    A predictor trained on clips where nothing moves learns to copy the last frame; the
+    dropped ones are returned by name with their energy, so that they are reported.
+    """
+    kept, dropped = [], {}
+    for video in videos:
+        energy = motion_energy(video.frames)
+        if energy >= threshold:
+            kept.append(video)
+        else:
+            dropped[video.name] = round(energy, 3)
+        video.release()
+    return kept, dropped

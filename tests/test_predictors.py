@@ -1,0 +1,56 @@
+"""Frame predictors: the U-Net's shapes, the prediction losses, the low-motion filter."""
+
+import numpy as np
+import pytest
+from keras import ops
+
+from convlstm_ae.predictors import build_unet_predictor
+from regularity.datasets.base import Video
+from regularity.losses import gradient_difference_loss, intensity_loss, motion_loss
+from regularity.preprocess import drop_low_motion, motion_energy
+
+
+@pytest.mark.parametrize("frames", [1, 4])
+def test_unet_predicts_one_frame_from_k_stacked_frames(frames):
+    model = build_unet_predictor((frames, 32, 48, 3), filters=(4, 8, 16))
+    out = model(np.zeros((2, frames, 32, 48, 3), np.float32))
+    assert out.shape == (2, 32, 48, 3)
+    assert float(ops.max(ops.abs(out))) <= 1.0  # tanh, for [-1, 1] frames
+    names = {layer.name for layer in model.layers}
+    assert {"up1_skip", "up2_skip"} <= names  # a skip connection at each level
+
+
+def test_unet_refuses_a_size_its_levels_cannot_halve():
+    with pytest.raises(ValueError, match="divisible by 16"):
+        build_unet_predictor((2, 36, 48, 1))
+
+
+def test_gradient_difference_is_zero_for_identical_frames_and_positive_otherwise():
+    rng = np.random.default_rng(0)
+    frames = rng.uniform(-1, 1, (2, 16, 16, 3)).astype(np.float32)
+    assert float(gradient_difference_loss(frames, frames)) == 0.0
+    blurred = (frames + np.roll(frames, 1, axis=1) + np.roll(frames, 1, axis=2)) / 3
+    assert float(gradient_difference_loss(frames, blurred)) > 0
+    # a uniform shift of brightness keeps every edge: no gradient difference, but an L2 one
+    assert float(gradient_difference_loss(frames, frames + 0.5)) == pytest.approx(0, abs=1e-6)
+    assert float(intensity_loss(frames, frames + 0.5)) == pytest.approx(0.25)
+
+
+def test_motion_loss_asks_for_motion_where_the_real_frame_moved():
+    previous = np.zeros((1, 8, 8, 1), np.float32)
+    real = previous.copy()
+    real[:, 2:4, 2:4] = 1.0
+    assert float(motion_loss(previous, real, real)) == 0.0
+    assert float(motion_loss(previous, real, previous)) == pytest.approx(4 / 64)
+
+
+def video(name, frames):
+    return Video(name=name, source=name, load_frames=lambda: frames)
+
+
+def test_the_low_motion_filter_drops_a_static_clip_and_keeps_a_moving_one():
+    still = np.full((6, 8, 8), 100, np.uint8)
+    moving = np.stack([np.roll(np.eye(8, dtype=np.uint8) * 200, t, axis=1) for t in range(6)])
+    assert motion_energy(still) == 0.0 and motion_energy(moving) > 10
+    kept, dropped = drop_low_motion([video("still", still), video("moving", moving)], 1.0)
+    assert [v.name for v in kept] == ["moving"] and dropped == {"still": 0.0}
