@@ -54,3 +54,23 @@ def test_the_low_motion_filter_drops_a_static_clip_and_keeps_a_moving_one():
     assert motion_energy(still) == 0.0 and motion_energy(moving) > 10
     kept, dropped = drop_low_motion([video("still", still), video("moving", moving)], 1.0)
     assert [v.name for v in kept] == ["moving"] and dropped == {"still": 0.0}
+
+
+def test_seq2seq_teacher_forcing_and_autoregression_differ_where_they_should():
+    from convlstm_ae.predictors import build_seq2seq_predictor
+
+    teacher_forced, autoregressive = build_seq2seq_predictor((4, 16, 24, 3), horizon=3, filters=4)
+    rng = np.random.default_rng(0)
+    frames = rng.uniform(-1, 1, (2, 4, 16, 24, 3)).astype(np.float32)
+    future = rng.uniform(-1, 1, (2, 3, 16, 24, 3)).astype(np.float32)
+    previous = np.concatenate([frames[:, -1:], future[:, :-1]], axis=1)
+    forced = np.asarray(teacher_forced([frames, previous]))
+    free = np.asarray(autoregressive(frames))
+    assert forced.shape == free.shape == (2, 3, 16, 24, 3)
+    # step 1 sees the last input frame either way; later steps see the truth or the prediction
+    np.testing.assert_allclose(forced[:, 0], free[:, 0], atol=1e-6)
+    assert not np.allclose(forced[:, 1], free[:, 1], atol=1e-4)
+    # fed its own predictions as "truth", teacher forcing is autoregression
+    fed_back = np.concatenate([frames[:, -1:], free[:, :-1]], axis=1)
+    np.testing.assert_allclose(np.asarray(teacher_forced([frames, fed_back])), free, atol=1e-5)
+    assert len(teacher_forced.weights) == len(autoregressive.weights)  # one set of weights
