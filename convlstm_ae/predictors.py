@@ -134,3 +134,79 @@ def build_seq2seq_predictor(
     future = predicted[0] if horizon == 1 else layers.Concatenate(axis=1, name="future")(predicted)
     autoregressive = keras.Model(inputs, future, name="seq2seq_predictor")
     return teacher_forced, autoregressive
+
+
+class PredictionTrainer(keras.Model):
+    """Trains a frame predictor on weighted loss terms, each logged every epoch.
+
+    ``loss = intensity_weight * L2 + gradient_weight * GDL + motion_weight * motion``
+    (`regularity.losses`). Batches are ``(inputs, targets)``: a U-Net's ``[B, k, H, W, C]`` ->
+    ``[B, H, W, C]``, or a teacher-forced seq2seq's ``([frames, previous], [B, n, H, W, C])``.
+    The motion term compares each target's change from the frame before it with the
+    prediction's. ``scoring_model`` is what testing runs: the U-Net itself, or the seq2seq's
+    autoregressive model.
+    """
+
+    def __init__(
+        self,
+        network: keras.Model,
+        scoring_model: keras.Model | None = None,
+        intensity_weight: float = 1.0,
+        gradient_weight: float = 1.0,
+        motion_weight: float = 0.0,
+    ) -> None:
+        super().__init__(name="prediction_trainer")
+        self.network = network
+        self.scorer = scoring_model or network
+        self.weights_of_terms = {
+            "intensity_loss": intensity_weight,
+            "gradient_loss": gradient_weight,
+            "motion_loss": motion_weight,
+        }
+        self.trackers = {n: keras.metrics.Mean(name=n) for n in ("loss", *self.weights_of_terms)}
+
+    @property
+    def scoring_model(self) -> keras.Model:
+        """The network testing runs (autoregressive for a seq2seq)."""
+        return self.scorer
+
+    @property
+    def metrics(self) -> list:  # noqa: D102
+        return list(self.trackers.values())
+
+    def call(self, inputs: object, training: bool = False) -> object:  # noqa: D102
+        return self.network(inputs, training=training)
+
+    def terms(self, inputs: object, targets: object, training: bool) -> dict:
+        """The total loss and each of its terms for one batch."""
+        from regularity.losses import gradient_difference_loss, intensity_loss, motion_loss
+
+        predictions = self.network(inputs, training=training)
+        # The frame before each target: the last input frame for a one-step predictor, the
+        # teacher-forced "previous" frames for a seq2seq.
+        before = inputs[1] if isinstance(inputs, list | tuple) else inputs[:, -1]
+        terms = {
+            "intensity_loss": intensity_loss(targets, predictions),
+            "gradient_loss": gradient_difference_loss(targets, predictions),
+            "motion_loss": motion_loss(before, targets, predictions),
+        }
+        terms["loss"] = sum(w * terms[n] for n, w in self.weights_of_terms.items() if w)
+        return terms
+
+    def train_step(self, data: tuple) -> dict:  # noqa: D102
+        import tensorflow as tf
+
+        inputs, targets = data
+        with tf.GradientTape() as tape:
+            terms = self.terms(inputs, targets, training=True)
+        variables = self.network.trainable_variables
+        self.optimizer.apply(tape.gradient(terms["loss"], variables), variables)
+        return self._track(terms)
+
+    def test_step(self, data: tuple) -> dict:  # noqa: D102
+        return self._track(self.terms(*data, training=False))
+
+    def _track(self, terms: dict) -> dict:
+        for name, value in terms.items():
+            self.trackers[name].update_state(value)
+        return {name: tracker.result() for name, tracker in self.trackers.items()}

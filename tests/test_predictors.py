@@ -74,3 +74,23 @@ def test_seq2seq_teacher_forcing_and_autoregression_differ_where_they_should():
     fed_back = np.concatenate([frames[:, -1:], free[:, :-1]], axis=1)
     np.testing.assert_allclose(np.asarray(teacher_forced([frames, fed_back])), free, atol=1e-5)
     assert len(teacher_forced.weights) == len(autoregressive.weights)  # one set of weights
+
+
+def test_the_prediction_trainer_logs_each_term_and_trains_the_network():
+    import keras
+
+    from convlstm_ae.predictors import PredictionTrainer
+
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (4, 2, 16, 16, 1)).astype(np.float32)
+    y = rng.uniform(-1, 1, (4, 16, 16, 1)).astype(np.float32)
+    network = build_unet_predictor((2, 16, 16, 1), filters=(4, 8))
+    trainer = PredictionTrainer(network, motion_weight=0.5)
+    trainer.compile(keras.optimizers.Adam(1e-2))
+    before = [w.copy() for w in network.get_weights()]
+    logs = trainer.fit(x, y, batch_size=4, epochs=1, verbose=0).history
+    assert {"loss", "intensity_loss", "gradient_loss", "motion_loss"} <= set(logs)
+    total = logs["intensity_loss"][0] + logs["gradient_loss"][0] + 0.5 * logs["motion_loss"][0]
+    assert logs["loss"][0] == pytest.approx(total, rel=1e-5)
+    assert any(not np.array_equal(a, b) for a, b in zip(before, network.get_weights(), strict=True))
+    assert trainer.scoring_model is network
