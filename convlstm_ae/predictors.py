@@ -164,6 +164,7 @@ class PredictionTrainer(keras.Model):
             "motion_loss": motion_weight,
         }
         self.trackers = {n: keras.metrics.Mean(name=n) for n in ("loss", *self.weights_of_terms)}
+        self.built = True  # its only weights are the network's, built already
 
     @property
     def scoring_model(self) -> keras.Model:

@@ -94,3 +94,25 @@ def test_the_prediction_trainer_logs_each_term_and_trains_the_network():
     assert logs["loss"][0] == pytest.approx(total, rel=1e-5)
     assert any(not np.array_equal(a, b) for a, b in zip(before, network.get_weights(), strict=True))
     assert trainer.scoring_model is network
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", ["unet_predictor", "seq2seq_predictor"])
+def test_both_predictors_run_through_the_pipeline(model, tiny_root, tmp_path):
+    from convlstm_ae.predict import PredictorConfig, create_predictor
+    from regularity.evaluation import evaluate_run
+    from regularity.pipeline import train_run
+    from regularity.windows import Target, WindowSpec
+
+    window = (WindowSpec(Target.NEXT, inputs=2) if model == "unet_predictor"
+              else WindowSpec(Target.FUTURE, inputs=2, outputs=2))  # fmt: skip
+    config = PredictorConfig(model=model, window=window, dataset="synthetic",
+                             data_root=str(tiny_root), run_dir=str(tmp_path / "run"),
+                             size=(32, 48), epochs=1, window_stride=4, filters=(4, 8, 16),
+                             seq2seq_filters=4, seq2seq_layers=1)  # fmt: skip
+    trainer = train_run(config, create_predictor, verbose=0)
+    assert trainer.scoring_model.name == model
+    metrics = evaluate_run(config.run_dir, write_videos=0)
+    assert 0 <= metrics["frame_auc"]["micro_minmax"] <= 1
+    columns = (tmp_path / "run" / "history.csv").read_text().splitlines()[0].split(",")
+    assert {"intensity_loss", "gradient_loss", "motion_loss"} <= set(columns)

@@ -1,0 +1,99 @@
+"""The frame predictors as families of the run pipeline: config, builder, teacher forcing.
+
+``unet_predictor`` (k frames -> the next, Liu et al. 2018) and ``seq2seq_predictor`` (k frames
+-> the n that follow, ConvLSTM encoder-decoder) share one config; its ``model`` field says
+which network is built. Both train through `PredictionTrainer` and are scored by PSNR (Liu et
+al.'s anomaly score: 1 - the per-video min-max of the PSNR).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import keras
+
+from convlstm_ae.predictors import (
+    UNET_FILTERS,
+    PredictionTrainer,
+    build_seq2seq_predictor,
+    build_unet_predictor,
+)
+from convlstm_ae.train import OUTPUT_ACTIVATION
+from regularity.config import RunConfig
+from regularity.preprocess import Scaling
+from regularity.scoring import ScoreSpec
+from regularity.training import weight_averaging
+from regularity.windows import Target, WindowSpec
+
+MODELS = {"unet_predictor": Target.NEXT, "seq2seq_predictor": Target.FUTURE}
+
+
+@dataclass
+class PredictorConfig(RunConfig):
+    """The shared run config plus the predictors' networks and loss weights."""
+
+    model: str = "unet_predictor"
+    run_dir: str = "runs/unet_predictor"
+    window: WindowSpec = WindowSpec(Target.NEXT, inputs=4)
+    scaling: str = Scaling.SYMMETRIC.value  # (X - 127.5) / 127.5, a tanh output
+    filters: tuple[int, ...] = UNET_FILTERS  # the U-Net's levels
+    seq2seq_filters: int = 64
+    seq2seq_layers: int = 2
+    intensity_weight: float = 1.0
+    gradient_weight: float = 1.0
+    motion_weight: float = 0.0
+    score: ScoreSpec = field(default_factory=lambda: ScoreSpec(measure="psnr"))
+
+    def validate(self) -> None:
+        """The model's name against its window: one next frame, or several future ones."""
+        if self.model not in MODELS:
+            raise ValueError(f"model must be one of {sorted(MODELS)}, not {self.model!r}")
+        self.filters = tuple(self.filters)
+        if self.window.target is not MODELS[self.model]:
+            raise ValueError(
+                f"{self.model} predicts with target {MODELS[self.model].value!r}, "
+                f"not {self.window.target.value!r}"
+            )
+
+    def batch_transform(self) -> object:
+        """Teacher forcing for the seq2seq: each target's previous frame goes in as well."""
+        if self.model != "seq2seq_predictor":
+            return None
+
+        def teacher_forcing(inputs, targets):  # noqa: ANN001, ANN202
+            from keras import ops
+
+            previous = ops.concatenate([inputs[:, -1:], targets[:, :-1]], axis=1)
+            return (inputs, previous), targets
+
+        return teacher_forcing
+
+
+def create_predictor(
+    config: PredictorConfig, input_shape: tuple, steps_per_epoch: int = 1
+) -> PredictionTrainer:
+    """The compiled trainer of ``config.model`` (Adam; weights averaged as configured)."""
+    activation = OUTPUT_ACTIVATION[Scaling(config.scaling)]
+    if config.model == "seq2seq_predictor":
+        network, scorer = build_seq2seq_predictor(
+            input_shape,
+            config.window.outputs,
+            config.seq2seq_filters,
+            config.seq2seq_layers,
+            activation,
+        )
+    else:
+        network = scorer = build_unet_predictor(
+            input_shape, config.filters, activation, config.dtype_policy
+        )
+    trainer = PredictionTrainer(
+        network, scorer, config.intensity_weight, config.gradient_weight, config.motion_weight
+    )
+    optimizer = keras.optimizers.Adam(
+        config.learning_rate,
+        clipnorm=1.0,
+        **weight_averaging(config.average_epochs, steps_per_epoch),
+    )
+    trainer.compile(optimizer)
+    optimizer.build(network.trainable_variables)  # so that a resume restores its state
+    return trainer
