@@ -44,3 +44,44 @@ RECIPES: dict[str, dict] = {
 }
 # The labelled development set (part of UCSD Ped1): the same recipe, unchanged.
 RECIPES["ped1"] = {**RECIPES["ped2"], "dataset": "ped1", "data_root": "../shared/data/dev"}
+
+# The frame predictors (Liu et al. 2018): 4 grey frames in, the next out, scaled to [-1, 1],
+# L2 + gradient-difference loss, scored by PSNR. Not yet chosen on dev/ped1 (issue 16).
+_PREDICTION = {
+    "model": "unet_predictor",
+    "window": {"target": "next", "inputs": 4},
+    "scaling": "symmetric",
+    "batch_size": 4,
+    "intensity_weight": 1.0,
+    "gradient_weight": 1.0,
+    "motion_weight": 0.0,
+    "score": {"measure": "psnr"},
+}
+PREDICTOR_RECIPES: dict[str, dict] = {
+    "synthetic": {
+        **_PREDICTION,
+        "dataset": "synthetic",
+        "data_root": "data",
+        "size": (64, 96),
+        "filters": (16, 32, 64, 128),
+        "epochs": 3,
+        "window_stride": 3,
+        "average_epochs": 0,
+    },
+    "ped2": {
+        **_PREDICTION,
+        "dataset": "ped2",
+        "data_root": "../shared/data",
+        "size": (128, 192),
+        "epochs": 20,
+        "max_minutes": 50,
+        "window_stride": 2,
+        "average_epochs": 1,
+        "dtype_policy": "mixed_bfloat16",
+    },
+}
+PREDICTOR_RECIPES["ped1"] = {
+    **PREDICTOR_RECIPES["ped2"],
+    "dataset": "ped1",
+    "data_root": "../shared/data/dev",
+}
