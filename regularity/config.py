@@ -40,6 +40,7 @@ class RunConfig:
     model: str = "model"  # the family's registered name
     dataset: str = "synthetic"
     data_root: str = "data"
+    dataset_options: dict = field(default_factory=dict)  # reader options (`load_dataset`)
     run_dir: str = "runs/run"
     size: tuple[int, int] = (256, 256)
     color: str = "grey"
@@ -88,7 +89,9 @@ class RunConfig:
 
     def open_dataset(self) -> Dataset:
         """The run's dataset, in the run's colour (frames decoded on first use)."""
-        return load_dataset(self.dataset, root=self.data_root, color=self.color)
+        return load_dataset(
+            self.dataset, root=self.data_root, color=self.color, **self.dataset_options
+        )
 
     def input_shape(self) -> tuple[int, int, int, int]:
         """One input window: (frames, height, width, channels)."""

@@ -116,3 +116,43 @@ def test_both_predictors_run_through_the_pipeline(model, tiny_root, tmp_path):
     assert 0 <= metrics["frame_auc"]["micro_minmax"] <= 1
     columns = (tmp_path / "run" / "history.csv").read_text().splitlines()[0].split(",")
     assert {"intensity_loss", "gradient_loss", "motion_loss"} <= set(columns)
+
+
+def write_moving_squares(root, clips=8, frames=24, size=32, seed=0):
+    """Weizmann-like strips of one square sliding at a constant speed per clip."""
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    folder = root / "weizmann_strips" / "slide"
+    folder.mkdir(parents=True)
+    for clip in range(clips):
+        x, y = rng.integers(0, size - 8, 2)
+        vx, vy = rng.choice([-2, -1, 1, 2], 2)
+        strip = np.full((size, size * frames, 3), 40, np.uint8)
+        for t in range(frames):
+            px, py = int(x + vx * t) % (size - 8), int(y + vy * t) % (size - 8)
+            strip[py : py + 8, t * size + px : t * size + px + 8] = (220, 180, 60)
+        Image.fromarray(strip).save(folder / f"{clip:08d}.jpg", quality=95)
+
+
+@pytest.mark.slow
+def test_a_short_training_on_moving_shapes_beats_copy_last_frame(tmp_path):
+    from convlstm_ae.predict import PredictorConfig, create_predictor
+    from regularity.pipeline import train_run
+    from regularity.prediction import prediction_report
+    from regularity.windows import Target, WindowSpec
+
+    write_moving_squares(tmp_path)
+    config = PredictorConfig(
+        dataset="motion", data_root=str(tmp_path), run_dir=str(tmp_path / "run"),
+        dataset_options={"min_motion": 0.5}, size=(32, 32), color="rgb",
+        window=WindowSpec(Target.NEXT, inputs=2), filters=(16, 32, 64),
+        epochs=40, window_stride=1, batch_size=8, learning_rate=2e-3,
+    )  # fmt: skip
+    train_run(config, create_predictor, verbose=0)
+    report = prediction_report(config.run_dir)
+    for step in ("1", "2"):
+        model, baseline = report["model"][step], report["copy_last_frame"][step]
+        assert model["psnr_moving"] > baseline["psnr_moving"] + 1.0, (step, model, baseline)
+        assert model["ssim_moving"] > baseline["ssim_moving"], (step, model, baseline)
+    assert (tmp_path / "run" / "prediction" / f"{report['clips'][0]}.gif").is_file()

@@ -107,6 +107,7 @@ class Dataset:
     root: str
     train: list[Video]
     test: list[Video]
+    dropped: dict[str, float] = field(default_factory=dict)  # clips left out, and why (a value)
 
     def split(self, split: Split | str) -> list[Video]:
         """The videos of one split."""

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from regularity.datasets.base import Color, Dataset
+from regularity.datasets.motion import read_motion_clips
 from regularity.datasets.strips import read_strips
 from regularity.datasets.synthetic import FOLDER, WalkwaySpec, generate_walkway
 from regularity.datasets.ucsd import find_ucsd, read_ucsd_official
@@ -49,6 +50,7 @@ DATASETS: dict[str, tuple[Callable[..., Dataset], Color]] = {
     "ucf101": (_ucf101, Color.RGB),
     "videos": (lambda root, color, **o: read_video_folder(root, color, **o), Color.RGB),
     "strips": (_strips, Color.RGB),
+    "motion": (read_motion_clips, Color.RGB),
 }
 
 

@@ -1,0 +1,67 @@
+"""Real motion for frame prediction: UCF-101 clips and Weizmann strips, split by clip.
+
+Under a data root (``../shared/data``)::
+
+    ucf101/v_<Class>_gXX_cYY.avi        any number of UCF-101 clips (RGB, 320x240)
+    weizmann_strips/<movement>/*.jpg    one clip per file, frames side by side (64x64)
+
+Clips moving less than ``min_motion`` (`regularity.preprocess.motion_energy`, RMS grey-level
+change between consecutive frames) are dropped and named in ``Dataset.dropped``; of the rest,
+every ``test_every``-th clip (sorted by source, so that each movement has its share) is held out
+whole for testing. No labels: these are for prediction, not detection.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+
+from regularity.datasets.base import Color, Dataset, Video
+from regularity.datasets.readers import list_images, read_frame_strip
+from regularity.datasets.videos import read_video_folder
+from regularity.errors import MissingDataError
+from regularity.preprocess import drop_low_motion
+
+
+def _strip_clips(folder: Path, color: Color, frame_width: int = 64) -> list[Video]:
+    return [
+        Video(
+            name=f"{movement.name}_{path.stem}",
+            source=str(path),
+            load_frames=partial(read_frame_strip, path, frame_width, color),
+            meta={"movement": movement.name},
+        )
+        for movement in sorted(p for p in folder.iterdir() if p.is_dir())
+        for path in list_images(movement, contiguous=False)
+    ]
+
+
+def read_motion_clips(
+    root: str | Path,
+    color: Color | str = Color.RGB,
+    min_motion: float = 2.0,
+    test_every: int = 4,
+) -> Dataset:
+    """Every UCF-101 clip and Weizmann strip under ``root`` (module docstring).
+
+    Raises:
+        MissingDataError: neither kind of clip is there, or none moves enough.
+
+    """
+    root, color = Path(root), Color(color)
+    clips: list[Video] = []
+    if (root / "ucf101").is_dir():
+        ucf = read_video_folder(root / "ucf101", color, name="ucf101")
+        clips += ucf.train + ucf.test
+    if (root / "weizmann_strips").is_dir():
+        clips += _strip_clips(root / "weizmann_strips", color)
+    if not clips:
+        raise MissingDataError(root, "no ucf101/ clips and no weizmann_strips/ here")
+    clips.sort(key=lambda clip: clip.source)
+    kept, dropped = drop_low_motion(clips, min_motion)
+    if not kept:
+        raise MissingDataError(root, f"no clip moves {min_motion} grey levels a frame or more")
+    test = kept[test_every - 1 :: test_every] if len(kept) > 1 else []
+    held = {id(clip) for clip in test}
+    train = [clip for clip in kept if id(clip) not in held]
+    return Dataset(name="motion", root=str(root), train=train, test=test, dropped=dropped)
