@@ -12,6 +12,7 @@ from regularity.prediction import (
     sharpness,
     ssim,
 )
+from regularity.scoring import psnr
 
 CAP = 10 * np.log10(255.0**2 / 1e-12)  # identical frames: the mse floor of scoring.psnr
 
@@ -168,3 +169,20 @@ def test_evaluate_prediction_without_motion_gives_none():
     assert result["copy_last_frame"]["1"]["psnr"] == pytest.approx(CAP)
     assert result["model"]["1"]["psnr"] < CAP
     json.dumps(result, allow_nan=False)
+
+
+def test_psnr_and_ssim_agree_with_scikit_image_on_known_pairs():
+    from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+
+    rng = np.random.default_rng(1)
+    frames = rng.integers(0, 256, (3, 24, 32)).astype(np.float64)
+    noisy = np.clip(frames + rng.normal(0, 12, frames.shape), 0, 255)
+    ours_psnr, ours_ssim = psnr(frames, noisy, 255.0), ssim(frames, noisy, 255.0)
+    for t in range(3):
+        assert ours_psnr[t] == pytest.approx(
+            peak_signal_noise_ratio(frames[t], noisy[t], data_range=255)
+        )
+        reference = structural_similarity(frames[t], noisy[t], data_range=255,
+                                          gaussian_weights=True, sigma=1.5,
+                                          use_sample_covariance=False)  # fmt: skip
+        assert ours_ssim[t] == pytest.approx(reference, abs=1e-6)
