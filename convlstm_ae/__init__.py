@@ -25,3 +25,20 @@ FAMILY = Family(
     RECIPES,
     "ConvLSTM autoencoder (Chong & Tay 2017) + skip-frame pseudo anomalies",
 )
+
+from convlstm_ae.predict import PredictorConfig, Seq2SeqConfig, create_predictor  # noqa: E402
+
+UNET_FAMILY = Family(
+    "unet_predictor",
+    PredictorConfig,
+    create_predictor,
+    PredictorConfig.recipes,
+    "U-Net next-frame predictor, PSNR score (Liu et al. 2018)",
+)
+SEQ2SEQ_FAMILY = Family(
+    "seq2seq_predictor",
+    Seq2SeqConfig,
+    create_predictor,
+    Seq2SeqConfig.recipes,
+    "ConvLSTM seq2seq predictor, PSNR score",
+)

@@ -9,6 +9,7 @@ al.'s anomaly score: 1 - the per-video min-max of the PSNR).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import keras
 
@@ -18,6 +19,7 @@ from convlstm_ae.predictors import (
     build_seq2seq_predictor,
     build_unet_predictor,
 )
+from convlstm_ae.recipes import SEQ2SEQ_RECIPES, UNET_RECIPES
 from convlstm_ae.train import OUTPUT_ACTIVATION
 from regularity.config import RunConfig
 from regularity.preprocess import Scaling
@@ -31,6 +33,8 @@ MODELS = {"unet_predictor": Target.NEXT, "seq2seq_predictor": Target.FUTURE}
 @dataclass
 class PredictorConfig(RunConfig):
     """The shared run config plus the predictors' networks and loss weights."""
+
+    recipes: ClassVar[dict[str, dict]] = UNET_RECIPES
 
     model: str = "unet_predictor"
     run_dir: str = "runs/unet_predictor"
@@ -67,6 +71,17 @@ class PredictorConfig(RunConfig):
             return (inputs, previous), targets
 
         return teacher_forcing
+
+
+@dataclass
+class Seq2SeqConfig(PredictorConfig):
+    """The seq2seq predictor's defaults: 4 frames in, 4 predicted."""
+
+    recipes: ClassVar[dict[str, dict]] = SEQ2SEQ_RECIPES
+
+    model: str = "seq2seq_predictor"
+    run_dir: str = "runs/seq2seq_predictor"
+    window: WindowSpec = WindowSpec(Target.FUTURE, inputs=4, outputs=4)
 
 
 def create_predictor(

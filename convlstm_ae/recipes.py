@@ -57,7 +57,7 @@ _PREDICTION = {
     "motion_weight": 0.0,
     "score": {"measure": "psnr"},
 }
-PREDICTOR_RECIPES: dict[str, dict] = {
+UNET_RECIPES: dict[str, dict] = {
     "synthetic": {
         **_PREDICTION,
         "dataset": "synthetic",
@@ -80,8 +80,38 @@ PREDICTOR_RECIPES: dict[str, dict] = {
         "dtype_policy": "mixed_bfloat16",
     },
 }
-PREDICTOR_RECIPES["ped1"] = {
-    **PREDICTOR_RECIPES["ped2"],
+UNET_RECIPES["ped1"] = {
+    **UNET_RECIPES["ped2"],
     "dataset": "ped1",
     "data_root": "../shared/data/dev",
+}
+
+# Real motion (UCF-101 clips and Weizmann strips, `regularity.datasets.motion`), in colour at
+# 64x64 (the strips' size), every 2nd frame ("selection at an interval").
+_MOTION = {
+    "dataset": "motion",
+    "data_root": "../shared/data",
+    "dataset_options": {"min_motion": 2.0, "test_every": 4},
+    "color": "rgb",
+    "size": (64, 64),
+    "scaling": "symmetric",
+    "batch_size": 8,
+    "window_stride": 1,
+    "epochs": 20,
+    "max_minutes": 10,
+    "average_epochs": 0,
+    "val_clips": 2,
+}
+UNET_RECIPES["motion"] = {
+    **_PREDICTION,
+    **_MOTION,
+    "window": {"target": "next", "inputs": 4, "skip": 2},
+}
+SEQ2SEQ_RECIPES: dict[str, dict] = {
+    "motion": {
+        **_PREDICTION,
+        **_MOTION,
+        "model": "seq2seq_predictor",
+        "window": {"target": "future", "inputs": 4, "outputs": 4, "skip": 2},
+    },
 }

@@ -57,24 +57,6 @@ class AEConfig(RunConfig):
             return None
         return SkipFrameAnomalies(self.pseudo_anomaly_rate, tuple(self.pseudo_anomaly_jumps))
 
-    @classmethod
-    def recipe(cls, name: str, settings: dict | None = None, **parameters: object) -> AEConfig:
-        """A declared recipe (``cls.recipes``) with some fields changed.
-
-        Args:
-            name: the recipe.
-            settings: fields applied as given (``{"normalization": None}`` sets None).
-            **parameters: a notebook's named parameters: one left at None keeps the recipe's
-                value.
-
-        Paths start at the project root (`RunConfig.from_recipe`).
-
-        """
-        if name not in cls.recipes:
-            raise KeyError(f"unknown recipe {name!r}; known: {', '.join(sorted(cls.recipes))}")
-        given = {k: v for k, v in parameters.items() if v is not None}
-        return cls.from_recipe(cls.recipes[name], **given, **(settings or {}))
-
 
 def create_networks(config: AEConfig, input_shape: tuple, steps_per_epoch: int = 1) -> keras.Model:
     """The compiled autoencoder for ``config`` (MSE on the input scale, Adam).

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import ClassVar
 
 from regularity.datasets import Dataset, load_dataset
 from regularity.errors import DataError, RegularityError
@@ -36,6 +37,8 @@ class ConfigMismatchError(RegularityError):
 @dataclass
 class RunConfig:
     """Every parameter of a training run (written to ``config.json``)."""
+
+    recipes: ClassVar[dict[str, dict]] = {}  # a family's declared recipes (`recipe`)
 
     model: str = "model"  # the family's registered name
     dataset: str = "synthetic"
@@ -167,6 +170,24 @@ class RunConfig:
             raise DataError(
                 Path(run_dir) / "config.json", f"not a run configuration: {error}"
             ) from error
+
+    @classmethod
+    def recipe(cls, name: str, settings: dict | None = None, **parameters: object) -> RunConfig:
+        """A declared recipe (``cls.recipes``) with some fields changed.
+
+        Args:
+            name: the recipe.
+            settings: fields applied as given (``{"average_epochs": 0}``; None is kept as None).
+            **parameters: a notebook's named parameters: one left at None keeps the recipe's
+                value.
+
+        Paths start at the project root (`RunConfig.from_recipe`).
+
+        """
+        if name not in cls.recipes:
+            raise KeyError(f"unknown recipe {name!r}; known: {', '.join(sorted(cls.recipes))}")
+        given = {k: v for k, v in parameters.items() if v is not None}
+        return cls.from_recipe(cls.recipes[name], **given, **(settings or {}))
 
     @classmethod
     def from_recipe(cls, recipe: dict, **settings: object) -> RunConfig:

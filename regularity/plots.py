@@ -129,3 +129,28 @@ def plot_history(
     """Write `history_figure` as a PNG (``loss.png``); None without a history."""
     fig = history_figure(history_csv, columns, title)
     return None if fig is None else _save(fig, path)
+
+
+def plot_prediction(reports: dict[str, dict], path: str | Path) -> Path:
+    """PSNR and SSIM per predicted step, whole frame and moving pixels, beside copy-last-frame.
+
+    ``reports``: predictor name -> `regularity.prediction.prediction_report` (the baseline is
+    drawn once, from the first report).
+    """
+    panels = (("psnr", "PSNR (dB)"), ("psnr_moving", "PSNR, moving pixels (dB)"),
+              ("ssim", "SSIM"), ("ssim_moving", "SSIM, moving pixels"))  # fmt: skip
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels), 3.2))
+    first = next(iter(reports.values()))
+    lines = {**{name: r["model"] for name, r in reports.items()},
+             "copy last frame": first["copy_last_frame"]}  # fmt: skip
+    for ax, (key, label) in zip(axes, panels, strict=True):
+        for name, figures in lines.items():
+            steps = sorted(figures, key=int)
+            values = [np.nan if figures[s][key] is None else figures[s][key] for s in steps]
+            style = {"ls": ":", "color": "grey"} if name == "copy last frame" else {}
+            ax.plot([int(s) for s in steps], values, marker="o", label=name, **style)
+        ax.set(xlabel="predicted frame", title=label)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    return _save(fig, path)

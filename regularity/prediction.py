@@ -310,6 +310,7 @@ def prediction_report(
     from regularity.config import RunConfig
     from regularity.evaluation import load_scorer
     from regularity.media import write_gif
+    from regularity.plots import plot_prediction
     from regularity.preprocess import Normalizer
     from regularity.runs import update_metrics, write_json
     from regularity.training import scoring_network
@@ -322,7 +323,8 @@ def prediction_report(
     window = config.window
     future = WindowSpec(Target.FUTURE, window.inputs, steps, window.skip)
     targets, predictions, last_inputs, clips = [], [], [], []
-    for video in config.open_dataset().test:
+    dataset = config.open_dataset()
+    for video in dataset.test:
         frames = config.input_spec().prepare(video.frames)
         video.release()
         index = future.windows(len(frames), stride)
@@ -348,7 +350,8 @@ def prediction_report(
         np.concatenate(targets), np.concatenate(predictions), np.concatenate(last_inputs)
     )
     report = {"clips": clips, "windows": int(sum(len(t) for t in targets)), "steps": steps,
-              "stride": stride, **figures}  # fmt: skip
+              "stride": stride, "dropped_low_motion": dataset.dropped, **figures}  # fmt: skip
     write_json(run_dir / "prediction" / "prediction.json", report)
+    plot_prediction({config.model: report}, run_dir / "prediction" / "prediction.png")
     update_metrics(run_dir, prediction=report)
     return report

@@ -156,3 +156,5 @@ def test_a_short_training_on_moving_shapes_beats_copy_last_frame(tmp_path):
         assert model["psnr_moving"] > baseline["psnr_moving"] + 1.0, (step, model, baseline)
         assert model["ssim_moving"] > baseline["ssim_moving"], (step, model, baseline)
     assert (tmp_path / "run" / "prediction" / f"{report['clips'][0]}.gif").is_file()
+    assert (tmp_path / "run" / "prediction" / "prediction.png").is_file()
+    assert report["dropped_low_motion"] == {}
