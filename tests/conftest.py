@@ -12,6 +12,7 @@ import keras
 import numpy as np
 import pytest
 import scipy.io
+from PIL import Image
 
 from regularity.datasets import WalkwaySpec, generate_walkway
 
@@ -95,3 +96,19 @@ class Epochs(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         self.batches += 1
+
+
+def write_moving_squares(root, clips=8, frames=24, seed=0):
+    """Weizmann-like strips (64x64 frames side by side) of a square sliding at constant speed."""
+    size, side = 64, 16
+    rng = np.random.default_rng(seed)
+    folder = root / "weizmann_strips" / "slide"
+    folder.mkdir(parents=True)
+    for clip in range(clips):
+        x, y = rng.integers(0, size - side, 2)
+        vx, vy = rng.choice([-4, -2, 2, 4], 2)
+        strip = np.full((size, size * frames, 3), 40, np.uint8)
+        for t in range(frames):
+            px, py = int(x + vx * t) % (size - side), int(y + vy * t) % (size - side)
+            strip[py : py + side, t * size + px : t * size + px + side] = (220, 180, 60)
+        Image.fromarray(strip).save(folder / f"{clip:08d}.jpg", quality=95)

@@ -152,3 +152,33 @@ def test_notebook_03_trains_and_tests_the_gan_with_both_scores(tiny_root, tmp_pa
                  "notebooks/03_ucsd_gan.ipynb"):  # fmt: skip
         assert (run / name).is_file(), name
     assert len(list((run / "videos").glob("*.mp4"))) == 1
+
+
+@pytest.mark.slow
+def test_notebooks_05_and_06_predict_and_detect(tiny_root, tmp_path, project_env):
+    from conftest import write_moving_squares
+
+    motion = tmp_path / "motion"
+    write_moving_squares(motion)
+    runs = tmp_path / "runs"
+    script = [sys.executable, str(ROOT / "scripts" / "run_notebooks.py")]
+    tiny = ["-p", "epochs", "1", "-p", "max_minutes", "null"]
+    seq2seq = [*script, "05", "--name", "seq2seq", "--runs", str(runs), "-p", "data_root",
+               str(motion), "-p", "size", "[32, 32]", *tiny, "-p", "settings",
+               "{seq2seq_filters: 4}"]  # fmt: skip
+    done = subprocess.run(seq2seq, cwd=tmp_path, capture_output=True, text=True, env=project_env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads((runs / "seq2seq" / "prediction" / "prediction.json").read_text())
+    assert set(report["model"]) == {"1", "2"} and report["copy_last_frame"]["1"]["psnr"] > 0
+
+    unet = [*script, "06", "--name", "unet", "--runs", str(runs), "-p", "prediction_data_root",
+            str(motion), "-p", "prediction_run_dir", str(runs / "unet_motion"), "-p",
+            "prediction_epochs", "1", "-p", "data_root", str(tiny_root), "-p", "size", "[32, 48]",
+            *tiny, "-p", "write_videos", "1", "-p", "settings",
+            "{filters: [4, 8, 16]}"]  # fmt: skip
+    done = subprocess.run(unet, cwd=tmp_path, capture_output=True, text=True, env=project_env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert (runs / "unet_motion" / "prediction" / "prediction.png").is_file()
+    metrics = json.loads((runs / "unet" / "metrics.json").read_text())
+    assert metrics["model"] == "unet_predictor" and 0 <= metrics["frame_auc"]["macro"] <= 1
+    assert len(list((runs / "unet" / "videos").glob("*.mp4"))) == 1

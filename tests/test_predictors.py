@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from conftest import write_moving_squares
 from keras import ops
 
 from convlstm_ae.predictors import build_unet_predictor
@@ -116,23 +117,6 @@ def test_both_predictors_run_through_the_pipeline(model, tiny_root, tmp_path):
     assert 0 <= metrics["frame_auc"]["micro_minmax"] <= 1
     columns = (tmp_path / "run" / "history.csv").read_text().splitlines()[0].split(",")
     assert {"intensity_loss", "gradient_loss", "motion_loss"} <= set(columns)
-
-
-def write_moving_squares(root, clips=8, frames=24, size=32, seed=0):
-    """Weizmann-like strips of one square sliding at a constant speed per clip."""
-    from PIL import Image
-
-    rng = np.random.default_rng(seed)
-    folder = root / "weizmann_strips" / "slide"
-    folder.mkdir(parents=True)
-    for clip in range(clips):
-        x, y = rng.integers(0, size - 8, 2)
-        vx, vy = rng.choice([-2, -1, 1, 2], 2)
-        strip = np.full((size, size * frames, 3), 40, np.uint8)
-        for t in range(frames):
-            px, py = int(x + vx * t) % (size - 8), int(y + vy * t) % (size - 8)
-            strip[py : py + 8, t * size + px : t * size + px + 8] = (220, 180, 60)
-        Image.fromarray(strip).save(folder / f"{clip:08d}.jpg", quality=95)
 
 
 @pytest.mark.slow
