@@ -18,7 +18,7 @@ from regularity.inference import get_test_data, predict_test_data
 from regularity.metrics import frame_auc
 from regularity.preprocess import Normalizer
 from regularity.runs import read_json
-from regularity.scoring import Aggregate, Channels, ErrorScale, ScoreSpec, score_outputs
+from regularity.scoring import Aggregate, Channels, ErrorScale, Measure, ScoreSpec, score_outputs
 from regularity.training import scoring_network
 from regularity.windows import WindowSpec
 
@@ -64,23 +64,28 @@ def scoring_variants(
 ) -> dict[str, ScoreSpec]:
     """Ways of scoring a run to compare, the run's own first.
 
-    Every error scale x channel choice x aggregation by default; with ``aggregates`` only the
-    aggregations; with ``smooth_windows`` the run's own spec under each smoothing window.
+    Error maps under every error scale x channel choice x aggregation, and the PSNR measure
+    (Liu et al.'s score, which needs no aggregation), by default; with ``aggregates`` only the
+    aggregations and PSNR; with ``smooth_windows`` the run's own spec under each smoothing window.
     """
     config = RunConfig.from_run(run_dir)
     base = config.score
     if smooth_windows:
         return {f"smooth_{w}": replace(base, smooth_window=w) for w in smooth_windows}
+    error = replace(base, measure=Measure.ERROR.value)
     names = dict.fromkeys([Aggregate(base.aggregate), *Aggregate])
     if aggregates:
-        return {a.value: replace(base, aggregate=a.value) for a in names}
-    channels = list(Channels) if config.motion else [Channels.ALL]
-    return {
-        f"{s.value}/{c.value}/{a.value}": replace(
-            base, scale=s.value, channels=c.value, aggregate=a.value
-        )
-        for s, c, a in itertools.product(ErrorScale, channels, names)
-    }
+        variants = {a.value: replace(error, aggregate=a.value) for a in names}
+    else:
+        channels = list(Channels) if config.motion else [Channels.ALL]
+        variants = {
+            f"{s.value}/{c.value}/{a.value}": replace(
+                error, scale=s.value, channels=c.value, aggregate=a.value
+            )
+            for s, c, a in itertools.product(ErrorScale, channels, names)
+        }
+    psnr = {"psnr": replace(base, measure=Measure.PSNR.value)}
+    return {**psnr, **variants} if Measure(base.measure) is Measure.PSNR else {**variants, **psnr}
 
 
 def compare_scoring(run_dir: str | Path, specs: dict[str, ScoreSpec]) -> dict[str, dict]:

@@ -62,7 +62,11 @@ def test_every_benchmark_subcommand_runs_on_tiny_data(trained_run, tiny_root, ca
     assert read_json(trained_run / "config.json")["versions"] == {"keras": "as trained"}
     bench.main(["curve", "--run-dir", str(trained_run)])
     curve = json_line(capsys)["curve"]
-    assert [c["epoch"] for c in curve] == [1] and set(curve[0]["frame_auc"]) == {"patch_max", "sum"}
+    assert [c["epoch"] for c in curve] == [1] and set(curve[0]["frame_auc"]) == {
+        "patch_max",
+        "sum",
+        "psnr",
+    }
     bench.main(["scoring", "--run-dir", str(trained_run), "--smooth-windows", "1", "9"])
     assert set(json_line(capsys)["frame_auc"]) == {"smooth_1", "smooth_9"}
     bench.main(["speed", "--run-dir", str(trained_run), "--frames", "24", "--clips", "1"])
