@@ -16,6 +16,7 @@ import keras
 from convlstm_ae.predictors import (
     UNET_FILTERS,
     PredictionTrainer,
+    build_frame_discriminator,
     build_seq2seq_predictor,
     build_unet_predictor,
 )
@@ -46,6 +47,11 @@ class PredictorConfig(RunConfig):
     intensity_weight: float = 1.0
     gradient_weight: float = 1.0
     motion_weight: float = 0.0
+    # Liu et al.'s adversarial option (U-Net only; 0 leaves the discriminator out): their
+    # weight 0.05 and discriminator rate 2e-5
+    adversarial_weight: float = 0.0
+    d_learning_rate: float = 2e-5
+    d_filters: tuple[int, ...] = (64, 128, 256, 512)
     score: ScoreSpec = field(default_factory=lambda: ScoreSpec(measure="psnr"))
 
     def validate(self) -> None:
@@ -53,6 +59,11 @@ class PredictorConfig(RunConfig):
         if self.model not in MODELS:
             raise ValueError(f"model must be one of {sorted(MODELS)}, not {self.model!r}")
         self.filters = tuple(self.filters)
+        self.d_filters = tuple(self.d_filters)
+        if self.adversarial_weight and self.model != "unet_predictor":
+            raise ValueError(
+                "adversarial_weight needs model 'unet_predictor' (one frame per output)"
+            )
         if self.window.target is not MODELS[self.model]:
             raise ValueError(
                 f"{self.model} predicts with target {MODELS[self.model].value!r}, "
@@ -101,14 +112,23 @@ def create_predictor(
         network = scorer = build_unet_predictor(
             input_shape, config.filters, activation, config.dtype_policy
         )
+    discriminator = d_optimizer = None
+    if config.adversarial_weight:
+        discriminator = build_frame_discriminator(input_shape[1:], config.d_filters)
+        d_optimizer = keras.optimizers.Adam(config.d_learning_rate, beta_1=0.5)
     trainer = PredictionTrainer(
-        network, scorer, config.intensity_weight, config.gradient_weight, config.motion_weight
+        network,
+        scorer,
+        config.intensity_weight,
+        config.gradient_weight,
+        config.motion_weight,
+        discriminator,
+        config.adversarial_weight,
     )
     optimizer = keras.optimizers.Adam(
         config.learning_rate,
         clipnorm=1.0,
         **weight_averaging(config.average_epochs, steps_per_epoch),
     )
-    trainer.compile(optimizer)
-    optimizer.build(network.trainable_variables)  # so that a resume restores its state
+    trainer.compile(optimizer, d_optimizer)
     return trainer

@@ -4,6 +4,8 @@
 encoder of [32, 64, 128, 256, 512] feature maps, a decoder back up with a skip connection from
 each encoder level to the decoder level of the same size, and the next frame out (tanh, for
 inputs scaled to [-1, 1]). k = 1 is the seeds' "next frame from the current frame".
+`build_frame_discriminator` is their optional adversary, `build_seq2seq_predictor` the ConvLSTM
+encoder-decoder, `PredictionTrainer` trains any of them on weighted, logged loss terms.
 """
 
 from __future__ import annotations
@@ -136,11 +138,35 @@ def build_seq2seq_predictor(
     return teacher_forced, autoregressive
 
 
+def build_frame_discriminator(
+    frame_shape: tuple[int, int, int], filters: tuple[int, ...] = (64, 128, 256, 512)
+) -> keras.Model:
+    """Liu et al.'s PatchGAN: a frame ``[B, H, W, C]`` -> one real/fake value per patch.
+
+    Conv 4x4 (stride 2 but the last), LeakyReLU 0.2, batch normalisation from the second; a
+    final 4x4 convolution to one channel, left linear for the least-squares adversarial loss.
+    """
+    frame = keras.Input(frame_shape, name="frame")
+    x = frame
+    for level, n in enumerate(filters, start=1):
+        stride = 2 if level < len(filters) else 1
+        x = layers.Conv2D(n, 4, strides=stride, padding="same", name=f"d_conv{level}")(x)
+        if level > 1:
+            x = layers.BatchNormalization(name=f"d_bn{level}")(x)
+        x = layers.LeakyReLU(0.2, name=f"d_lrelu{level}")(x)
+    patches = layers.Conv2D(1, 4, padding="same", name="d_patches", dtype="float32")(x)
+    return keras.Model(frame, patches, name="frame_discriminator")
+
+
 class PredictionTrainer(keras.Model):
     """Trains a frame predictor on weighted loss terms, each logged every epoch.
 
-    ``loss = intensity_weight * L2 + gradient_weight * GDL + motion_weight * motion``
-    (`regularity.losses`). Batches are ``(inputs, targets)``: a U-Net's ``[B, k, H, W, C]`` ->
+    ``loss = intensity_weight * L2 + gradient_weight * GDL + motion_weight * motion
+    [+ adversarial_weight * adversarial]`` (`regularity.losses`). With a ``discriminator``
+    (Liu et al. 2018's adversarial option, least squares), the generator's term is
+    ``(D(Y^) - 1)^2 / 2`` and the discriminator, trained by its own optimizer from the same
+    forward pass, minimises ``d_loss = (D(Y) - 1)^2 / 2 + D(Y^)^2 / 2``.
+    Batches are ``(inputs, targets)``: a U-Net's ``[B, k, H, W, C]`` ->
     ``[B, H, W, C]``, or a teacher-forced seq2seq's ``([frames, previous], [B, n, H, W, C])``.
     The motion term compares each target's change from the frame before it with the
     prediction's. ``scoring_model`` is what testing runs: the U-Net itself, or the seq2seq's
@@ -154,17 +180,24 @@ class PredictionTrainer(keras.Model):
         intensity_weight: float = 1.0,
         gradient_weight: float = 1.0,
         motion_weight: float = 0.0,
+        discriminator: keras.Model | None = None,
+        adversarial_weight: float = 0.05,
     ) -> None:
         super().__init__(name="prediction_trainer")
         self.network = network
         self.scorer = scoring_model or network
+        self.discriminator = discriminator
         self.weights_of_terms = {
             "intensity_loss": intensity_weight,
             "gradient_loss": gradient_weight,
             "motion_loss": motion_weight,
         }
-        self.trackers = {n: keras.metrics.Mean(name=n) for n in ("loss", *self.weights_of_terms)}
-        self.built = True  # its only weights are the network's, built already
+        logged = ["loss", *self.weights_of_terms]
+        if discriminator is not None:
+            self.weights_of_terms["adversarial_loss"] = adversarial_weight
+            logged += ["adversarial_loss", "d_loss"]
+        self.trackers = {n: keras.metrics.Mean(name=n) for n in logged}
+        self.built = True  # its only weights are the networks', built already
 
     @property
     def scoring_model(self) -> keras.Model:
@@ -174,6 +207,15 @@ class PredictionTrainer(keras.Model):
     @property
     def metrics(self) -> list:  # noqa: D102
         return list(self.trackers.values())
+
+    def compile(self, optimizer: object, d_optimizer: object = None) -> None:
+        """The predictor's optimizer, and the discriminator's where there is one."""
+        super().compile(optimizer)
+        self.d_optimizer = d_optimizer
+        # Built now, so that a resume restores their state.
+        optimizer.build(self.network.trainable_variables)
+        if d_optimizer is not None:
+            d_optimizer.build(self.discriminator.trainable_variables)
 
     def call(self, inputs: object, training: bool = False) -> object:  # noqa: D102
         return self.network(inputs, training=training)
@@ -191,6 +233,13 @@ class PredictionTrainer(keras.Model):
             "gradient_loss": gradient_difference_loss(targets, predictions),
             "motion_loss": motion_loss(before, targets, predictions),
         }
+        if self.discriminator is not None:
+            from keras import ops
+
+            real = self.discriminator(targets, training=training)
+            fake = self.discriminator(predictions, training=training)
+            terms["adversarial_loss"] = ops.mean(ops.square(fake - 1.0)) / 2
+            terms["d_loss"] = (ops.mean(ops.square(real - 1.0)) + ops.mean(ops.square(fake))) / 2
         terms["loss"] = sum(w * terms[n] for n, w in self.weights_of_terms.items() if w)
         return terms
 
@@ -198,8 +247,12 @@ class PredictionTrainer(keras.Model):
         import tensorflow as tf
 
         inputs, targets = data
-        with tf.GradientTape() as tape:
+        # One forward pass; the discriminator's tape is asked about its own weights only.
+        with tf.GradientTape() as tape, tf.GradientTape() as d_tape:
             terms = self.terms(inputs, targets, training=True)
+        if self.discriminator is not None:
+            d_variables = self.discriminator.trainable_variables
+            self.d_optimizer.apply(d_tape.gradient(terms["d_loss"], d_variables), d_variables)
         variables = self.network.trainable_variables
         self.optimizer.apply(tape.gradient(terms["loss"], variables), variables)
         return self._track(terms)

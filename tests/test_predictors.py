@@ -97,17 +97,73 @@ def test_the_prediction_trainer_logs_each_term_and_trains_the_network():
     assert trainer.scoring_model is network
 
 
+def test_the_adversarial_option_trains_both_networks_and_adds_its_weighted_term():
+    import keras
+
+    from convlstm_ae.predictors import PredictionTrainer, build_frame_discriminator
+
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (4, 2, 16, 16, 1)).astype(np.float32)
+    y = rng.uniform(-1, 1, (4, 16, 16, 1)).astype(np.float32)
+    network = build_unet_predictor((2, 16, 16, 1), filters=(4, 8))
+    discriminator = build_frame_discriminator((16, 16, 1), filters=(4, 8))
+    assert discriminator(y).shape == (4, 8, 8, 1)  # one value per patch
+    trainer = PredictionTrainer(network, discriminator=discriminator, adversarial_weight=0.05)
+    trainer.compile(keras.optimizers.Adam(1e-2), keras.optimizers.Adam(1e-2))
+    before = [w.copy() for w in discriminator.get_weights()]
+    logs = trainer.fit(x, y, batch_size=4, epochs=1, verbose=0).history
+    total = (
+        logs["intensity_loss"][0] + logs["gradient_loss"][0] + 0.05 * logs["adversarial_loss"][0]
+    )
+    assert logs["loss"][0] == pytest.approx(total, rel=1e-5)
+    assert logs["d_loss"][0] > 0
+    changed = zip(before, discriminator.get_weights(), strict=True)
+    assert any(not np.array_equal(a, b) for a, b in changed)
+
+
+def test_the_least_squares_terms_have_the_right_signs():
+    import keras
+
+    from convlstm_ae.predictors import PredictionTrainer
+
+    class Constant(keras.Model):  # a discriminator that says `value` of any frame
+        def __init__(self, value):
+            super().__init__()
+            self.value = value
+
+        def call(self, frames):
+            return ops.full_like(frames[..., :1], self.value)
+
+    x, y = np.zeros((1, 1, 4, 4, 1), "float32"), np.zeros((1, 4, 4, 1), "float32")
+    network = build_unet_predictor((1, 4, 4, 1), filters=(2,))
+    fooled = PredictionTrainer(network, discriminator=Constant(1.0)).terms(x, y, False)
+    caught = PredictionTrainer(network, discriminator=Constant(0.0)).terms(x, y, False)
+    # D saying "real" of the prediction: no adversarial cost for G, a cost for D.
+    assert float(fooled["adversarial_loss"]) == 0 < float(caught["adversarial_loss"])
+    assert float(fooled["d_loss"]) == pytest.approx(0.5) and float(caught["d_loss"]) == 0.5
+
+
+def test_the_adversarial_option_is_refused_for_the_seq2seq():
+    from convlstm_ae.predict import Seq2SeqConfig
+
+    with pytest.raises(ValueError, match="adversarial_weight needs model 'unet_predictor'"):
+        Seq2SeqConfig(adversarial_weight=0.05)
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("model", ["unet_predictor", "seq2seq_predictor"])
+@pytest.mark.parametrize("model", ["unet_predictor", "seq2seq_predictor", "adversarial"])
 def test_both_predictors_run_through_the_pipeline(model, tiny_root, tmp_path):
     from convlstm_ae.predict import PredictorConfig, create_predictor
     from regularity.evaluation import evaluate_run
     from regularity.pipeline import train_run
     from regularity.windows import Target, WindowSpec
 
+    adversarial = model == "adversarial"
+    model = "unet_predictor" if adversarial else model
     window = (WindowSpec(Target.NEXT, inputs=2) if model == "unet_predictor"
               else WindowSpec(Target.FUTURE, inputs=2, outputs=2))  # fmt: skip
-    config = PredictorConfig(model=model, window=window, dataset="synthetic",
+    config = PredictorConfig(model=model, window=window, adversarial_weight=0.05 * adversarial,
+                             d_filters=(4, 8), dataset="synthetic",
                              data_root=str(tiny_root), run_dir=str(tmp_path / "run"),
                              size=(32, 48), epochs=1, window_stride=4, filters=(4, 8, 16),
                              seq2seq_filters=4, seq2seq_layers=1)  # fmt: skip
@@ -117,6 +173,7 @@ def test_both_predictors_run_through_the_pipeline(model, tiny_root, tmp_path):
     assert 0 <= metrics["frame_auc"]["micro_minmax"] <= 1
     columns = (tmp_path / "run" / "history.csv").read_text().splitlines()[0].split(",")
     assert {"intensity_loss", "gradient_loss", "motion_loss"} <= set(columns)
+    assert ({"adversarial_loss", "d_loss"} <= set(columns)) == adversarial
 
 
 @pytest.mark.slow
