@@ -46,7 +46,9 @@ RECIPES: dict[str, dict] = {
 RECIPES["ped1"] = {**RECIPES["ped2"], "dataset": "ped1", "data_root": "../shared/data/dev"}
 
 # The frame predictors (Liu et al. 2018): 4 grey frames in, the next out, scaled to [-1, 1],
-# L2 + gradient-difference loss, scored by PSNR. Not yet chosen on dev/ped1 (issue 16).
+# L2 + gradient-difference loss with Liu et al.'s weights (1, 1), scored by PSNR, unsmoothed.
+# Chosen on dev/ped1 (docs/prediction.md): PSNR against the error-map sums and worst patches,
+# and no smoothing against 5-25 frames; k, frame size and weights were fixed, not varied.
 _PREDICTION = {
     "model": "unet_predictor",
     "window": {"target": "next", "inputs": 4},
@@ -55,7 +57,7 @@ _PREDICTION = {
     "intensity_weight": 1.0,
     "gradient_weight": 1.0,
     "motion_weight": 0.0,
-    "score": {"measure": "psnr"},
+    "score": {"measure": "psnr", "smooth_window": 1},
 }
 UNET_RECIPES: dict[str, dict] = {
     "synthetic": {
