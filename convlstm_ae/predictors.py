@@ -13,6 +13,8 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from regularity.training import LoggedTerms
+
 UNET_FILTERS = (32, 64, 128, 256, 512)
 
 
@@ -158,7 +160,7 @@ def build_frame_discriminator(
     return keras.Model(frame, patches, name="frame_discriminator")
 
 
-class PredictionTrainer(keras.Model):
+class PredictionTrainer(LoggedTerms):
     """Trains a frame predictor on weighted loss terms, each logged every epoch.
 
     ``loss = intensity_weight * L2 + gradient_weight * GDL + motion_weight * motion
@@ -183,30 +185,26 @@ class PredictionTrainer(keras.Model):
         discriminator: keras.Model | None = None,
         adversarial_weight: float = 0.05,
     ) -> None:
-        super().__init__(name="prediction_trainer")
-        self.network = network
-        self.scorer = scoring_model or network
-        self.discriminator = discriminator
-        self.weights_of_terms = {
+        weights_of_terms = {
             "intensity_loss": intensity_weight,
             "gradient_loss": gradient_weight,
             "motion_loss": motion_weight,
         }
-        logged = ["loss", *self.weights_of_terms]
+        logged = ["loss", *weights_of_terms]
         if discriminator is not None:
-            self.weights_of_terms["adversarial_loss"] = adversarial_weight
+            weights_of_terms["adversarial_loss"] = adversarial_weight
             logged += ["adversarial_loss", "d_loss"]
-        self.trackers = {n: keras.metrics.Mean(name=n) for n in logged}
+        super().__init__(logged, name="prediction_trainer")
+        self.network = network
+        self.scorer = scoring_model or network
+        self.discriminator = discriminator
+        self.weights_of_terms = weights_of_terms
         self.built = True  # its only weights are the networks', built already
 
     @property
     def scoring_model(self) -> keras.Model:
         """The network testing runs (autoregressive for a seq2seq)."""
         return self.scorer
-
-    @property
-    def metrics(self) -> list:  # noqa: D102
-        return list(self.trackers.values())
 
     def compile(self, optimizer: object, d_optimizer: object = None) -> None:
         """The predictor's optimizer, and the discriminator's where there is one."""
@@ -255,12 +253,7 @@ class PredictionTrainer(keras.Model):
             self.d_optimizer.apply(d_tape.gradient(terms["d_loss"], d_variables), d_variables)
         variables = self.network.trainable_variables
         self.optimizer.apply(tape.gradient(terms["loss"], variables), variables)
-        return self._track(terms)
+        return self.track(terms)
 
     def test_step(self, data: tuple) -> dict:  # noqa: D102
-        return self._track(self.terms(*data, training=False))
-
-    def _track(self, terms: dict) -> dict:
-        for name, value in terms.items():
-            self.trackers[name].update_state(value)
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
+        return self.track(self.terms(*data, training=False))

@@ -13,6 +13,7 @@ import keras
 from keras import layers, ops
 
 from convlstm_ae.model import build_convlstm_ae
+from regularity.training import LoggedTerms
 
 DISCRIMINATOR_FILTERS = (32, 64, 128)
 
@@ -66,7 +67,7 @@ def create_discriminator(
     return keras.Model(inputs, logits, name="discriminator")
 
 
-class AdversarialAutoencoder(keras.Model):
+class AdversarialAutoencoder(LoggedTerms):
     """Generator against discriminator, one Keras ``train_step`` for both.
 
     Per batch of (noisy input, clean target) windows:
@@ -91,13 +92,12 @@ class AdversarialAutoencoder(keras.Model):
         adversarial_weight: float = 0.05,
         collapse_d_loss: float = 0.01,
     ) -> None:
-        super().__init__(name="adversarial_autoencoder")
+        names = ["g_loss", "d_loss", "rec_loss", "adv_loss", "d_real", "d_fake"]
+        super().__init__(names, name="adversarial_autoencoder")
         self.generator, self.discriminator = generator, discriminator
         self.reconstruction_weight = reconstruction_weight
         self.adversarial_weight = adversarial_weight
         self.collapse_d_loss = collapse_d_loss
-        names = ("g_loss", "d_loss", "rec_loss", "adv_loss", "d_real", "d_fake")
-        self.trackers = {n: keras.metrics.Mean(name=n) for n in names}
         # Made here: Keras takes no new layers once the trainer is built.
         windows = keras.Input(generator.input_shape[1:], name="frames")
         self.alocc = keras.Model(windows, discriminator(generator(windows)), name="alocc")
@@ -116,10 +116,6 @@ class AdversarialAutoencoder(keras.Model):
     def history_plots(self) -> dict:
         """The generator's reconstruction error against epochs, beside ``loss.png``."""
         return {"generator_error.png": ("generator error", ("rec_loss", "val_rec_loss"))}
-
-    @property
-    def metrics(self) -> list:  # noqa: D102
-        return list(self.trackers.values())
 
     def compile(self, g_optimizer: object, d_optimizer: object) -> None:  # noqa: D102
         super().compile()
@@ -164,15 +160,10 @@ class AdversarialAutoencoder(keras.Model):
         d_vars = self.discriminator.trainable_variables
         self.d_optimizer.apply(d_tape.gradient(terms["d_loss"], d_vars), d_vars)
         self.g_optimizer.apply(g_tape.gradient(terms["g_loss"], g_vars), g_vars)
-        return self._track(terms)
+        return self.track(terms)
 
     def test_step(self, data: tuple) -> dict:  # noqa: D102
-        return self._track(self.losses_of(*data, training=False))
-
-    def _track(self, terms: dict) -> dict:
-        for name, value in terms.items():
-            self.trackers[name].update_state(value)
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
+        return self.track(self.losses_of(*data, training=False))
 
     def training_failure(self, logs: dict) -> str | None:
         """The collapse of the discriminator in an epoch's logs, or None (see the class doc)."""

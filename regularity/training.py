@@ -120,6 +120,29 @@ def critics_of(model: keras.Model) -> dict:
     return dict(model.critics) if hasattr(type(model), "critics") else {}
 
 
+class LoggedTerms(keras.Model):
+    """Base of a trainer with its own ``train_step``: each loss term a running mean, logged.
+
+    A subclass names its terms once (``super().__init__(terms, name=...)``) and returns
+    ``self.track(terms)`` from ``train_step`` and ``test_step``; Keras resets the means every
+    epoch, so that ``history.csv`` holds every term's epoch mean (and `StopOnNonFinite` sees them).
+    """
+
+    def __init__(self, terms: list[str], name: str) -> None:
+        super().__init__(name=name)
+        self.trackers = {n: keras.metrics.Mean(name=n) for n in terms}
+
+    @property
+    def metrics(self) -> list:  # noqa: D102
+        return list(self.trackers.values())
+
+    def track(self, terms: dict) -> dict:
+        """Adds one batch's terms to their means; the means so far, as Keras logs them."""
+        for name, value in terms.items():
+            self.trackers[name].update_state(value)
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+
 class StopOnNonFinite(keras.callbacks.Callback):
     """Stops training when ANY logged term (every loss of a GAN) or any weight is NaN.
 

@@ -10,6 +10,7 @@ from keras import layers, ops
 
 from regularity.config import RunConfig
 from regularity.families import Family
+from regularity.training import LoggedTerms
 from regularity.windows import Target, WindowSpec
 
 
@@ -58,20 +59,15 @@ def build_discriminator(input_shape):
     return keras.Model(inputs, layers.Dense(1, name="logit")(x), name="discriminator")
 
 
-class ToyGan(keras.Model):
+class ToyGan(LoggedTerms):
     def __init__(self, generator, discriminator, adversarial_weight=0.1, nan_from_step=-1):
-        super().__init__()
+        super().__init__(["g_loss", "d_loss", "rec_loss"], name="toy_gan")
         self.generator, self.discriminator = generator, discriminator
         self.adversarial_weight, self.nan_from_step = adversarial_weight, nan_from_step
-        self.trackers = {n: keras.metrics.Mean(name=n) for n in ("g_loss", "d_loss", "rec_loss")}
 
     @property
     def scoring_model(self):
         return self.generator
-
-    @property
-    def metrics(self):
-        return list(self.trackers.values())
 
     def compile(self, g_optimizer, d_optimizer):
         super().compile()
@@ -108,14 +104,12 @@ class ToyGan(keras.Model):
             g_loss = rec_loss + self.adversarial_weight * bce(ops.ones_like(fake_logit), fake_logit)
         grads = tape.gradient(g_loss, self.generator.trainable_variables)
         self.g_optimizer.apply(grads, self.generator.trainable_variables)
-        for name, value in (("g_loss", g_loss), ("d_loss", d_loss), ("rec_loss", rec_loss)):
-            self.trackers[name].update_state(value)
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
+        return self.track({"g_loss": g_loss, "d_loss": d_loss, "rec_loss": rec_loss})
 
     def test_step(self, data):
         x, y = data
-        self.trackers["rec_loss"].update_state(ops.mean(ops.square(self.generator(x) - y)))
-        return {"rec_loss": self.trackers["rec_loss"].result()}
+        rec_loss = ops.mean(ops.square(self.generator(x) - y))
+        return {"rec_loss": self.track({"rec_loss": rec_loss})["rec_loss"]}
 
 
 def build_gan(config, input_shape, steps_per_epoch):
