@@ -5,6 +5,7 @@ python scripts/benchmark.py train --recipe ped2 --run-dir RUN  train and test a 
 python scripts/benchmark.py train --run-dir RUN --evaluate-only --set score.aggregate=patch_max
 python scripts/benchmark.py curve --run-dir RUN                frame AUC of every epoch
 python scripts/benchmark.py scoring --run-dir RUN              every way of scoring a run
+python scripts/benchmark.py prediction --family unet_predictor --recipe motion --run-dir RUN
 python -m regularity leaderboard --dataset ped2                every declared run + baseline
 """
 
@@ -105,6 +106,30 @@ def bench_train(args: argparse.Namespace) -> dict:
         metrics = evaluate_run(config.run_dir, model, write_videos=args.videos)
     recipe = None if args.evaluate_only else args.recipe
     return {"benchmark": "train", "recipe": recipe, **{k: metrics.get(k) for k in SUMMARY}}
+
+
+def bench_prediction(args: argparse.Namespace) -> dict:
+    """Train a predictor's recipe (or resume it), then its held-out clips against copy-last."""
+    from regularity.families import families
+    from regularity.pipeline import train_run
+    from regularity.prediction import prediction_report
+    from regularity.runs import peak_rss_mb, read_json
+
+    family = families()[args.family]
+    config = family.config.from_recipe(
+        family.recipes[args.recipe], **{**args.set, "run_dir": args.run_dir}
+    )
+    train_run(config, family.build_model, overwrite=args.overwrite, verbose=2)
+    start = time.perf_counter()
+    report = prediction_report(config.run_dir, steps=args.steps, stride=args.stride)
+    trained = read_json(Path(config.run_dir) / "metrics.json")
+    return {
+        "benchmark": "prediction", "family": args.family, "recipe": args.recipe,
+        **{k: trained.get(k) for k in ("train_seconds", "epochs_trained", "peak_rss_mb_train",
+                                         "train_frames")},
+        "report_seconds": round(time.perf_counter() - start, 1), "peak_rss_mb": peak_rss_mb(),
+        **report, "config": config.to_dict(),
+    }  # fmt: skip
 
 
 def bench_curve(args: argparse.Namespace) -> dict:
@@ -216,6 +241,20 @@ def parser() -> argparse.ArgumentParser:
     train.add_argument("--overwrite", action="store_true", help="discard a different stored run")
     train.add_argument("--evaluate-only", action="store_true", help="rescore a trained run")
     train.set_defaults(run=bench_train)
+    prediction = sub.add_parser(
+        "prediction", help="train a predictor's recipe, then PSNR/SSIM against copy-last-frame"
+    )
+    prediction.add_argument("--family", default="unet_predictor", help="a predictor family")
+    prediction.add_argument("--recipe", default="motion", help="the family's recipe")
+    prediction.add_argument("--run-dir", required=True, help="run folder to write (or resume)")
+    prediction.add_argument(
+        "--set", type=setting, action="append", default=[], metavar="KEY=VALUE",
+        help="change one config field (repeatable; YAML values)",
+    )  # fmt: skip
+    prediction.add_argument("--steps", type=int, default=2, help="frames predicted recursively")
+    prediction.add_argument("--stride", type=int, default=4, help="every N-th window evaluated")
+    prediction.add_argument("--overwrite", action="store_true", help="discard a different run")
+    prediction.set_defaults(run=bench_prediction)
     curve = sub.add_parser("curve", help="frame AUC of every epoch checkpoint of a run")
     curve.add_argument("--run-dir", required=True, help="a trained run folder")
     curve.set_defaults(run=bench_curve)
