@@ -69,6 +69,19 @@ class PredictorConfig(RunConfig):
                 f"{self.model} predicts with target {MODELS[self.model].value!r}, "
                 f"not {self.window.target.value!r}"
             )
+        weights = (self.intensity_weight, self.gradient_weight, self.motion_weight)
+        if min(*weights, self.adversarial_weight) < 0 or not any(weights):
+            raise ValueError(
+                "loss weights must be >= 0, and one of intensity, gradient, motion > 0"
+            )
+        if self.motion:
+            raise ValueError("a predictor predicts frames: motion must be False")
+        if self.seq2seq_layers < 1:
+            raise ValueError("seq2seq_layers must be 1 or more")
+        # Checked before any data is loaded: the U-Net halves the frame once per level.
+        step = 2 ** (len(self.filters) - 1) if self.model == "unet_predictor" else 2
+        if self.size and (self.size[0] % step or self.size[1] % step):
+            raise ValueError(f"{self.model}: frame size {self.size} must be divisible by {step}")
 
     def batch_transform(self) -> object:
         """Teacher forcing for the seq2seq: each target's previous frame goes in as well."""

@@ -208,12 +208,17 @@ class PredictionTrainer(LoggedTerms):
 
     def compile(self, optimizer: object, d_optimizer: object = None) -> None:
         """The predictor's optimizer, and the discriminator's where there is one."""
-        super().compile(optimizer)
-        self.d_optimizer = d_optimizer
-        # Built now, so that a resume restores their state.
-        optimizer.build(self.network.trainable_variables)
-        if d_optimizer is not None:
+        self.network_optimizer, self.d_optimizer = optimizer, d_optimizer
+        if d_optimizer is None:
+            super().compile(optimizer)
+        else:
+            # Keras finalises its own optimizer's weight average over all the trainer's
+            # weights, the discriminator's included: with two networks it trains nothing (built
+            # empty, so that checkpoints hold it) and the core finalises each network's average.
+            super().compile()
+            self.optimizer.build([])
             d_optimizer.build(self.discriminator.trainable_variables)
+        optimizer.build(self.network.trainable_variables)  # built now: a resume restores it
 
     def call(self, inputs: object, training: bool = False) -> object:  # noqa: D102
         return self.network(inputs, training=training)
@@ -252,7 +257,7 @@ class PredictionTrainer(LoggedTerms):
             d_variables = self.discriminator.trainable_variables
             self.d_optimizer.apply(d_tape.gradient(terms["d_loss"], d_variables), d_variables)
         variables = self.network.trainable_variables
-        self.optimizer.apply(tape.gradient(terms["loss"], variables), variables)
+        self.network_optimizer.apply(tape.gradient(terms["loss"], variables), variables)
         return self.track(terms)
 
     def test_step(self, data: tuple) -> dict:  # noqa: D102

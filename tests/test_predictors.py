@@ -143,11 +143,17 @@ def test_the_least_squares_terms_have_the_right_signs():
     assert float(fooled["d_loss"]) == pytest.approx(0.5) and float(caught["d_loss"]) == 0.5
 
 
-def test_the_adversarial_option_is_refused_for_the_seq2seq():
-    from convlstm_ae.predict import Seq2SeqConfig
+def test_predictor_configs_refuse_what_cannot_train_before_loading_data():
+    from convlstm_ae.predict import PredictorConfig, Seq2SeqConfig
 
     with pytest.raises(ValueError, match="adversarial_weight needs model 'unet_predictor'"):
         Seq2SeqConfig(adversarial_weight=0.05)
+    with pytest.raises(ValueError, match="must be divisible by 16"):
+        PredictorConfig(size=(120, 160))
+    with pytest.raises(ValueError, match="loss weights"):
+        PredictorConfig(intensity_weight=0, gradient_weight=0)
+    with pytest.raises(ValueError, match="motion must be False"):
+        PredictorConfig(motion=True)
 
 
 @pytest.mark.slow
@@ -162,7 +168,9 @@ def test_both_predictors_run_through_the_pipeline(model, tiny_root, tmp_path):
     model = "unet_predictor" if adversarial else model
     window = (WindowSpec(Target.NEXT, inputs=2) if model == "unet_predictor"
               else WindowSpec(Target.FUTURE, inputs=2, outputs=2))  # fmt: skip
+    # averaged weights with a discriminator: Keras must not finalise the average over D's too
     config = PredictorConfig(model=model, window=window, adversarial_weight=0.05 * adversarial,
+                             average_epochs=float(adversarial),
                              d_filters=(4, 8), dataset="synthetic",
                              data_root=str(tiny_root), run_dir=str(tmp_path / "run"),
                              size=(32, 48), epochs=1, window_stride=4, filters=(4, 8, 16),

@@ -5,34 +5,28 @@ Under a data root (``../shared/data``)::
     ucf101/v_<Class>_gXX_cYY.avi        any number of UCF-101 clips (RGB, 320x240)
     weizmann_strips/<movement>/*.jpg    one clip per file, frames side by side (64x64)
 
-Clips moving less than ``min_motion`` (`regularity.preprocess.motion_energy`, RMS grey-level
-change between consecutive frames) are dropped and named in ``Dataset.dropped``; of the rest,
+Clips moving less than ``min_motion`` (`regularity.preprocess.motion_energy`, the RMS change
+between consecutive frames in 0-255 levels, every channel, at the clip's own size) are dropped
+and named in ``Dataset.dropped``; of the rest,
 every ``test_every``-th clip (sorted by source, so that each movement has its share) is held out
 whole for testing. No labels: these are for prediction, not detection.
 """
 
 from __future__ import annotations
 
-from functools import partial
 from pathlib import Path
 
 from regularity.datasets.base import Color, Dataset, Video
-from regularity.datasets.readers import list_images, read_frame_strip
+from regularity.datasets.strips import movements, strip_video
 from regularity.datasets.videos import read_video_folder
 from regularity.errors import MissingDataError
-from regularity.preprocess import drop_low_motion
 
 
 def _strip_clips(folder: Path, color: Color, frame_width: int = 64) -> list[Video]:
     return [
-        Video(
-            name=f"{movement.name}_{path.stem}",
-            source=str(path),
-            load_frames=partial(read_frame_strip, path, frame_width, color),
-            meta={"movement": movement.name},
-        )
-        for movement in sorted(p for p in folder.iterdir() if p.is_dir())
-        for path in list_images(movement, contiguous=False)
+        strip_video(path, movement, color, frame_width)
+        for movement, paths in movements(folder).items()
+        for path in paths
     ]
 
 
@@ -58,6 +52,9 @@ def read_motion_clips(
     if not clips:
         raise MissingDataError(root, "no ucf101/ clips and no weizmann_strips/ here")
     clips.sort(key=lambda clip: clip.source)
+    # Here, not at the top: regularity.preprocess imports the datasets package.
+    from regularity.preprocess import drop_low_motion
+
     kept, dropped = drop_low_motion(clips, min_motion)
     if not kept:
         raise MissingDataError(root, f"no clip moves {min_motion} grey levels a frame or more")

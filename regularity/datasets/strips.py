@@ -29,7 +29,8 @@ from regularity.datasets.readers import list_images, read_frame_strip
 from regularity.errors import CorruptFileError, MissingDataError
 
 
-def _movements(folder: Path) -> dict[str, list[Path]]:
+def movements(folder: Path) -> dict[str, list[Path]]:
+    """The strips of each movement folder (hidden folders skipped), by movement name."""
     if not folder.is_dir():
         raise MissingDataError(folder, "folder of movements does not exist")
     return {
@@ -48,9 +49,10 @@ def _labels(path: Path, frame_width: int, abnormal: bool) -> np.ndarray:
     return np.full(width // frame_width, abnormal)
 
 
-def _video(
-    path: Path, movement: str, color: Color, frame_width: int, labels: np.ndarray | None
+def strip_video(
+    path: Path, movement: str, color: Color, frame_width: int, labels: np.ndarray | None = None
 ) -> Video:
+    """One strip as a clip named ``<movement>_<file stem>``, decoded on first use."""
     return Video(
         name=f"{movement}_{path.stem}",
         source=str(path),
@@ -85,30 +87,30 @@ def read_strips(
     """
     folder = Path(folder)
     color = Color(color)
-    movements = _movements(folder)
-    if normal not in movements:
+    by_movement = movements(folder)
+    if normal not in by_movement:
         raise MissingDataError(
-            folder / normal, f"no such movement; found {', '.join(movements) or 'none'}"
+            folder / normal, f"no such movement; found {', '.join(by_movement) or 'none'}"
         )
     if test_files is None:
         held = {
             f"{m}/{p.name}"
-            for m, files in movements.items()
+            for m, files in by_movement.items()
             for p in files[max(len(files) - holdout, 0) :]
         }
     else:
         held = set(test_files)
-        unknown = held - {f"{m}/{p.name}" for m, files in movements.items() for p in files}
+        unknown = held - {f"{m}/{p.name}" for m, files in by_movement.items() for p in files}
         if unknown:
             raise MissingDataError(folder, f"test files not found: {', '.join(sorted(unknown))}")
     train, test = [], []
-    for movement, files in movements.items():
+    for movement, files in by_movement.items():
         for path in files:
             if f"{movement}/{path.name}" in held:
                 labels = _labels(path, frame_width, abnormal=movement != normal)
-                test.append(_video(path, movement, color, frame_width, labels))
+                test.append(strip_video(path, movement, color, frame_width, labels))
             elif movement == normal:
-                train.append(_video(path, movement, color, frame_width, None))
+                train.append(strip_video(path, movement, color, frame_width, None))
     if not train:
         raise MissingDataError(folder / normal, "every clip is held out: none left for training")
     return Dataset(name=folder.name, root=str(folder), train=train, test=test)
