@@ -98,10 +98,7 @@ def bench_train(args: argparse.Namespace) -> dict:
         derive_thresholds(config, load_scorer(config.run_dir), config.open_dataset())
         metrics = evaluate_run(config.run_dir, write_videos=args.videos)
     else:
-        family = families()[args.family]
-        config = family.config.from_recipe(
-            family.recipes[args.recipe], **{**args.set, "run_dir": args.run_dir}
-        )
+        family, config = recipe_config(args)
         model = train_run(config, family.build_model, overwrite=args.overwrite, verbose=2)
         metrics = evaluate_run(config.run_dir, model, write_videos=args.videos)
     recipe = None if args.evaluate_only else args.recipe
@@ -110,15 +107,11 @@ def bench_train(args: argparse.Namespace) -> dict:
 
 def bench_prediction(args: argparse.Namespace) -> dict:
     """Train a predictor's recipe (or resume it), then its held-out clips against copy-last."""
-    from regularity.families import families
     from regularity.pipeline import train_run
     from regularity.prediction import prediction_report
     from regularity.runs import peak_rss_mb, read_json
 
-    family = families()[args.family]
-    config = family.config.from_recipe(
-        family.recipes[args.recipe], **{**args.set, "run_dir": args.run_dir}
-    )
+    family, config = recipe_config(args)
     train_run(config, family.build_model, overwrite=args.overwrite, verbose=2)
     start = time.perf_counter()
     report = prediction_report(config.run_dir, steps=args.steps, stride=args.stride)
@@ -211,6 +204,29 @@ def setting(text: str) -> tuple[str, object]:
     return key, parsed
 
 
+def add_run_arguments(command: argparse.ArgumentParser, family: str, recipe: str) -> None:
+    """The flags that name a run to train: family, recipe, run folder, changed fields."""
+    command.add_argument("--family", default=family, help="registered family name")
+    command.add_argument("--recipe", default=recipe, help="the family's recipe to start from")
+    command.add_argument("--run-dir", required=True, help="run folder to write (or resume)")
+    command.add_argument(
+        "--set", type=setting, action="append", default=[], metavar="KEY=VALUE",
+        help="change one config field (repeatable; YAML values; score.aggregate=patch_max)",
+    )  # fmt: skip
+    command.add_argument("--overwrite", action="store_true", help="discard a different run")
+
+
+def recipe_config(args: argparse.Namespace) -> tuple:
+    """The family named by the flags and its recipe's config, the ``--set`` fields applied."""
+    from regularity.families import families
+
+    family = families()[args.family]
+    config = family.config.from_recipe(
+        family.recipes[args.recipe], **{**args.set, "run_dir": args.run_dir}
+    )
+    return family, config
+
+
 def parser() -> argparse.ArgumentParser:
     """The command line (every flag with its help)."""
     main = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -228,32 +244,16 @@ def parser() -> argparse.ArgumentParser:
     )
     data.set_defaults(run=bench_data)
     train = sub.add_parser("train", help="train a family's recipe, then test it")
-    train.add_argument("--family", default="convlstm_ae", help="registered family name")
-    train.add_argument(
-        "--recipe", default="ped2", help="the family's declared recipe to start from"
-    )
-    train.add_argument("--run-dir", required=True, help="run folder to write (or rescore)")
-    train.add_argument(
-        "--set", type=setting, action="append", default=[], metavar="KEY=VALUE",
-        help="change one config field (repeatable; YAML values; score.aggregate=patch_max)",
-    )  # fmt: skip
+    add_run_arguments(train, "convlstm_ae", "ped2")
     train.add_argument("--videos", type=int, default=2, help="marked test videos to write")
-    train.add_argument("--overwrite", action="store_true", help="discard a different stored run")
     train.add_argument("--evaluate-only", action="store_true", help="rescore a trained run")
     train.set_defaults(run=bench_train)
     prediction = sub.add_parser(
         "prediction", help="train a predictor's recipe, then PSNR/SSIM against copy-last-frame"
     )
-    prediction.add_argument("--family", default="unet_predictor", help="a predictor family")
-    prediction.add_argument("--recipe", default="motion", help="the family's recipe")
-    prediction.add_argument("--run-dir", required=True, help="run folder to write (or resume)")
-    prediction.add_argument(
-        "--set", type=setting, action="append", default=[], metavar="KEY=VALUE",
-        help="change one config field (repeatable; YAML values)",
-    )  # fmt: skip
+    add_run_arguments(prediction, "unet_predictor", "motion")
     prediction.add_argument("--steps", type=int, default=2, help="frames predicted recursively")
     prediction.add_argument("--stride", type=int, default=4, help="every N-th window evaluated")
-    prediction.add_argument("--overwrite", action="store_true", help="discard a different run")
     prediction.set_defaults(run=bench_prediction)
     curve = sub.add_parser("curve", help="frame AUC of every epoch checkpoint of a run")
     curve.add_argument("--run-dir", required=True, help="a trained run folder")

@@ -86,6 +86,22 @@ def test_every_benchmark_subcommand_runs_on_tiny_data(trained_run, tiny_root, ca
 
 
 @pytest.mark.slow
+def test_benchmark_prediction_trains_a_predictor_and_reports_it_against_copy_last(
+    tiny_root, capsys, tmp_path
+):
+    run = tmp_path / "unet"
+    argv = ["prediction", "--recipe", "synthetic", "--run-dir", str(run), "--set", "epochs=1",
+            "--set", f"data_root={tiny_root}", "--set", "size=[32,48]", "--set", "filters=[4,8]",
+            "--set", "window_stride=4"]  # fmt: skip
+    capsys.readouterr()
+    assert benchmark().main(argv) == 0
+    report = json_line(capsys)
+    assert report["family"] == "unet_predictor" and report["epochs_trained"] == 1
+    assert set(report["model"]) == set(report["copy_last_frame"]) == {"1", "2"}
+    assert (run / "prediction" / "prediction.json").is_file()
+
+
+@pytest.mark.slow
 def test_score_any_video_writes_beside_the_run_and_keeps_its_results(trained_run, tmp_path):
     before = {p: (trained_run / p).read_bytes() for p in ("scores.csv", "metrics.json", "roc.png")}
     frames = np.random.default_rng(0).integers(0, 255, (24, 60, 90), dtype=np.uint8)
