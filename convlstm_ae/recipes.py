@@ -18,32 +18,37 @@ _SHARED = {
     "score": {"aggregate": "sum", "scale": "grey", "channels": "motion"},
 }
 
-RECIPES: dict[str, dict] = {
-    # The main job: the embedded synthetic walkway, about 70 s of training on 2 cores.
-    "synthetic": {
-        **_SHARED,
-        "dataset": "synthetic",
-        "data_root": "data",
-        "size": (64, 96),
-        "epochs": 3,
-        "window_stride": 3,
-        "average_epochs": 0,
-    },
-    # The declared UCSD recipe: 128x192, weights averaged over ~3 epochs, 20 epochs or 50
-    # minutes, whichever ends first.
-    "ped2": {
-        **_SHARED,
-        "dataset": "ped2",
-        "data_root": "../shared/data",
-        "size": (128, 192),
-        "epochs": 20,
-        "max_minutes": 50,
-        "window_stride": 4,
-        "average_epochs": 3,
-    },
+# The data and budget every family's recipes share: the embedded synthetic walkway (the main
+# job, about 70 s of training on 2 cores), and UCSD at 128x192 for 20 epochs or 50 minutes,
+# whichever ends first.
+_SYNTHETIC = {
+    "dataset": "synthetic",
+    "data_root": "data",
+    "size": (64, 96),
+    "epochs": 3,
+    "window_stride": 3,
+    "average_epochs": 0,
 }
-# The labelled development set (part of UCSD Ped1): the same recipe, unchanged.
-RECIPES["ped1"] = {**RECIPES["ped2"], "dataset": "ped1", "data_root": "../shared/data/dev"}
+_UCSD = {
+    "dataset": "ped2",
+    "data_root": "../shared/data",
+    "size": (128, 192),
+    "epochs": 20,
+    "max_minutes": 50,
+}
+
+
+def dev_set(recipe: dict) -> dict:
+    """The labelled development set (part of UCSD Ped1): a Ped2 recipe, unchanged, on it."""
+    return {**recipe, "dataset": "ped1", "data_root": "../shared/data/dev"}
+
+
+RECIPES: dict[str, dict] = {
+    "synthetic": {**_SHARED, **_SYNTHETIC},
+    # The declared UCSD recipe: weights averaged over ~3 epochs.
+    "ped2": {**_SHARED, **_UCSD, "window_stride": 4, "average_epochs": 3},
+}
+RECIPES["ped1"] = dev_set(RECIPES["ped2"])
 
 # The frame predictors (Liu et al. 2018): 4 grey frames in, the next out, scaled to [-1, 1],
 # L2 + gradient-difference loss with Liu et al.'s weights (1, 1), scored by PSNR, unsmoothed.
@@ -60,33 +65,16 @@ _PREDICTION = {
     "score": {"measure": "psnr", "smooth_window": 1},
 }
 UNET_RECIPES: dict[str, dict] = {
-    "synthetic": {
-        **_PREDICTION,
-        "dataset": "synthetic",
-        "data_root": "data",
-        "size": (64, 96),
-        "filters": (16, 32, 64, 128),
-        "epochs": 3,
-        "window_stride": 3,
-        "average_epochs": 0,
-    },
+    "synthetic": {**_PREDICTION, **_SYNTHETIC, "filters": (16, 32, 64, 128)},
     "ped2": {
         **_PREDICTION,
-        "dataset": "ped2",
-        "data_root": "../shared/data",
-        "size": (128, 192),
-        "epochs": 20,
-        "max_minutes": 50,
+        **_UCSD,
         "window_stride": 2,
         "average_epochs": 1,
         "dtype_policy": "mixed_bfloat16",
     },
 }
-UNET_RECIPES["ped1"] = {
-    **UNET_RECIPES["ped2"],
-    "dataset": "ped1",
-    "data_root": "../shared/data/dev",
-}
+UNET_RECIPES["ped1"] = dev_set(UNET_RECIPES["ped2"])
 
 # Real motion (UCF-101 clips and Weizmann strips, `regularity.datasets.motion`), in colour at
 # 64x64 (the strips' size), every 2nd frame ("selection at an interval").

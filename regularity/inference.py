@@ -40,9 +40,14 @@ class InputSpec:
         return prepare_frames(frames, tuple(self.size), self.color, self.motion)
 
 
+def scaled_frames(frames: np.ndarray, normalizer: Normalizer) -> np.ndarray:
+    """Prepared frames on the model's input scale: float32 ``[N, H, W, C]``."""
+    return normalizer.apply(frames.astype(np.float32)).astype(np.float32)
+
+
 def get_test_data(video: Video, spec: InputSpec, normalizer: Normalizer) -> np.ndarray:
     """A test video's frames resized, converted and scaled: float32 ``[N, H, W, C]``."""
-    return normalizer.apply(spec.prepare(video.frames).astype(np.float32)).astype(np.float32)
+    return scaled_frames(spec.prepare(video.frames), normalizer)
 
 
 def predict_test_data(

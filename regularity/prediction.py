@@ -309,6 +309,7 @@ def prediction_report(
 
     from regularity.config import RunConfig
     from regularity.evaluation import load_scorer
+    from regularity.inference import scaled_frames
     from regularity.media import write_gif
     from regularity.plots import plot_prediction
     from regularity.preprocess import Normalizer
@@ -331,7 +332,7 @@ def prediction_report(
         if not len(index):
             continue
         inputs, wanted = future.split(index)
-        scaled = normalizer.apply(frames.astype(np.float32)).astype(np.float32)
+        scaled = scaled_frames(frames, normalizer)
         out = np.concatenate([
             predict_future(model, scaled[inputs[i : i + batch_size]], steps, window.target)
             for i in range(0, len(inputs), batch_size)
