@@ -28,14 +28,17 @@ from regularity.scoring import ScoreSpec
 from regularity.training import weight_averaging
 from regularity.windows import Target, WindowSpec
 
-MODELS = {"unet_predictor": Target.NEXT, "seq2seq_predictor": Target.FUTURE}
-
 
 @dataclass
 class PredictorConfig(RunConfig):
     """The shared run config plus the predictors' networks and loss weights."""
 
     recipes: ClassVar[dict[str, dict]] = UNET_RECIPES
+    # The networks this config builds, and the target each predicts.
+    models: ClassVar[dict[str, Target]] = {
+        "unet_predictor": Target.NEXT,
+        "seq2seq_predictor": Target.FUTURE,
+    }
 
     model: str = "unet_predictor"
     run_dir: str = "runs/unet_predictor"
@@ -56,17 +59,15 @@ class PredictorConfig(RunConfig):
 
     def validate(self) -> None:
         """The model's name against its window: one next frame, or several future ones."""
-        if self.model not in MODELS:
-            raise ValueError(f"model must be one of {sorted(MODELS)}, not {self.model!r}")
+        if self.model not in self.models:
+            raise ValueError(f"model must be one of {sorted(self.models)}, not {self.model!r}")
         self.filters = tuple(self.filters)
         self.d_filters = tuple(self.d_filters)
-        if self.adversarial_weight and self.model != "unet_predictor":
+        if self.adversarial_weight and self.models[self.model] is not Target.NEXT:
+            raise ValueError(f"adversarial_weight needs a one-frame predictor, not {self.model}")
+        if self.window.target is not self.models[self.model]:
             raise ValueError(
-                "adversarial_weight needs model 'unet_predictor' (one frame per output)"
-            )
-        if self.window.target is not MODELS[self.model]:
-            raise ValueError(
-                f"{self.model} predicts with target {MODELS[self.model].value!r}, "
+                f"{self.model} predicts with target {self.models[self.model].value!r}, "
                 f"not {self.window.target.value!r}"
             )
         weights = (self.intensity_weight, self.gradient_weight, self.motion_weight)
@@ -78,10 +79,14 @@ class PredictorConfig(RunConfig):
             raise ValueError("a predictor predicts frames: motion must be False")
         if self.seq2seq_layers < 1:
             raise ValueError("seq2seq_layers must be 1 or more")
-        # Checked before any data is loaded: the U-Net halves the frame once per level.
-        step = 2 ** (len(self.filters) - 1) if self.model == "unet_predictor" else 2
+        # Checked before any data is loaded: a network that halves the frame must be able to.
+        step = self.size_step()
         if self.size and (self.size[0] % step or self.size[1] % step):
             raise ValueError(f"{self.model}: frame size {self.size} must be divisible by {step}")
+
+    def size_step(self) -> int:
+        """What the frame size must be divisible by (the U-Net halves it once per level)."""
+        return 2 ** (len(self.filters) - 1) if self.model == "unet_predictor" else 2
 
     def batch_transform(self) -> object:
         """Teacher forcing for the seq2seq: each target's previous frame goes in as well."""
@@ -125,10 +130,9 @@ def create_predictor(
         network = scorer = build_unet_predictor(
             input_shape, config.filters, activation, config.dtype_policy
         )
-    discriminator = d_optimizer = None
+    discriminator = None
     if config.adversarial_weight:
         discriminator = build_frame_discriminator(input_shape[1:], config.d_filters)
-        d_optimizer = keras.optimizers.Adam(config.d_learning_rate, beta_1=0.5)
     trainer = PredictionTrainer(
         network,
         scorer,
@@ -138,6 +142,20 @@ def create_predictor(
         discriminator,
         config.adversarial_weight,
     )
+    return compile_predictor(trainer, config, steps_per_epoch)
+
+
+def compile_predictor(
+    trainer: PredictionTrainer, config: PredictorConfig, steps_per_epoch: int
+) -> PredictionTrainer:
+    """Compiles a predictor's trainer: Adam for the network, Adam for its discriminator.
+
+    The network's keeps the weights' moving average as configured; the discriminator's runs at
+    ``config.d_learning_rate``.
+    """
+    d_optimizer = None
+    if trainer.discriminator is not None:
+        d_optimizer = keras.optimizers.Adam(config.d_learning_rate, beta_1=0.5)
     optimizer = keras.optimizers.Adam(
         config.learning_rate,
         clipnorm=1.0,

@@ -18,6 +18,16 @@ from regularity.training import LoggedTerms
 UNET_FILTERS = (32, 64, 128, 256, 512)
 
 
+def stack_frames(windows: keras.KerasTensor) -> keras.KerasTensor:
+    """Windows ``[B, k, H, W, C]`` -> ``[B, H, W, k * C]``: the frames side by side.
+
+    Stacked along the channels, the k frames are seen together by a network's first convolution.
+    """
+    frames, height, width, channels = windows.shape[1:]
+    x = layers.Permute((2, 3, 1, 4), name="frames_last")(windows)
+    return layers.Reshape((height, width, frames * channels), name="stacked")(x)
+
+
 def _double_conv(x: keras.KerasTensor, filters: int, name: str, dtype: object) -> keras.KerasTensor:
     for i in (1, 2):
         x = layers.Conv2D(filters, 3, padding="same", name=f"{name}_conv{i}", dtype=dtype)(x)
@@ -49,9 +59,7 @@ def build_unet_predictor(
         )
     dtype = dtype_policy
     inputs = keras.Input((frames, height, width, channels), name="frames")
-    # The k frames side by side along the channels: the first convolution sees them together.
-    x = layers.Permute((2, 3, 1, 4), name="frames_last")(inputs)
-    x = layers.Reshape((height, width, frames * channels), name="stacked")(x)
+    x = stack_frames(inputs)
     skips = []
     for level, n in enumerate(filters[:-1], start=1):
         x = _double_conv(x, n, f"down{level}", dtype)

@@ -1,4 +1,8 @@
-"""The adversarial ConvLSTM autoencoder (ALOCC-style, on noisy normal clips) on `regularity`."""
+"""Adversarial families on `regularity`.
+
+The ConvLSTM autoencoder GAN (ALOCC-style, on noisy normal clips) and the multi-scale GAN frame
+predictor (Mathieu et al. 2016).
+"""
 
 import regularity  # noqa: F401  (first: it sets TensorFlow's log level before keras loads it)
 from convlstm_ae.model import add_encoder, deconv
@@ -24,4 +28,14 @@ FAMILY = Family(
     create_networks,
     RECIPES,
     "ConvLSTM AE generator vs discriminator on noisy clips (ALOCC-style)",
+)
+
+from gan.predict import MultiscaleConfig, create_multiscale  # noqa: E402
+
+MULTISCALE_FAMILY = Family(
+    "multiscale_gan",
+    MultiscaleConfig,
+    create_multiscale,
+    MultiscaleConfig.recipes,
+    "Multi-scale GAN next-frame predictor, L2 + GDL + adversarial (Mathieu et al. 2016)",
 )

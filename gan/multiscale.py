@@ -1,7 +1,5 @@
 """Multi-scale frame predictor and discriminator (Mathieu, Couprie & LeCun, ICLR 2016).
 
-Work in progress for issue 18: the networks only (the trainer, recipes and evaluation follow).
-
 The k input frames are stacked on the channel axis. The generator has one stage per scale,
 coarsest first; each scale is the frame size divided by a power of two (``divisors``, e.g.
 (16, 4, 2, 1): 4x4, 16x16, 32x32 and 64x64 for 64x64 frames). Stage 1 predicts the smallest
@@ -10,12 +8,18 @@ previous stage's prediction upsampled to its size, and predicts a correction to 
 prediction (Mathieu et al.'s ``Y_k = u(Y_{k-1}) + G'_k(X_k, u(Y_{k-1}))``). Every layer is a
 convolution and the resizing is pooling / upsampling by fixed factors, so a generator trained on
 patches predicts whole frames of any size divisible by the largest divisor.
+
+`MultiscaleTrainer` trains it on Mathieu's loss: at every scale L2 and the gradient difference
+loss (summed over scales), plus the adversarial term of the multi-scale discriminator.
 """
 
 from __future__ import annotations
 
 import keras
-from keras import layers
+from keras import layers, ops
+
+from convlstm_ae.predictors import PredictionTrainer
+from regularity.losses import gradient_difference_loss, intensity_loss, motion_loss
 
 # Mathieu et al.'s generator (feature maps, kernel sizes) and discriminator (convolutions,
 # kernel sizes, fully connected sizes) per scale, coarsest first, for their four scales.
@@ -43,8 +47,9 @@ def _check(divisors: tuple[int, ...], stages: tuple) -> None:
 def build_multiscale_generator(
     frames: int,
     channels: int,
-    divisors: tuple[int, ...] = (16, 4, 2, 1),
+    divisors: tuple[int, ...] = (8, 4, 2, 1),
     stages: tuple = GENERATOR_STAGES,
+    dtype_policy: str | None = None,
 ) -> keras.Model:
     """``[B, H, W, frames * channels]`` -> one predicted frame per scale, coarsest first.
 
@@ -54,6 +59,7 @@ def build_multiscale_generator(
         divisors: each scale's size as the full size divided by this, coarsest first, ending in 1.
         stages: per scale, (feature maps, kernel sizes) with one kernel more than feature maps
             (the last convolution gives the frame).
+        dtype_policy: e.g. "mixed_bfloat16"; the predictions stay float32.
 
     """
     _check(divisors, stages)
@@ -70,10 +76,10 @@ def build_multiscale_generator(
             )(previous)
             x = layers.Concatenate(name=f"g{scale}_with_previous")([x, previous])
         for i, (n, kernel) in enumerate(zip(filters, kernels, strict=False), 1):
-            x = layers.Conv2D(
-                n, kernel, padding="same", activation="relu", name=f"g{scale}_conv{i}"
-            )(x)
-        x = layers.Conv2D(channels, kernels[-1], padding="same", name=f"g{scale}_frame")(x)
+            x = layers.Conv2D(n, kernel, padding="same", activation="relu",
+                              name=f"g{scale}_conv{i}", dtype=dtype_policy)(x)  # fmt: skip
+        x = layers.Conv2D(channels, kernels[-1], padding="same", name=f"g{scale}_frame",
+                          dtype="float32")(x)  # fmt: skip
         if previous is not None:
             x = layers.Add(name=f"g{scale}_correction")([previous, x])
         previous = layers.Activation("tanh", name=f"g{scale}_prediction")(x)
@@ -85,7 +91,7 @@ def build_multiscale_discriminator(
     size: tuple[int, int],
     frames: int,
     channels: int,
-    divisors: tuple[int, ...] = (16, 4, 2, 1),
+    divisors: tuple[int, ...] = (8, 4, 2, 1),
     stages: tuple = DISCRIMINATOR_STAGES,
 ) -> keras.Model:
     """Per scale: the input frames and a (real or predicted) next frame -> one real/fake logit.
@@ -119,3 +125,86 @@ def build_multiscale_discriminator(
             x = layers.Dense(n, activation="relu", name=f"d{scale}_fc{i}")(x)
         logits.append(layers.Dense(1, name=f"d{scale}_logit")(x))
     return keras.Model([stacked, *nexts], logits, name="multiscale_discriminator")
+
+
+def narrower(stages: tuple, width: float) -> tuple:
+    """Mathieu's stages, every feature map and fully connected size times ``width``.
+
+    Kernel sizes are kept: their networks at a size a CPU can train.
+    """
+
+    def scaled(sizes: tuple[int, ...]) -> tuple[int, ...]:
+        return tuple(max(1, round(n * width)) for n in sizes)
+
+    return tuple((scaled(stage[0]), stage[1], *(scaled(s) for s in stage[2:])) for stage in stages)
+
+
+def stacked_frames(windows: object) -> object:
+    """``[B, k, H, W, C]`` -> ``[B, H, W, k * C]`` on tensors (`stack_frames` on layers)."""
+    frames, height, width, channels = windows.shape[1:]
+    stacked = ops.transpose(windows, (0, 2, 3, 1, 4))
+    return ops.reshape(stacked, (-1, height, width, frames * channels))
+
+
+class MultiscaleTrainer(PredictionTrainer):
+    """Mathieu et al.'s training: every scale's prediction against the target pooled to its size.
+
+    ``loss = intensity_weight * sum_s L2_s + gradient_weight * sum_s GDL_s
+    [+ motion_weight * motion] [+ adversarial_weight * sum_s BCE(D_s(X, G_s(X)), real)]``;
+    the discriminator minimises ``sum_s BCE(D_s(X, Y_s), real) + BCE(D_s(X, G_s(X)), fake)``.
+    Each scale's terms are logged as ``scale<i>_<term>`` (``scale1`` the coarsest), the sums as
+    ``intensity_loss``, ``gradient_loss``, ``adversarial_loss`` and ``d_loss``. Batches are
+    windows ``[B, k, h, w, C]`` -> next frames ``[B, h, w, C]``, patches or whole frames; the
+    motion term is the finest scale's (`regularity.losses.motion_loss`).
+    """
+
+    def __init__(
+        self,
+        generator: keras.Model,
+        scoring_model: keras.Model,
+        divisors: tuple[int, ...],
+        intensity_weight: float = 1.0,
+        gradient_weight: float = 1.0,
+        motion_weight: float = 0.0,
+        discriminator: keras.Model | None = None,
+        adversarial_weight: float = 0.05,
+    ) -> None:
+        super().__init__(generator, scoring_model, intensity_weight, gradient_weight,
+                         motion_weight, discriminator, adversarial_weight)  # fmt: skip
+        self.divisors = tuple(divisors)
+        kinds = ["intensity", "gradient"]
+        if discriminator is not None:
+            kinds += ["adversarial", "d_loss"]
+        for scale in range(1, len(self.divisors) + 1):
+            for kind in kinds:
+                name = f"scale{scale}_{kind}"
+                self.trackers[name] = keras.metrics.Mean(name=name)
+
+    def call(self, inputs: object, training: bool = False) -> object:  # noqa: D102
+        return self.network(stacked_frames(inputs), training=training)[-1]
+
+    def terms(self, inputs: object, targets: object, training: bool) -> dict:
+        """The total loss, its terms summed over scales, and each scale's terms."""
+        stacked = stacked_frames(inputs)
+        predictions = self.network(stacked, training=training)
+        real = [targets if d == 1 else ops.average_pool(targets, d, d) for d in self.divisors]
+        terms = {"motion_loss": motion_loss(inputs[:, -1], targets, predictions[-1])}
+        for scale, (y, predicted) in enumerate(zip(real, predictions, strict=True), 1):
+            terms[f"scale{scale}_intensity"] = intensity_loss(y, predicted)
+            terms[f"scale{scale}_gradient"] = gradient_difference_loss(y, predicted)
+        if self.discriminator is not None:
+            # Binary cross-entropy on logits: -log sigmoid(l) = softplus(-l) for "real".
+            real_logits = self.discriminator([stacked, *real], training=training)
+            fake_logits = self.discriminator([stacked, *predictions], training=training)
+            for scale, (r, f) in enumerate(zip(real_logits, fake_logits, strict=True), 1):
+                terms[f"scale{scale}_adversarial"] = ops.mean(ops.softplus(-f))
+                terms[f"scale{scale}_d_loss"] = ops.mean(ops.softplus(-r)) + ops.mean(
+                    ops.softplus(f)
+                )
+        for kind, total in (("intensity", "intensity_loss"), ("gradient", "gradient_loss"),
+                            ("adversarial", "adversarial_loss"), ("d_loss", "d_loss")):  # fmt: skip
+            per_scale = [v for n, v in terms.items() if n.startswith("scale") and n.endswith(kind)]
+            if per_scale:
+                terms[total] = sum(per_scale)
+        terms["loss"] = sum(w * terms[n] for n, w in self.weights_of_terms.items() if w)
+        return terms
