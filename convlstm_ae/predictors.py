@@ -257,7 +257,7 @@ class PredictionTrainer(LoggedTerms):
     def train_step(self, data: tuple) -> dict:  # noqa: D102
         import tensorflow as tf
 
-        inputs, targets = data
+        inputs, targets, _ = keras.utils.unpack_x_y_sample_weight(data)
         # One forward pass; the discriminator's tape is asked about its own weights only.
         with tf.GradientTape() as tape, tf.GradientTape() as d_tape:
             terms = self.terms(inputs, targets, training=True)
@@ -269,4 +269,5 @@ class PredictionTrainer(LoggedTerms):
         return self.track(terms)
 
     def test_step(self, data: tuple) -> dict:  # noqa: D102
-        return self.track(self.terms(*data, training=False))
+        inputs, targets, _ = keras.utils.unpack_x_y_sample_weight(data)
+        return self.track(self.terms(inputs, targets, training=False))

@@ -146,6 +146,18 @@ def stacked_frames(windows: object) -> object:
     return ops.reshape(stacked, (-1, height, width, frames * channels))
 
 
+def adversarial_terms(real_logits: object, fake_logits: object) -> tuple[object, object]:
+    """One scale's binary cross-entropies on logits: the generator's and the discriminator's.
+
+    The generator wants its predictions called real, ``BCE(D(X, G(X)), 1)``; the discriminator
+    wants ``BCE(D(X, Y), 1) + BCE(D(X, G(X)), 0)``. ``-log sigmoid(l) = softplus(-l)`` keeps
+    both finite for any logit.
+    """
+    generator_term = ops.mean(ops.softplus(-fake_logits))
+    discriminator_term = ops.mean(ops.softplus(-real_logits)) + ops.mean(ops.softplus(fake_logits))
+    return generator_term, discriminator_term
+
+
 class MultiscaleTrainer(PredictionTrainer):
     """Mathieu et al.'s training: every scale's prediction against the target pooled to its size.
 
@@ -185,6 +197,7 @@ class MultiscaleTrainer(PredictionTrainer):
 
     def terms(self, inputs: object, targets: object, training: bool) -> dict:
         """The total loss, its terms summed over scales, and each scale's terms."""
+        inputs, targets = ops.convert_to_tensor(inputs), ops.convert_to_tensor(targets)
         stacked = stacked_frames(inputs)
         predictions = self.network(stacked, training=training)
         real = [targets if d == 1 else ops.average_pool(targets, d, d) for d in self.divisors]
@@ -193,14 +206,12 @@ class MultiscaleTrainer(PredictionTrainer):
             terms[f"scale{scale}_intensity"] = intensity_loss(y, predicted)
             terms[f"scale{scale}_gradient"] = gradient_difference_loss(y, predicted)
         if self.discriminator is not None:
-            # Binary cross-entropy on logits: -log sigmoid(l) = softplus(-l) for "real".
             real_logits = self.discriminator([stacked, *real], training=training)
             fake_logits = self.discriminator([stacked, *predictions], training=training)
             for scale, (r, f) in enumerate(zip(real_logits, fake_logits, strict=True), 1):
-                terms[f"scale{scale}_adversarial"] = ops.mean(ops.softplus(-f))
-                terms[f"scale{scale}_d_loss"] = ops.mean(ops.softplus(-r)) + ops.mean(
-                    ops.softplus(f)
-                )
+                adversarial, d_loss = adversarial_terms(r, f)
+                terms[f"scale{scale}_adversarial"] = adversarial
+                terms[f"scale{scale}_d_loss"] = d_loss
         for kind, total in (("intensity", "intensity_loss"), ("gradient", "gradient_loss"),
                             ("adversarial", "adversarial_loss"), ("d_loss", "d_loss")):  # fmt: skip
             per_scale = [v for n, v in terms.items() if n.startswith("scale") and n.endswith(kind)]

@@ -46,3 +46,118 @@ def test_scales_must_fall_to_full_size():
         build_multiscale_generator(4, 3, (1, 2, 4, 16), TINY_G)
     with pytest.raises(ValueError, match="3 scales but 4 stages"):
         build_multiscale_generator(4, 3, (4, 2, 1), TINY_G)
+
+
+def tiny_trainer(adversarial_weight=0.05, frames=2, channels=1, patch=16):
+    import keras
+
+    from convlstm_ae.predictors import stack_frames
+    from gan.multiscale import MultiscaleTrainer
+
+    generator = build_multiscale_generator(frames, channels, (4, 2, 1), TINY_G[:3])
+    windows = keras.Input((frames, 32, 48, channels))
+    scorer = keras.Model(windows, generator(stack_frames(windows))[-1])
+    discriminator = None
+    if adversarial_weight:
+        discriminator = build_multiscale_discriminator(
+            (patch, patch), frames, channels, (4, 2, 1), TINY_D[:3]
+        )
+    trainer = MultiscaleTrainer(generator, scorer, (4, 2, 1), discriminator=discriminator,
+                                adversarial_weight=adversarial_weight)  # fmt: skip
+    trainer.compile(keras.optimizers.Adam(1e-2), keras.optimizers.Adam(1e-2) if discriminator else None)
+    return trainer
+
+
+def test_the_adversarial_terms_have_the_right_signs():
+    from gan.multiscale import adversarial_terms
+
+    sure, unsure = np.full((4, 1), 8.0, "float32"), np.zeros((4, 1), "float32")
+    # D right (real called real, the prediction fake): a cost for G, almost none for D
+    g_caught, d_right = (float(t) for t in adversarial_terms(sure, -sure))
+    # D fooled (the prediction called real): almost no cost for G, a cost for D
+    g_fooled, d_fooled = (float(t) for t in adversarial_terms(sure, sure))
+    assert g_fooled < 0.01 < 7.9 < g_caught
+    assert d_right < 0.01 < 7.9 < d_fooled
+    # D undecided: log 2 for G, 2 log 2 for D
+    g_half, d_half = (float(t) for t in adversarial_terms(unsure, unsure))
+    assert g_half == pytest.approx(np.log(2)) and d_half == pytest.approx(2 * np.log(2))
+
+
+def test_every_scale_is_compared_with_the_pooled_target_and_the_sums_are_weighted():
+    trainer = tiny_trainer(adversarial_weight=0.5)
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (2, 2, 16, 16, 1)).astype("float32")
+    y = rng.uniform(-1, 1, (2, 16, 16, 1)).astype("float32")
+    terms = {k: float(v) for k, v in trainer.terms(x, y, training=False).items()}
+    predictions = trainer.network(x.transpose(0, 2, 3, 1, 4).reshape(2, 16, 16, 2))
+    for scale, divisor in enumerate((4, 2, 1), 1):
+        pooled = y.reshape(2, 16 // divisor, divisor, 16 // divisor, divisor, 1).mean((2, 4))
+        l2 = np.mean((np.asarray(predictions[scale - 1]) - pooled) ** 2)
+        assert terms[f"scale{scale}_intensity"] == pytest.approx(l2, rel=1e-4)
+    for kind, total in (("intensity", "intensity_loss"), ("gradient", "gradient_loss"),
+                        ("adversarial", "adversarial_loss"), ("d_loss", "d_loss")):  # fmt: skip
+        per_scale = sum(terms[f"scale{s}_{kind}"] for s in (1, 2, 3))
+        assert terms[total] == pytest.approx(per_scale, rel=1e-5)
+    weighted = terms["intensity_loss"] + terms["gradient_loss"] + 0.5 * terms["adversarial_loss"]
+    assert terms["loss"] == pytest.approx(weighted, rel=1e-5)
+
+
+def test_one_step_trains_both_networks_and_logs_every_scale():
+    trainer = tiny_trainer()
+    rng = np.random.default_rng(1)
+    x = rng.uniform(-1, 1, (4, 2, 16, 16, 1)).astype("float32")
+    y = rng.uniform(-1, 1, (4, 16, 16, 1)).astype("float32")
+    before = [[w.copy() for w in n.get_weights()] for n in (trainer.network, trainer.discriminator)]
+    logs = trainer.fit(x, y, batch_size=4, epochs=1, verbose=0).history
+    for network, old in zip((trainer.network, trainer.discriminator), before, strict=True):
+        assert any(not np.array_equal(a, b) for a, b in zip(old, network.get_weights(), strict=True))
+    assert {f"scale{s}_{k}" for s in (1, 2, 3) for k in ("intensity", "gradient",
+            "adversarial", "d_loss")} <= set(logs)  # fmt: skip
+
+
+def test_a_generator_trained_on_patches_predicts_whole_frames():
+    from gan.predict import MotionPatches
+
+    # a bright bar moving right by 2 pixels a frame over a dark frame, 32x48
+    clip = np.full((12, 32, 48, 1), -1.0, "float32")
+    for t in range(12):
+        clip[t, 8:24, 2 * t : 2 * t + 6] = 1.0
+    x = np.stack([clip[t : t + 2] for t in range(10)])
+    y = np.stack([clip[t + 2] for t in range(10)])
+    trainer = tiny_trainer(adversarial_weight=0)
+    whole_before = float(np.mean((trainer.scoring_model.predict_on_batch(x) - y) ** 2))
+    patches = MotionPatches(16, floor=0.1)
+    for _ in range(30):
+        trainer.train_on_batch(*patches(x, y))
+    whole = trainer.scoring_model.predict_on_batch(x)  # 32x48: never trained at this size
+    assert whole.shape == y.shape
+    assert float(np.mean((whole - y) ** 2)) < whole_before / 2
+
+
+def test_patches_are_drawn_where_the_frames_move_and_stay_aligned():
+    from gan.predict import MotionPatches
+
+    x = np.zeros((8, 2, 32, 48, 1), "float32")
+    y = np.zeros((8, 32, 48, 1), "float32")
+    y[:, 16:32, 32:48] = 1.0  # only the bottom-right corner moves
+    rows, cols = np.mgrid[0:32, 0:48]
+    x[:, 0, :, :, 0] = rows * 100 + cols  # the first input frame says where a patch came from
+    patch_x, patch_y = (np.asarray(a) for a in MotionPatches(16, floor=0.0)(x, y))
+    assert patch_x.shape == (8, 2, 16, 16, 1) and patch_y.shape == (8, 16, 16, 1)
+    for inputs, target in zip(patch_x, patch_y, strict=True):
+        top, left = divmod(int(inputs[0, 0, 0, 0]), 100)
+        assert target.any()  # no still patch is drawn without a floor
+        np.testing.assert_array_equal(target, y[0, top : top + 16, left : left + 16])
+
+
+def test_the_config_refuses_scales_and_patches_it_cannot_train():
+    from gan.predict import MultiscaleConfig
+
+    with pytest.raises(ValueError, match="divisible by 8"):
+        MultiscaleConfig(size=(60, 64))
+    with pytest.raises(ValueError, match="patch_size 20 must divide by 8"):
+        MultiscaleConfig(size=(64, 64), patch_size=20)
+    with pytest.raises(ValueError, match="fit in the frame"):
+        MultiscaleConfig(size=(32, 64), patch_size=64)
+    with pytest.raises(ValueError, match="one per stage"):
+        MultiscaleConfig(size=(64, 64), divisors=(2, 1))

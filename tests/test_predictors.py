@@ -146,7 +146,7 @@ def test_the_least_squares_terms_have_the_right_signs():
 def test_predictor_configs_refuse_what_cannot_train_before_loading_data():
     from convlstm_ae.predict import PredictorConfig, Seq2SeqConfig
 
-    with pytest.raises(ValueError, match="adversarial_weight needs model 'unet_predictor'"):
+    with pytest.raises(ValueError, match="adversarial_weight needs a one-frame predictor"):
         Seq2SeqConfig(adversarial_weight=0.05)
     with pytest.raises(ValueError, match="must be divisible by 16"):
         PredictorConfig(size=(120, 160))
