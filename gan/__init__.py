@@ -14,10 +14,12 @@ from regularity.families import Family
 __all__ = [
     "AdversarialAutoencoder",
     "GanConfig",
+    "MultiscaleConfig",
     "UCSDGanTrainer",
     "add_encoder",
     "create_discriminator",
     "create_generator",
+    "create_multiscale",
     "create_networks",
     "deconv",
 ]

@@ -112,6 +112,40 @@ class MotionPatches:
         return patch_inputs, patch_targets
 
 
+# Mathieu et al.'s ablation: the generator alone on L2, then with the gradient difference loss,
+# then with the adversarial term (the recipe's), each a run of its own on the same data and budget.
+ABLATION: dict[str, dict] = {
+    "l2": {"gradient_weight": 0.0, "adversarial_weight": 0.0},
+    "l2_gdl": {"adversarial_weight": 0.0},
+    "l2_gdl_adv": {},
+}
+
+
+def train_ablation(
+    recipe: str,
+    run_dir: str,
+    settings: dict | None = None,
+    overwrite: bool = False,
+    **parameters: object,
+) -> dict[str, dict]:
+    """Trains (or resumes) each `ABLATION` variant of ``recipe``, into ``<run_dir>_<variant>``.
+
+    Returns each variant's `regularity.prediction.prediction_report`, L2 first.
+    """
+    from regularity.pipeline import train_run
+    from regularity.prediction import prediction_report
+
+    reports = {}
+    for variant, change in ABLATION.items():
+        changed = {**(settings or {}), **change}
+        config = MultiscaleConfig.recipe(
+            recipe, run_dir=f"{run_dir}_{variant}", settings=changed, **parameters
+        )
+        train_run(config, create_multiscale, overwrite=overwrite)
+        reports[variant] = prediction_report(config.run_dir)
+    return reports
+
+
 def create_multiscale(
     config: MultiscaleConfig, input_shape: tuple, steps_per_epoch: int = 1
 ) -> MultiscaleTrainer:

@@ -356,3 +356,21 @@ def prediction_report(
     plot_prediction({config.model: report}, run_dir / "prediction" / "prediction.png")
     update_metrics(run_dir, prediction=report)
     return report
+
+
+def prediction_table(reports: dict[str, dict]) -> str:
+    """A markdown table of `prediction_report` results, copy-last-frame's (the first's) last.
+
+    One row per predictor and predicted frame: PSNR and SSIM (whole, moving pixels), sharpness.
+    """
+    first = next(iter(reports.values()))
+    rows = {**{name: r["model"] for name, r in reports.items()},
+            "copy last frame": first["copy_last_frame"]}  # fmt: skip
+    keys = ("psnr", "psnr_moving", "ssim", "ssim_moving", "sharpness")
+    lines = ["| predictor | frame | PSNR | PSNR moving | SSIM | SSIM moving | sharpness |",
+             "|---|---|---|---|---|---|---|"]  # fmt: skip
+    for name, figures in rows.items():
+        for step in sorted(figures, key=int):
+            cells = ["-" if figures[step][k] is None else f"{figures[step][k]:.3f}" for k in keys]
+            lines.append(f"| {name} | {step} | {' | '.join(cells)} |")
+    return "\n".join(lines)

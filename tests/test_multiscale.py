@@ -64,7 +64,9 @@ def tiny_trainer(adversarial_weight=0.05, frames=2, channels=1, patch=16):
         )
     trainer = MultiscaleTrainer(generator, scorer, (4, 2, 1), discriminator=discriminator,
                                 adversarial_weight=adversarial_weight)  # fmt: skip
-    trainer.compile(keras.optimizers.Adam(1e-2), keras.optimizers.Adam(1e-2) if discriminator else None)
+    trainer.compile(
+        keras.optimizers.Adam(1e-2), keras.optimizers.Adam(1e-2) if discriminator else None
+    )
     return trainer
 
 
@@ -110,7 +112,9 @@ def test_one_step_trains_both_networks_and_logs_every_scale():
     before = [[w.copy() for w in n.get_weights()] for n in (trainer.network, trainer.discriminator)]
     logs = trainer.fit(x, y, batch_size=4, epochs=1, verbose=0).history
     for network, old in zip((trainer.network, trainer.discriminator), before, strict=True):
-        assert any(not np.array_equal(a, b) for a, b in zip(old, network.get_weights(), strict=True))
+        assert any(
+            not np.array_equal(a, b) for a, b in zip(old, network.get_weights(), strict=True)
+        )
     assert {f"scale{s}_{k}" for s in (1, 2, 3) for k in ("intensity", "gradient",
             "adversarial", "d_loss")} <= set(logs)  # fmt: skip
 
@@ -161,3 +165,34 @@ def test_the_config_refuses_scales_and_patches_it_cannot_train():
         MultiscaleConfig(size=(32, 64), patch_size=64)
     with pytest.raises(ValueError, match="one per stage"):
         MultiscaleConfig(size=(64, 64), divisors=(2, 1))
+
+
+@pytest.mark.slow
+def test_the_family_trains_on_patches_resumes_after_a_kill_and_detects(tiny_root, tmp_path):
+    import keras
+    from conftest import Epochs, Interrupt
+
+    from gan import MULTISCALE_FAMILY
+    from regularity.evaluation import evaluate_run
+    from regularity.pipeline import train_run
+
+    config = MULTISCALE_FAMILY.config.from_recipe(
+        MULTISCALE_FAMILY.recipes["synthetic"], data_root=str(tiny_root),
+        run_dir=str(tmp_path / "run"), size=(32, 48), patch_size=16, width=0.05, epochs=2,
+        window_stride=4, window={"target": "next", "inputs": 2},
+    )  # fmt: skip
+    with pytest.raises(KeyboardInterrupt):
+        train_run(config, MULTISCALE_FAMILY.build_model, verbose=0,
+                  callbacks=[Interrupt(after_epoch=0)])  # fmt: skip
+    epochs = Epochs()
+    trainer = train_run(config, MULTISCALE_FAMILY.build_model, verbose=0, callbacks=[epochs])
+    assert epochs.seen == [1]  # resumed: epoch 0 not trained again
+    # both optimizers restored: each counts both epochs' steps
+    assert int(trainer.network_optimizer.iterations) == 2 * epochs.batches
+    assert int(trainer.d_optimizer.iterations) == 2 * epochs.batches
+    columns = (tmp_path / "run" / "history.csv").read_text().splitlines()[0].split(",")
+    assert {"scale1_intensity", "scale3_gradient", "val_scale2_d_loss", "d_loss"} <= set(columns)
+    scorer = keras.saving.load_model(tmp_path / "run" / "model.keras")
+    assert scorer.input_shape == (None, 2, 32, 48, 1)  # whole frames, trained on 16x16 patches
+    metrics = evaluate_run(config.run_dir, write_videos=0)
+    assert metrics["model"] == "multiscale_gan" and 0 <= metrics["frame_auc"]["macro"] <= 1

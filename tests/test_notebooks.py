@@ -182,3 +182,31 @@ def test_notebooks_05_and_06_predict_and_detect(tiny_root, tmp_path, project_env
     metrics = json.loads((runs / "unet" / "metrics.json").read_text())
     assert metrics["model"] == "unet_predictor" and 0 <= metrics["frame_auc"]["macro"] <= 1
     assert len(list((runs / "unet" / "videos").glob("*.mp4"))) == 1
+
+
+@pytest.mark.slow
+def test_notebook_07_trains_the_ablation_and_detects(tiny_root, tmp_path, project_env):
+    from conftest import write_moving_squares
+
+    motion = tmp_path / "motion"
+    write_moving_squares(motion)
+    runs = tmp_path / "runs"
+    command = [sys.executable, str(ROOT / "scripts" / "run_notebooks.py"), "07", "--name", "ms",
+               "--runs", str(runs), "-p", "prediction_data_root", str(motion),
+               "-p", "prediction_run_dir", str(runs / "ms_motion"), "-p", "prediction_epochs", "1",
+               "-p", "data_root", str(tiny_root), "-p", "size", "[32, 48]", "-p", "epochs", "1",
+               "-p", "max_minutes", "null", "-p", "write_videos", "1",
+               "-p", "settings", "{width: 0.05, patch_size: 16}"]  # fmt: skip
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, env=project_env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    for variant in ("l2", "l2_gdl", "l2_gdl_adv"):
+        report = json.loads(
+            (runs / f"ms_motion_{variant}" / "prediction" / "prediction.json").read_text()
+        )
+        assert set(report["model"]) == {"1", "2"}
+    history = (runs / "ms_motion_l2" / "history.csv").read_text().splitlines()[0].split(",")
+    assert "d_loss" not in history and "scale4_intensity" in history  # L2 alone: no adversary
+    assert (runs / "ms_motion_ablation.png").is_file()
+    metrics = json.loads((runs / "ms" / "metrics.json").read_text())
+    assert metrics["model"] == "multiscale_gan" and 0 <= metrics["frame_auc"]["macro"] <= 1
+    assert len(list((runs / "ms" / "videos").glob("*.mp4"))) == 1
