@@ -84,6 +84,11 @@ class PredictorConfig(RunConfig):
         if self.size and (self.size[0] % step or self.size[1] % step):
             raise ValueError(f"{self.model}: frame size {self.size} must be divisible by {step}")
 
+    def loss_weights(self) -> dict[str, float]:
+        """The trainer's loss weights (`PredictionTrainer`)."""
+        names = ("intensity_weight", "gradient_weight", "motion_weight", "adversarial_weight")
+        return {name: getattr(self, name) for name in names}
+
     def size_step(self) -> int:
         """What the frame size must be divisible by (the U-Net halves it once per level)."""
         return 2 ** (len(self.filters) - 1) if self.model == "unet_predictor" else 2
@@ -134,13 +139,7 @@ def create_predictor(
     if config.adversarial_weight:
         discriminator = build_frame_discriminator(input_shape[1:], config.d_filters)
     trainer = PredictionTrainer(
-        network,
-        scorer,
-        config.intensity_weight,
-        config.gradient_weight,
-        config.motion_weight,
-        discriminator,
-        config.adversarial_weight,
+        network, scorer, discriminator=discriminator, **config.loss_weights()
     )
     return compile_predictor(trainer, config, steps_per_epoch)
 

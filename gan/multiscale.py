@@ -175,14 +175,11 @@ class MultiscaleTrainer(PredictionTrainer):
         generator: keras.Model,
         scoring_model: keras.Model,
         divisors: tuple[int, ...],
-        intensity_weight: float = 1.0,
-        gradient_weight: float = 1.0,
-        motion_weight: float = 0.0,
         discriminator: keras.Model | None = None,
-        adversarial_weight: float = 0.05,
+        **loss_weights: float,
     ) -> None:
-        super().__init__(generator, scoring_model, intensity_weight, gradient_weight,
-                         motion_weight, discriminator, adversarial_weight)  # fmt: skip
+        """``loss_weights``: `PredictionTrainer`'s (intensity, gradient, motion, adversarial)."""
+        super().__init__(generator, scoring_model, discriminator=discriminator, **loss_weights)
         self.divisors = tuple(divisors)
         kinds = ["intensity", "gradient"]
         if discriminator is not None:

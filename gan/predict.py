@@ -169,13 +169,6 @@ def create_multiscale(
             patch, frames, channels, config.divisors, narrower(DISCRIMINATOR_STAGES, config.width)
         )
     trainer = MultiscaleTrainer(
-        generator,
-        scorer,
-        config.divisors,
-        config.intensity_weight,
-        config.gradient_weight,
-        config.motion_weight,
-        discriminator,
-        config.adversarial_weight,
+        generator, scorer, config.divisors, discriminator, **config.loss_weights()
     )
     return compile_predictor(trainer, config, steps_per_epoch)
