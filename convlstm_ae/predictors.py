@@ -251,8 +251,12 @@ class PredictionTrainer(LoggedTerms):
             fake = self.discriminator(predictions, training=training)
             terms["adversarial_loss"] = ops.mean(ops.square(fake - 1.0)) / 2
             terms["d_loss"] = (ops.mean(ops.square(real - 1.0)) + ops.mean(ops.square(fake))) / 2
-        terms["loss"] = sum(w * terms[n] for n, w in self.weights_of_terms.items() if w)
+        terms["loss"] = self.weighted_sum(terms)
         return terms
+
+    def weighted_sum(self, terms: dict) -> object:
+        """The loss: each weighted term (``weights_of_terms``) of ``terms``, summed."""
+        return sum(w * terms[n] for n, w in self.weights_of_terms.items() if w)
 
     def train_step(self, data: tuple) -> dict:  # noqa: D102
         import tensorflow as tf

@@ -2,12 +2,15 @@
 
 The k input frames are stacked on the channel axis. The generator has one stage per scale,
 coarsest first; each scale is the frame size divided by a power of two (``divisors``, e.g.
-(16, 4, 2, 1): 4x4, 16x16, 32x32 and 64x64 for 64x64 frames). Stage 1 predicts the smallest
-frame from the smallest input; every later stage sees its resized input concatenated with the
-previous stage's prediction upsampled to its size, and predicts a correction to that upsampled
-prediction (Mathieu et al.'s ``Y_k = u(Y_{k-1}) + G'_k(X_k, u(Y_{k-1}))``). Every layer is a
-convolution and the resizing is pooling / upsampling by fixed factors, so a generator trained on
-patches predicts whole frames of any size divisible by the largest divisor.
+(8, 4, 2, 1): 4x4, 8x8, 16x16 and 32x32 for Mathieu's 32x32 patches). Stage 1 predicts the
+smallest frame from the smallest input; every later stage sees its resized input concatenated
+with the previous stage's prediction upsampled to its size, and adds a correction to that
+upsampled prediction before its own tanh: ``Y_k = tanh(u(Y_{k-1}) + G'_k(X_k, u(Y_{k-1})))``
+(Mathieu et al. write ``u(Y_{k-1}) + G'_k``; the tanh keeps every scale in [-1, 1], and a stage
+must learn to undo its squashing of the coarser prediction, which it does: the ablation's L2 +
+GDL generator beats copy-last-frame by 5 dB on moving pixels). Every layer is a convolution and
+the resizing is pooling / upsampling by fixed factors, so the generator trained on patches
+predicts whole frames of any size divisible by the largest divisor.
 
 `MultiscaleTrainer` trains it on Mathieu's loss: at every scale L2 and the gradient difference
 loss (summed over scales), plus the adversarial term of the multi-scale discriminator.
@@ -37,11 +40,15 @@ DISCRIMINATOR_STAGES = (
 )
 
 
-def _check(divisors: tuple[int, ...], stages: tuple) -> None:
+def check_divisors(divisors: tuple[int, ...], stages: tuple) -> None:
+    """One divisor per stage, each dividing the one before, falling to 1 (full size)."""
     if len(divisors) != len(stages):
         raise ValueError(f"{len(divisors)} scales but {len(stages)} stages")
-    if list(divisors) != sorted(divisors, reverse=True) or divisors[-1] != 1:
-        raise ValueError(f"divisors must fall to 1, coarsest first: {divisors}")
+    falling = all(a > b and a % b == 0 for a, b in zip(divisors, divisors[1:], strict=False))
+    if not falling or divisors[-1] != 1:
+        raise ValueError(
+            f"divisors must fall to 1, coarsest first, each dividing the one before: {divisors}"
+        )
 
 
 def build_multiscale_generator(
@@ -62,7 +69,7 @@ def build_multiscale_generator(
         dtype_policy: e.g. "mixed_bfloat16"; the predictions stay float32.
 
     """
-    _check(divisors, stages)
+    check_divisors(divisors, stages)
     stacked = keras.Input((None, None, frames * channels), name="stacked_frames")
     predictions, previous = [], None
     for scale, (divisor, (filters, kernels)) in enumerate(zip(divisors, stages, strict=True), 1):
@@ -101,7 +108,7 @@ def build_multiscale_discriminator(
     stride 2 where the scale allows), then fully connected layers ending in one value (a logit).
     Trained on fixed-size patches: ``size`` is the patch size.
     """
-    _check(divisors, stages)
+    check_divisors(divisors, stages)
     height, width = size
     stacked = keras.Input((height, width, frames * channels), name="stacked_frames")
     nexts = [
@@ -198,21 +205,21 @@ class MultiscaleTrainer(PredictionTrainer):
         stacked = stacked_frames(inputs)
         predictions = self.network(stacked, training=training)
         real = [targets if d == 1 else ops.average_pool(targets, d, d) for d in self.divisors]
-        terms = {"motion_loss": motion_loss(inputs[:, -1], targets, predictions[-1])}
-        for scale, (y, predicted) in enumerate(zip(real, predictions, strict=True), 1):
-            terms[f"scale{scale}_intensity"] = intensity_loss(y, predicted)
-            terms[f"scale{scale}_gradient"] = gradient_difference_loss(y, predicted)
+        per_scale = {
+            "intensity": [intensity_loss(y, p) for y, p in zip(real, predictions, strict=True)],
+            "gradient": [
+                gradient_difference_loss(y, p) for y, p in zip(real, predictions, strict=True)
+            ],
+        }
         if self.discriminator is not None:
             real_logits = self.discriminator([stacked, *real], training=training)
             fake_logits = self.discriminator([stacked, *predictions], training=training)
-            for scale, (r, f) in enumerate(zip(real_logits, fake_logits, strict=True), 1):
-                adversarial, d_loss = adversarial_terms(r, f)
-                terms[f"scale{scale}_adversarial"] = adversarial
-                terms[f"scale{scale}_d_loss"] = d_loss
-        for kind, total in (("intensity", "intensity_loss"), ("gradient", "gradient_loss"),
-                            ("adversarial", "adversarial_loss"), ("d_loss", "d_loss")):  # fmt: skip
-            per_scale = [v for n, v in terms.items() if n.startswith("scale") and n.endswith(kind)]
-            if per_scale:
-                terms[total] = sum(per_scale)
-        terms["loss"] = sum(w * terms[n] for n, w in self.weights_of_terms.items() if w)
+            pairs = [adversarial_terms(r, f) for r, f in zip(real_logits, fake_logits, strict=True)]
+            per_scale["adversarial"] = [g for g, _ in pairs]
+            per_scale["d_loss"] = [d for _, d in pairs]
+        terms = {"motion_loss": motion_loss(inputs[:, -1], targets, predictions[-1])}
+        for kind, values in per_scale.items():
+            terms[kind if kind == "d_loss" else f"{kind}_loss"] = sum(values)
+            terms.update({f"scale{s}_{kind}": v for s, v in enumerate(values, 1)})
+        terms["loss"] = self.weighted_sum(terms)
         return terms

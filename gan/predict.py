@@ -20,6 +20,7 @@ from gan.multiscale import (
     MultiscaleTrainer,
     build_multiscale_discriminator,
     build_multiscale_generator,
+    check_divisors,
     narrower,
 )
 from gan.recipes import MULTISCALE_RECIPES
@@ -53,11 +54,15 @@ class MultiscaleConfig(PredictorConfig):
         super().validate()
         if len(self.divisors) != len(GENERATOR_STAGES):
             raise ValueError(f"divisors: one per stage of the networks ({len(GENERATOR_STAGES)})")
-        if self.patch_size and (
-            self.patch_size % self.size_step() or self.patch_size > min(self.size)
+        check_divisors(self.divisors, GENERATOR_STAGES)
+        if self.scaling != "symmetric":
+            raise ValueError("the generator ends in tanh: scaling must be 'symmetric'")
+        if self.patch_size < 0 or (
+            self.patch_size
+            and (self.patch_size % self.size_step() or self.patch_size > min(self.size))
         ):
             raise ValueError(
-                f"patch_size {self.patch_size} must divide by {self.size_step()} and fit "
+                f"patch_size {self.patch_size} must be a multiple of {self.size_step()} and fit "
                 f"in the frame {self.size}"
             )
         if self.width <= 0 or self.patch_floor < 0:
@@ -76,9 +81,11 @@ class MultiscaleConfig(PredictorConfig):
 class MotionPatches:
     """``(inputs, targets) -> (input patches, target patches)``, drawn where frames move.
 
-    Candidate patches lie on a grid of half-patch steps; each window's patch is drawn with
-    probability proportional to its mean absolute change from the last input to the target,
-    plus ``floor`` times the batch's mean change (still places are drawn too, less often).
+    Candidate patches lie on a grid of half-patch steps (a strip at the bottom or right that
+    the grid does not reach is never drawn: none on the recipes' sizes); each window's patch is
+    drawn with probability proportional to its mean absolute change from the last input to the
+    target, plus ``floor`` times the batch's mean change (still places are drawn too, less
+    often). Validation batches get random patches too: their ``val_*`` terms are noisy.
     """
 
     def __init__(self, size: int, floor: float) -> None:
@@ -151,8 +158,9 @@ def create_multiscale(
 ) -> MultiscaleTrainer:
     """The compiled trainer: generator (+ discriminator where ``adversarial_weight`` > 0).
 
-    The saved scoring network takes the run's whole windows ``[B, k, H, W, C]`` to the finest
-    prediction; the generator inside it is the fully convolutional one trained on patches.
+    The saved scoring network takes whole windows of the run's frame size ``[B, k, H, W, C]``
+    to the finest prediction (its first layers fix H and W); the generator inside it is the
+    fully convolutional one trained on patches, which predicts any size the divisors allow.
     """
     frames, height, width, channels = input_shape
     generator = build_multiscale_generator(

@@ -119,6 +119,25 @@ def test_one_step_trains_both_networks_and_logs_every_scale():
             "adversarial", "d_loss")} <= set(logs)  # fmt: skip
 
 
+def test_each_network_is_trained_by_its_own_loss_only():
+    import keras
+
+    rng = np.random.default_rng(2)
+    x = rng.uniform(-1, 1, (4, 2, 16, 16, 1)).astype("float32")
+    y = rng.uniform(-1, 1, (4, 16, 16, 1)).astype("float32")
+    trained = []
+    for weight in (1.0, 10.0):  # the generator's loss changes, the discriminator's does not
+        keras.utils.set_random_seed(0)
+        trainer = tiny_trainer()
+        trainer.weights_of_terms["intensity_loss"] = weight
+        trainer.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1))
+        trainer.fit(x, y, batch_size=4, epochs=1, verbose=0)
+        trained.append((trainer.network.get_weights(), trainer.discriminator.get_weights()))
+    (g1, d1), (g10, d10) = trained
+    assert all(np.array_equal(a, b) for a, b in zip(d1, d10, strict=True))
+    assert not all(np.array_equal(a, b) for a, b in zip(g1, g10, strict=True))
+
+
 def test_a_generator_trained_on_patches_predicts_whole_frames():
     from gan.predict import MotionPatches
 
@@ -145,13 +164,15 @@ def test_patches_are_drawn_where_the_frames_move_and_stay_aligned():
     y = np.zeros((8, 32, 48, 1), "float32")
     y[:, 16:32, 32:48] = 1.0  # only the bottom-right corner moves
     rows, cols = np.mgrid[0:32, 0:48]
-    x[:, 0, :, :, 0] = rows * 100 + cols  # the first input frame says where a patch came from
+    # every input frame but the last (the change is measured from it) says where its patch was
+    x[:, :-1, :, :, 0] = rows * 100 + cols
     patch_x, patch_y = (np.asarray(a) for a in MotionPatches(16, floor=0.0)(x, y))
     assert patch_x.shape == (8, 2, 16, 16, 1) and patch_y.shape == (8, 16, 16, 1)
     for inputs, target in zip(patch_x, patch_y, strict=True):
         top, left = divmod(int(inputs[0, 0, 0, 0]), 100)
         assert target.any()  # no still patch is drawn without a floor
         np.testing.assert_array_equal(target, y[0, top : top + 16, left : left + 16])
+        np.testing.assert_array_equal(inputs, x[0, :, top : top + 16, left : left + 16])
 
 
 def test_the_config_refuses_scales_and_patches_it_cannot_train():
@@ -159,8 +180,14 @@ def test_the_config_refuses_scales_and_patches_it_cannot_train():
 
     with pytest.raises(ValueError, match="divisible by 8"):
         MultiscaleConfig(size=(60, 64))
-    with pytest.raises(ValueError, match="patch_size 20 must divide by 8"):
+    with pytest.raises(ValueError, match="patch_size 20 must be a multiple of 8"):
         MultiscaleConfig(size=(64, 64), patch_size=20)
+    with pytest.raises(ValueError, match="patch_size -8"):
+        MultiscaleConfig(size=(64, 64), patch_size=-8)
+    with pytest.raises(ValueError, match="each dividing the one before"):
+        MultiscaleConfig(size=(48, 48), patch_size=48, divisors=(6, 4, 2, 1))
+    with pytest.raises(ValueError, match="scaling must be 'symmetric'"):
+        MultiscaleConfig(size=(64, 64), scaling="unit")
     with pytest.raises(ValueError, match="fit in the frame"):
         MultiscaleConfig(size=(32, 64), patch_size=64)
     with pytest.raises(ValueError, match="one per stage"):
