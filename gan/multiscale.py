@@ -171,8 +171,10 @@ class MultiscaleTrainer(PredictionTrainer):
     ``loss = intensity_weight * sum_s L2_s + gradient_weight * sum_s GDL_s
     [+ motion_weight * motion] [+ adversarial_weight * sum_s BCE(D_s(X, G_s(X)), real)]``;
     the discriminator minimises ``sum_s BCE(D_s(X, Y_s), real) + BCE(D_s(X, G_s(X)), fake)``.
-    Each scale's terms are logged as ``scale<i>_<term>`` (``scale1`` the coarsest), the sums as
-    ``intensity_loss``, ``gradient_loss``, ``adversarial_loss`` and ``d_loss``. Batches are
+    Each scale's terms are logged as ``scale<i>_<term>`` (``scale1`` the coarsest; terms
+    ``intensity``, ``gradient``, ``adversarial``, ``discriminator``, each plotted per scale in
+    ``loss_<term>.png``), their sums as ``intensity_loss``, ``gradient_loss``,
+    ``adversarial_loss`` and ``d_loss`` (in ``loss.png``). Batches are
     windows ``[B, k, h, w, C]`` -> next frames ``[B, h, w, C]``, patches or whole frames; the
     motion term is the finest scale's (`regularity.losses.motion_loss`).
     """
@@ -188,13 +190,23 @@ class MultiscaleTrainer(PredictionTrainer):
         """``loss_weights``: `PredictionTrainer`'s (intensity, gradient, motion, adversarial)."""
         super().__init__(generator, scoring_model, discriminator=discriminator, **loss_weights)
         self.divisors = tuple(divisors)
-        kinds = ["intensity", "gradient"]
+        self.kinds = ["intensity", "gradient"]
         if discriminator is not None:
-            kinds += ["adversarial", "d_loss"]
+            self.kinds += ["adversarial", "discriminator"]
         for scale in range(1, len(self.divisors) + 1):
-            for kind in kinds:
+            for kind in self.kinds:
                 name = f"scale{scale}_{kind}"
                 self.trackers[name] = keras.metrics.Mean(name=name)
+
+    @property
+    def history_plots(self) -> dict:
+        """Per-scale curves beside ``loss.png``'s totals: ``loss_<term>.png``, a line a scale."""
+        scales = range(1, len(self.divisors) + 1)
+        plots = {}
+        for kind in self.kinds:
+            columns = [f"{prefix}scale{s}_{kind}" for prefix in ("", "val_") for s in scales]
+            plots[f"loss_{kind}.png"] = (f"{kind}, per scale (1: coarsest)", columns)
+        return plots
 
     def call(self, inputs: object, training: bool = False) -> object:  # noqa: D102
         return self.network(stacked_frames(inputs), training=training)[-1]
@@ -216,10 +228,12 @@ class MultiscaleTrainer(PredictionTrainer):
             fake_logits = self.discriminator([stacked, *predictions], training=training)
             pairs = [adversarial_terms(r, f) for r, f in zip(real_logits, fake_logits, strict=True)]
             per_scale["adversarial"] = [g for g, _ in pairs]
-            per_scale["d_loss"] = [d for _, d in pairs]
+            per_scale["discriminator"] = [d for _, d in pairs]
+        totals = {"intensity": "intensity_loss", "gradient": "gradient_loss",
+                  "adversarial": "adversarial_loss", "discriminator": "d_loss"}  # fmt: skip
         terms = {"motion_loss": motion_loss(inputs[:, -1], targets, predictions[-1])}
         for kind, values in per_scale.items():
-            terms[kind if kind == "d_loss" else f"{kind}_loss"] = sum(values)
+            terms[totals[kind]] = sum(values)
             terms.update({f"scale{s}_{kind}": v for s, v in enumerate(values, 1)})
         terms["loss"] = self.weighted_sum(terms)
         return terms

@@ -96,8 +96,9 @@ def test_every_scale_is_compared_with_the_pooled_target_and_the_sums_are_weighte
         pooled = y.reshape(2, 16 // divisor, divisor, 16 // divisor, divisor, 1).mean((2, 4))
         l2 = np.mean((np.asarray(predictions[scale - 1]) - pooled) ** 2)
         assert terms[f"scale{scale}_intensity"] == pytest.approx(l2, rel=1e-4)
-    for kind, total in (("intensity", "intensity_loss"), ("gradient", "gradient_loss"),
-                        ("adversarial", "adversarial_loss"), ("d_loss", "d_loss")):  # fmt: skip
+    totals = {"intensity": "intensity_loss", "gradient": "gradient_loss",
+              "adversarial": "adversarial_loss", "discriminator": "d_loss"}  # fmt: skip
+    for kind, total in totals.items():
         per_scale = sum(terms[f"scale{s}_{kind}"] for s in (1, 2, 3))
         assert terms[total] == pytest.approx(per_scale, rel=1e-5)
     weighted = terms["intensity_loss"] + terms["gradient_loss"] + 0.5 * terms["adversarial_loss"]
@@ -116,7 +117,7 @@ def test_one_step_trains_both_networks_and_logs_every_scale():
             not np.array_equal(a, b) for a, b in zip(old, network.get_weights(), strict=True)
         )
     assert {f"scale{s}_{k}" for s in (1, 2, 3) for k in ("intensity", "gradient",
-            "adversarial", "d_loss")} <= set(logs)  # fmt: skip
+            "adversarial", "discriminator")} <= set(logs)  # fmt: skip
 
 
 def test_each_network_is_trained_by_its_own_loss_only():
@@ -218,7 +219,11 @@ def test_the_family_trains_on_patches_resumes_after_a_kill_and_detects(tiny_root
     assert int(trainer.network_optimizer.iterations) == 2 * epochs.batches
     assert int(trainer.d_optimizer.iterations) == 2 * epochs.batches
     columns = (tmp_path / "run" / "history.csv").read_text().splitlines()[0].split(",")
-    assert {"scale1_intensity", "scale3_gradient", "val_scale2_d_loss", "d_loss"} <= set(columns)
+    assert {"scale1_intensity", "scale3_gradient", "val_scale2_discriminator", "d_loss"} <= set(
+        columns
+    )
+    for term in ("intensity", "gradient", "adversarial", "discriminator"):
+        assert (tmp_path / "run" / f"loss_{term}.png").is_file()  # a curve per scale
     scorer = keras.saving.load_model(tmp_path / "run" / "model.keras")
     assert scorer.input_shape == (None, 2, 32, 48, 1)  # whole frames, trained on 16x16 patches
     metrics = evaluate_run(config.run_dir, write_videos=0)
