@@ -43,7 +43,7 @@ DISCRIMINATOR_STAGES = (
 def check_divisors(divisors: tuple[int, ...], stages: tuple) -> None:
     """One divisor per stage, each dividing the one before, falling to 1 (full size)."""
     if len(divisors) != len(stages):
-        raise ValueError(f"{len(divisors)} scales but {len(stages)} stages")
+        raise ValueError(f"{len(divisors)} scales but {len(stages)} stages: one per stage")
     falling = all(a > b and a % b == 0 for a, b in zip(divisors, divisors[1:], strict=False))
     if not falling or divisors[-1] != 1:
         raise ValueError(

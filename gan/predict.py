@@ -52,8 +52,6 @@ class MultiscaleConfig(PredictorConfig):
         """Scales, patch and width, before any data is loaded."""
         self.divisors = tuple(int(d) for d in self.divisors)
         super().validate()
-        if len(self.divisors) != len(GENERATOR_STAGES):
-            raise ValueError(f"divisors: one per stage of the networks ({len(GENERATOR_STAGES)})")
         check_divisors(self.divisors, GENERATOR_STAGES)
         if self.scaling != "symmetric":
             raise ValueError("the generator ends in tanh: scaling must be 'symmetric'")
@@ -101,22 +99,15 @@ class MotionPatches:
         weights = tf.reshape(per_patch, (tf.shape(per_patch)[0], -1))
         weights += self.floor * tf.reduce_mean(weights) + 1e-6
         chosen = tf.random.categorical(tf.math.log(weights), 1)[:, 0]
-        top = tf.cast(chosen // cols, tf.int32) * step
-        left = tf.cast(chosen % cols, tf.int32) * step
+        offsets = tf.range(size, dtype=tf.int64)
+        rows = (chosen // cols * step)[:, None] + offsets  # [B, size]: each window's own rows
+        columns = (chosen % cols * step)[:, None] + offsets
 
-        def crop(args):  # noqa: ANN001, ANN202
-            window, target, y, x = args
-            return window[:, y : y + size, x : x + size], target[y : y + size, x : x + size]
+        def crop(frames, row_axis):  # noqa: ANN001, ANN202
+            frames = tf.gather(frames, rows, axis=row_axis, batch_dims=1)
+            return tf.gather(frames, columns, axis=row_axis + 1, batch_dims=1)
 
-        patch_inputs, patch_targets = tf.map_fn(
-            crop,
-            (inputs, targets, top, left),
-            fn_output_signature=(
-                tf.TensorSpec((inputs.shape[1], size, size, inputs.shape[-1]), inputs.dtype),
-                tf.TensorSpec((size, size, targets.shape[-1]), targets.dtype),
-            ),
-        )
-        return patch_inputs, patch_targets
+        return crop(inputs, 2), crop(targets, 1)
 
 
 # Mathieu et al.'s ablation: the generator alone on L2, then with the gradient difference loss,

@@ -131,6 +131,13 @@ def plot_history(
     return None if fig is None else _save(fig, path)
 
 
+def with_copy_last_frame(reports: dict[str, dict]) -> dict[str, dict]:
+    """Each predictor's per-step figures, then copy-last-frame's (from the first report)."""
+    first = next(iter(reports.values()))
+    return {**{name: r["model"] for name, r in reports.items()},
+            "copy last frame": first["copy_last_frame"]}  # fmt: skip
+
+
 def plot_prediction(reports: dict[str, dict], path: str | Path) -> Path:
     """PSNR and SSIM per predicted step, whole frame and moving pixels, beside copy-last-frame.
 
@@ -140,9 +147,7 @@ def plot_prediction(reports: dict[str, dict], path: str | Path) -> Path:
     panels = (("psnr", "PSNR (dB)"), ("psnr_moving", "PSNR, moving pixels (dB)"),
               ("ssim", "SSIM"), ("ssim_moving", "SSIM, moving pixels"))  # fmt: skip
     fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels), 3.2))
-    first = next(iter(reports.values()))
-    lines = {**{name: r["model"] for name, r in reports.items()},
-             "copy last frame": first["copy_last_frame"]}  # fmt: skip
+    lines = with_copy_last_frame(reports)
     for ax, (key, label) in zip(axes, panels, strict=True):
         for name, figures in lines.items():
             steps = sorted(figures, key=int)

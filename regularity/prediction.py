@@ -359,13 +359,14 @@ def prediction_report(
 
 
 def prediction_table(reports: dict[str, dict]) -> str:
-    """A markdown table of `prediction_report` results, copy-last-frame's (the first's) last.
+    """A markdown table of `prediction_report` results, with copy-last-frame's row last.
 
-    One row per predictor and predicted frame: PSNR and SSIM (whole, moving pixels), sharpness.
+    One row per predictor and predicted frame: PSNR and SSIM (whole, moving pixels), sharpness;
+    the copy-last-frame rows come from the first report.
     """
-    first = next(iter(reports.values()))
-    rows = {**{name: r["model"] for name, r in reports.items()},
-            "copy last frame": first["copy_last_frame"]}  # fmt: skip
+    from regularity.plots import with_copy_last_frame
+
+    rows = with_copy_last_frame(reports)
     keys = ("psnr", "psnr_moving", "ssim", "ssim_moving", "sharpness")
     lines = ["| predictor | frame | PSNR | PSNR moving | SSIM | SSIM moving | sharpness |",
              "|---|---|---|---|---|---|---|"]  # fmt: skip
