@@ -33,3 +33,19 @@ def test_the_strips_read_back_through_the_strip_reader(tmp_path):
     dataset = read_strips(root, "wave", color="grey", holdout=1)
     assert len(dataset.train) == 2 and len(dataset.test) == len(MOVEMENTS)
     assert dataset.test[0].frames.shape == (8, 64, 64)
+
+
+def test_load_dataset_writes_the_figures_once_per_spec(tmp_path):
+    from regularity.datasets import load_dataset
+
+    dataset = load_dataset("figures", tmp_path, normal="squat", clips_per_movement=4, frames=8)
+    assert len(dataset.train) == 1 and len(dataset.test) == 3 * len(MOVEMENTS)
+    assert {v.meta["movement"] for v in dataset.train} == {"squat"}
+    written = (tmp_path / "figures" / "squat" / "00000000.png").stat().st_mtime_ns
+    load_dataset("figures", tmp_path, normal="jack", clips_per_movement=4, frames=8)
+    assert (tmp_path / "figures" / "squat" / "00000000.png").stat().st_mtime_ns == written
+    smaller = load_dataset(
+        "figures", tmp_path, normal="jack", holdout=1, clips_per_movement=2, frames=8
+    )
+    # regenerated: no clip of the first spec is left
+    assert len(smaller.train) == 1 and len(smaller.test) == len(MOVEMENTS)

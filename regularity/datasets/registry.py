@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from regularity.datasets.base import Color, Dataset
+from regularity.datasets.figures import write_movement_strips
 from regularity.datasets.motion import read_motion_clips
 from regularity.datasets.strips import read_strips
 from regularity.datasets.synthetic import FOLDER, WalkwaySpec, generate_walkway
@@ -42,6 +43,24 @@ def _strips(root: Path, color: Color, normal: str = "wave1", **options: object) 
     return read_strips(folder, normal, color, **options)
 
 
+def _figures(
+    root: Path, color: Color, normal: str = "wave", holdout: int = 3, **spec: object
+) -> Dataset:
+    # The synthetic movements are written once per spec (clips, frames, size, seed) and read by
+    # the strip reader: one movement normal, the last ``holdout`` clips of each held out.
+    import json
+    import shutil
+
+    folder = root / "figures"
+    spec = {"clips_per_movement": 9, "frames": 32, "size": 64, "seed": 0, **spec}
+    stamp = folder / "spec.json"
+    if not stamp.is_file() or json.loads(stamp.read_text()) != spec:
+        shutil.rmtree(folder, ignore_errors=True)  # no clip of another spec may stay
+        write_movement_strips(folder, **spec)
+        stamp.write_text(json.dumps(spec))
+    return read_strips(folder, normal, color, holdout=holdout, frame_width=spec["size"])
+
+
 DATASETS: dict[str, tuple[Callable[..., Dataset], Color]] = {
     "synthetic": (_synthetic, Color.GREY),
     "ped1": (lambda root, color: find_ucsd(root, "ped1", color), Color.GREY),
@@ -51,6 +70,7 @@ DATASETS: dict[str, tuple[Callable[..., Dataset], Color]] = {
     "videos": (lambda root, color, **o: read_video_folder(root, color, **o), Color.RGB),
     "strips": (_strips, Color.RGB),
     "motion": (read_motion_clips, Color.RGB),
+    "figures": (_figures, Color.GREY),
 }
 
 
