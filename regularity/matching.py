@@ -1,0 +1,288 @@
+"""Does a clip perform a learned movement? How well a movement's predictor matches the clip.
+
+A predictor of shifted sequences (`regularity.windows.Target.SHIFTED`) maps a window's frames
+t..t+S-1 to its predictions of t+1..t+S. Within the window, prediction i has a real frame to
+meet, input i+1, for i = 0..S-2; the last prediction has none there. A window's similarity is
+the mean over those S-1 pairs, by SSIM and by MSE (reported as -MSE, so that higher means more
+alike for both); a clip's score is the mean over its windows (every start). A model trained on
+one movement matches that movement's clips better than others', so a high score says "this
+clip performs the movement".
+
+The decision threshold comes from held-out clips of the trained movement only: the
+``percentile`` (default 5) of their window similarities, the level that 95% of the movement's
+own unseen windows reach. The no-learning baseline scores windows the same way, by how close
+their motion-energy image (Bobick & Davis 2001: where and how much the frames change, on a
+coarse grid) comes to the nearest training window's, and goes through the same thresholds and
+metrics.
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+from sklearn.metrics import roc_auc_score
+
+from regularity.metrics import eer
+from regularity.prediction import ssim
+from regularity.preprocess import Normalizer
+from regularity.runs import peak_rss_mb, read_json, update_metrics, write_json
+from regularity.windows import WindowSpec, window_indices
+
+MEASURES = ("ssim", "mse", "motion_energy")  # the model's two, then the baseline's
+
+
+def input_windows(n_frames: int, window: WindowSpec) -> np.ndarray:
+    """Frame indices ``[W, S]`` of every window of S input frames (every start)."""
+    return window_indices(n_frames, window.inputs, 1, window.skip)
+
+
+def paired_frames(inputs: np.ndarray, outputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(predictions, real frames) to compare: prediction i against input i + 1, i < S - 1.
+
+    >>> frames = np.arange(4)[None]  # one window of frames 0..3; prediction i is of i + 1
+    >>> [a.tolist() for a in paired_frames(frames, frames + 1)]
+    [[[1, 2, 3]], [[1, 2, 3]]]
+    """
+    return outputs[:, :-1], inputs[:, 1:]
+
+
+def window_similarity(
+    model: object,
+    scaled: np.ndarray,
+    normalizer: Normalizer,
+    window: WindowSpec,
+    batch_size: int = 8,
+    keep_predictions: bool = False,
+) -> dict[str, np.ndarray]:
+    """SSIM and -MSE (grey levels) of every window of one clip's scaled frames ``[N, H, W, C]``.
+
+    Returns ``{"start": first frame of each window, "ssim": ..., "mse": ...}`` (one value a
+    window; none for a clip shorter than a window), and with ``keep_predictions`` the
+    ``"predicted"`` next frames ``[W, H, W, C]`` (uint8, each window's first prediction).
+    """
+    windows = input_windows(len(scaled), window)
+    similarity = {"ssim": [], "mse": [], "predicted": []}
+    for i in range(0, len(windows), batch_size):
+        inputs = scaled[windows[i : i + batch_size]]
+        outputs = np.asarray(model.predict_on_batch(inputs), np.float32)
+        predicted, real = (normalizer.invert(a) for a in paired_frames(inputs, outputs))
+        per_pair = ssim(_as_frames(real), _as_frames(predicted)).reshape(predicted.shape[:2])
+        similarity["ssim"].append(per_pair.mean(axis=1))
+        similarity["mse"].append(-np.mean((real - predicted) ** 2, axis=(2, 3, 4)).mean(axis=1))
+        if keep_predictions:
+            similarity["predicted"].append(normalizer.to_uint8(outputs[:, 0]))
+    result = {k: np.concatenate(v) if v else np.zeros(0) for k, v in similarity.items()}
+    if not keep_predictions:
+        result.pop("predicted")
+    return {"start": windows[:, 0], **result}
+
+
+def _as_frames(pairs: np.ndarray) -> np.ndarray:
+    """``[W, P, H, W, C]`` pairs as frames ``[W * P, H, W(, C)]`` (grey without a channel)."""
+    frames = pairs.reshape(-1, *pairs.shape[2:])
+    return frames[..., 0] if frames.shape[-1] == 1 else frames
+
+
+def motion_energy_images(frames: np.ndarray, window: WindowSpec, grid: int = 8) -> np.ndarray:
+    """Each window's motion-energy image: mean |frame change| on a ``grid`` x ``grid`` grid.
+
+    ``frames``: uint8 ``[N, H, W]`` or ``[N, H, W, C]``. Returns ``[W, grid * grid]``.
+    """
+    frames = np.asarray(frames, np.float32)
+    frames = frames.mean(axis=-1) if frames.ndim == 4 else frames
+    windows = input_windows(len(frames), window)
+    change = np.abs(np.diff(frames[windows], axis=1)).mean(axis=1)  # [W, H, W]
+    return np.stack([cv2.resize(c, (grid, grid), interpolation=cv2.INTER_AREA).ravel()
+                     for c in change]) if len(change) else np.zeros((0, grid * grid))  # fmt: skip
+
+
+def nearest_similarity(reference: np.ndarray, descriptors: np.ndarray) -> np.ndarray:
+    """Minus the distance from each descriptor to its nearest reference descriptor."""
+    distances = np.linalg.norm(descriptors[:, None] - reference[None], axis=-1)
+    return -distances.min(axis=1)
+
+
+@dataclass
+class ClipMatch:
+    """One clip's per-window similarities by each measure, and its movement where known."""
+
+    name: str
+    movement: str | None
+    start: np.ndarray
+    windows: dict[str, np.ndarray] = field(default_factory=dict)
+    frames: np.ndarray | None = None  # the prepared frames and the first prediction of each
+    predicted: np.ndarray | None = None  # window, where kept for a GIF
+
+    def score(self, measure: str) -> float:
+        """The clip's score by ``measure``: the mean over its windows."""
+        return float(np.mean(self.windows[measure]))
+
+
+def thresholds_of(held_out: list[ClipMatch], percentile: float) -> dict[str, float]:
+    """Each measure's threshold: the ``percentile`` of the held-out clips' window values."""
+    measures = held_out[0].windows
+    return {
+        m: float(np.percentile(np.concatenate([c.windows[m] for c in held_out]), percentile))
+        for m in measures
+    }
+
+
+def match_figures(trained: str, clips: list[ClipMatch], thresholds: dict[str, float]) -> dict:
+    """Clip-level ROC AUC (trained movement against all others and against each), EER, accuracy.
+
+    A clip "performs" the movement when its score reaches the threshold; accuracy, TPR and TNR
+    count those decisions over the labelled clips.
+    """
+    positive = np.array([c.movement == trained for c in clips])
+    movements = sorted({c.movement for c in clips} - {trained})
+    figures = {}
+    for measure, threshold in thresholds.items():
+        scores = np.array([c.score(measure) for c in clips])
+        decided = scores >= threshold
+        per_movement = {}
+        for other in movements:
+            keep = positive | np.array([c.movement == other for c in clips])
+            per_movement[other] = float(roc_auc_score(positive[keep], scores[keep]))
+        figures[measure] = {
+            "auc": float(roc_auc_score(positive, scores)),
+            "auc_per_movement": per_movement,
+            "eer": eer(positive, scores),
+            "threshold": threshold,
+            "accuracy": float(np.mean(decided == positive)),
+            "tpr": float(decided[positive].mean()),
+            "tnr": float((~decided[~positive]).mean()),
+        }
+    return figures
+
+
+def pooled_figures(runs: dict[str, list[ClipMatch]], measure: str) -> dict:
+    """Every trained movement's clips pooled: positives are each model's own movement's clips."""
+    labels = np.concatenate([[c.movement == m for c in clips] for m, clips in runs.items()])
+    scores = np.concatenate([[c.score(measure) for c in clips] for clips in runs.values()])
+    return {"auc": float(roc_auc_score(labels, scores)), "eer": eer(labels, scores)}
+
+
+def write_clip_scores(clips: list[ClipMatch], thresholds: dict[str, float], path: Path) -> Path:
+    """``clip_scores.csv``: each clip's movement, score by each measure and decision."""
+    with path.open("w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["clip", "movement", *thresholds, *(f"{m}_performs" for m in thresholds)])
+        for c in clips:
+            scores = [c.score(m) for m in thresholds]
+            decisions = [int(s >= t) for s, t in zip(scores, thresholds.values(), strict=True)]
+            out.writerow([c.name, c.movement, *scores, *decisions])
+    return path
+
+
+class MovementRun:
+    """A trained movement predictor's run folder, ready to match clips (`match_run`)."""
+
+    def __init__(self, run_dir: str | Path) -> None:
+        from regularity.config import RunConfig
+        from regularity.evaluation import load_scorer
+        from regularity.runs import read_json as read
+
+        self.run_dir = Path(run_dir)
+        self.config = RunConfig.from_run(self.run_dir)
+        stored = read(self.run_dir / "config.json")
+        self.percentile = float(stored.get("match_percentile", 5.0))
+        self.trained = self.config.dataset_options.get("normal", "?")
+        self.model = load_scorer(self.run_dir)
+        self.normalizer = Normalizer.load(self.run_dir / "normalizer.npz")
+        self._reference = None
+
+    def prepared(self, video: object) -> np.ndarray:
+        """A clip's frames as the run's inputs (uint8, the run's size and colour)."""
+        return self.config.input_spec().prepare(video.frames)
+
+    def match(self, video: object, keep_predictions: bool = False) -> ClipMatch:
+        """The clip's windows by the model (SSIM, -MSE) and by the baseline."""
+        frames = self.prepared(video)
+        scaled = self.normalizer.apply(frames.astype(np.float32)).astype(np.float32)
+        result = window_similarity(
+            self.model, scaled, self.normalizer, self.config.window,
+            keep_predictions=keep_predictions,
+        )  # fmt: skip
+        start, predicted = result.pop("start"), result.pop("predicted", None)
+        energy = motion_energy_images(frames, self.config.window)
+        result["motion_energy"] = nearest_similarity(self.reference(), energy)
+        kept = frames if keep_predictions else None
+        return ClipMatch(video.name, video.meta.get("movement"), start, result, kept, predicted)
+
+    def reference(self) -> np.ndarray:
+        """The baseline's motion-energy images of every training window."""
+        if self._reference is None:
+            dataset = self.config.open_dataset()
+            cut = self.config.held_out_start(len(dataset.train))
+            self._reference = np.concatenate(
+                [motion_energy_images(self.prepared(v), self.config.window)
+                 for v in dataset.train[:cut]]  # fmt: skip
+            )
+        return self._reference
+
+    def thresholds(self) -> dict[str, float]:
+        """Each measure's threshold from the held-out clips of the trained movement.
+
+        Computed once and kept under ``"match"`` in ``thresholds.json``.
+        """
+        path = self.run_dir / "thresholds.json"
+        stored = read_json(path) if path.is_file() else {}
+        if "match" not in stored:
+            dataset = self.config.open_dataset()
+            # Without held-out clips the last training clip stands in (`derive_thresholds`).
+            start = min(self.config.held_out_start(len(dataset.train)), len(dataset.train) - 1)
+            held = [self.match(v) for v in dataset.train[start:]]
+            stored["match"] = {
+                **thresholds_of(held, self.percentile),
+                "source": f"percentile {self.percentile} of the windows of {len(held)} held-out "
+                f"{self.trained} clip(s)",
+            }
+            write_json(path, stored)
+        return {m: stored["match"][m] for m in MEASURES}
+
+
+def match_run(run_dir: str | Path, gifs: int = 1) -> dict:
+    """Match every test clip of a trained run; write curves, GIFs, scores and ``metrics.json``.
+
+    Writes into the run folder ``clip_scores.csv``, ``similarity.png`` (every test clip's SSIM
+    curve), ``curves/<clip>.png`` (recognised spans shaded) and, for the first ``gifs`` clips of
+    the trained movement and of another, ``gifs/<clip>.gif`` (real | predicted next frames).
+    Returns the ``matching`` part of ``metrics.json``.
+    """
+    from regularity.media import write_gif
+    from regularity.plots import plot_similarity, plot_similarity_overview
+
+    run = MovementRun(run_dir)
+    thresholds = run.thresholds()
+    dataset = run.config.open_dataset()
+    start = time.perf_counter()
+    clips, shown = [], {True: 0, False: 0}
+    for video in dataset.test:
+        own = video.meta.get("movement") == run.trained
+        keep = shown[own] < gifs
+        clip = run.match(video, keep_predictions=keep)
+        clips.append(clip)
+        title = f"{clip.name}: does it perform {run.trained}?"
+        plot_similarity(clip, thresholds["ssim"], run.run_dir / "curves" / f"{clip.name}.png", title)
+        if keep:
+            shown[own] += 1
+            real = clip.frames[clip.start + run.config.window.skip]
+            write_gif(np.concatenate([real, clip.predicted], axis=2),
+                      run.run_dir / "gifs" / f"{clip.name}.gif", step=1)  # fmt: skip
+    seconds = time.perf_counter() - start
+    plot_similarity_overview(clips, run.trained, thresholds["ssim"], run.run_dir / "similarity.png")
+    write_clip_scores(clips, thresholds, run.run_dir / "clip_scores.csv")
+    matching = {
+        "trained_movement": run.trained,
+        "test_clips": len(clips),
+        **match_figures(run.trained, clips, thresholds),
+        "threshold_source": read_json(run.run_dir / "thresholds.json")["match"]["source"],
+        "scoring_clips_per_s": round(len(clips) / seconds, 2),
+    }
+    update_metrics(run.run_dir, matching=matching, peak_rss_mb=round(peak_rss_mb()))
+    return matching
