@@ -42,3 +42,13 @@ SEQ2SEQ_FAMILY = Family(
     Seq2SeqConfig.recipes,
     "ConvLSTM seq2seq predictor, PSNR score",
 )
+
+from convlstm_ae.movement import MovementConfig, create_movement_model  # noqa: E402
+
+MOVEMENT_FAMILY = Family(
+    "movement_matcher",
+    MovementConfig,
+    create_movement_model,
+    MovementConfig.recipes,
+    "Movement matcher: a keras.applications backbone + ConvLSTM predicting each frame's successor",
+)

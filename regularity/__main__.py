@@ -2,6 +2,7 @@
 
 python -m regularity score runs/demo clip.avi frames_folder/ ...
 python -m regularity leaderboard --dataset ped2 --out docs/leaderboard
+python -m regularity match runs/movement_wave clip.avi strip.png ...
 """
 
 from __future__ import annotations
@@ -31,6 +32,15 @@ def _leaderboard(args: argparse.Namespace) -> None:
     print(f"{len(entries)} entries; table, JSON and ROC plot in {args.out}/")
 
 
+def _match(args: argparse.Namespace) -> None:
+    from regularity.matching import does_it_perform
+
+    for answer in does_it_perform(args.run, args.clips, args.out):
+        verdict = "performs" if answer["performs"] else "does NOT perform"
+        print(f"{answer['clip']}: {verdict} {answer['movement']} (SSIM {answer['score']:.3f}, "
+              f"threshold {answer['threshold']:.3f}); curve {answer['curve']}")  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = argparse.ArgumentParser(
@@ -55,6 +65,13 @@ def main(argv: list[str] | None = None) -> int:
     board.add_argument("--train", action="store_true", help="train declared runs not there yet")
     board.add_argument("--videos", type=int, default=0, help="marked videos per run")
     board.set_defaults(run_command=_leaderboard)
+    match = sub.add_parser(
+        "match", help="does each clip perform the movement a movement matcher was trained on?"
+    )
+    match.add_argument("run", type=Path, help="a trained movement matcher's run folder")
+    match.add_argument("clips", nargs="+", type=Path, help="video files, frame folders or strips")
+    match.add_argument("--out", type=Path, help="folder for the curves (default <run>_matched)")
+    match.set_defaults(run_command=_match)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     return exit_status(lambda: args.run_command(args))

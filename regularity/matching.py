@@ -246,13 +246,13 @@ class MovementRun:
         return {m: stored["match"][m] for m in MEASURES}
 
 
-def match_run(run_dir: str | Path, gifs: int = 1) -> dict:
+def match_run(run_dir: str | Path, gifs: int = 1) -> tuple[dict, list[ClipMatch]]:
     """Match every test clip of a trained run; write curves, GIFs, scores and ``metrics.json``.
 
     Writes into the run folder ``clip_scores.csv``, ``similarity.png`` (every test clip's SSIM
     curve), ``curves/<clip>.png`` (recognised spans shaded) and, for the first ``gifs`` clips of
     the trained movement and of another, ``gifs/<clip>.gif`` (real | predicted next frames).
-    Returns the ``matching`` part of ``metrics.json``.
+    Returns the ``matching`` part of ``metrics.json`` and every test clip's match.
     """
     from regularity.media import write_gif
     from regularity.plots import plot_similarity, plot_similarity_overview
@@ -285,4 +285,41 @@ def match_run(run_dir: str | Path, gifs: int = 1) -> dict:
         "scoring_clips_per_s": round(len(clips) / seconds, 2),
     }
     update_metrics(run.run_dir, matching=matching, peak_rss_mb=round(peak_rss_mb()))
-    return matching
+    return matching, clips
+
+
+def does_it_perform(
+    run_dir: str | Path, paths: list[str | Path], out_dir: str | Path | None = None
+) -> list[dict]:
+    """Answer for each clip (video file, frame folder or frame strip): does it perform the
+    run's movement? Its score (mean window SSIM), the threshold and ``<out>/<clip>.png``, the
+    similarity curve with the recognised spans shaded (``out_dir`` default ``<run>_matched``).
+    """
+    from regularity.datasets.videos import open_video
+    from regularity.plots import plot_similarity
+
+    run = MovementRun(run_dir)
+    threshold = run.thresholds()["ssim"]
+    out_dir = Path(out_dir) if out_dir else run.run_dir.with_name(f"{run.run_dir.name}_matched")
+    answers = []
+    for path in paths:
+        clip = run.match(open_video(path, run.config.color))
+        if not len(clip.start):
+            raise ValueError(f"{path}: shorter than one window ({run.config.window.span - 1} "
+                             "frames at the run's interval)")  # fmt: skip
+        score = clip.score("ssim")
+        curve = plot_similarity(clip, threshold, out_dir / f"{Path(path).stem}.png",
+                                f"{Path(path).name}: {run.trained}?")  # fmt: skip
+        answers.append({"clip": str(path), "movement": run.trained, "score": score,
+                        "threshold": threshold, "performs": score >= threshold,
+                        "curve": str(curve)})  # fmt: skip
+    write_json(out_dir / "answers.json", {"run": str(run.run_dir), "answers": answers})
+    return answers
+
+
+def example_clips(config: object) -> list[str]:
+    """One held-out test clip of each movement of a run's dataset (files to ask about)."""
+    firsts = {}
+    for video in config.open_dataset().test:
+        firsts.setdefault(video.meta.get("movement"), video.source)
+    return list(firsts.values())

@@ -86,6 +86,34 @@ def training_windows(
     )
 
 
+def validation_windows(
+    config: RunConfig,
+    store: object,
+    normalizer: Normalizer,
+    replicas: int = 1,
+    drop_remainder: bool = False,
+) -> object:
+    """Batches of disjoint windows of the held-out normal clips (None: too few for a batch).
+
+    ``replicas``: replicas that share a batch (``config.batch_size`` windows each);
+    ``drop_remainder``: no short last batch (several machines must step together).
+    """
+    validation = window_dataset(
+        store,
+        config.window,
+        normalizer,
+        config.batch_size * replicas,
+        stride=config.window.span,
+        shuffle=False,
+        drop_remainder=drop_remainder,
+        transform=config.batch_transform(),
+    )
+    if int(validation.cardinality()) == 0:
+        logger.warning("fewer held-out windows than one global batch: no validation loss")
+        return None
+    return validation
+
+
 def train_run(
     config: RunConfig,
     build_model: BuildModel,
@@ -166,19 +194,8 @@ def _train_run(
     windows = training_windows(config, train, normalizer, replicas)
     validation = None
     if held_out is not None:
-        validation = window_dataset(
-            held_out,
-            config.window,
-            normalizer,
-            config.batch_size * (replicas if workers > 1 else 1),
-            stride=config.window.span,
-            shuffle=False,
-            drop_remainder=workers > 1,
-            transform=config.batch_transform(),
-        )
-        if int(validation.cardinality()) == 0:
-            logger.warning("fewer held-out windows than one global batch: no validation loss")
-            validation = None
+        together = replicas if workers > 1 else 1
+        validation = validation_windows(config, held_out, normalizer, together, workers > 1)
     with strategy.scope():
         model = build_model(config, config.input_shape(), int(windows.cardinality()))
     budget = [TimeBudget(config.max_minutes)] if config.max_minutes else []

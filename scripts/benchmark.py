@@ -6,6 +6,7 @@ python scripts/benchmark.py train --run-dir RUN --evaluate-only --set score.aggr
 python scripts/benchmark.py curve --run-dir RUN                frame AUC of every epoch
 python scripts/benchmark.py scoring --run-dir RUN              every way of scoring a run
 python scripts/benchmark.py prediction --family unet_predictor --recipe motion --run-dir RUN
+python scripts/benchmark.py movement --recipe weizmann --run-dir RUN   each movement vs the rest
 python -m regularity leaderboard --dataset ped2                every declared run + baseline
 """
 
@@ -122,6 +123,37 @@ def bench_prediction(args: argparse.Namespace) -> dict:
                                          "train_frames")},
         "report_seconds": round(time.perf_counter() - start, 1), "peak_rss_mb": peak_rss_mb(),
         **report, "config": config.to_dict(),
+    }  # fmt: skip
+
+
+def bench_movement(args: argparse.Namespace) -> dict:
+    """Each movement in turn the trained one: train its matcher, match the test clips, pool."""
+    from regularity.matching import MEASURES, match_run, pooled_figures
+    from regularity.pipeline import train_run
+    from regularity.runs import peak_rss_mb, read_json
+
+    family, base = recipe_config(args)
+    dataset = base.open_dataset()
+    movements = args.movements or sorted({v.meta["movement"] for v in dataset.test})
+    per_movement, clips = {}, {}
+    for movement in movements:
+        options = {**base.dataset_options, "normal": movement}
+        config = base.replace(dataset_options=options, run_dir=f"{args.run_dir}/{movement}")
+        train_run(config, family.build_model, overwrite=args.overwrite, verbose=2)
+        matching, clips[movement] = match_run(config.run_dir)
+        trained = read_json(Path(config.run_dir) / "metrics.json")
+        per_movement[movement] = {
+            **{m: {k: matching[m][k] for k in ("auc", "auc_per_movement", "eer", "accuracy")}
+               for m in MEASURES},
+            **{k: trained.get(k) for k in ("train_seconds", "epochs_trained", "peak_rss_mb_train")},
+            "scoring_clips_per_s": matching["scoring_clips_per_s"],
+        }  # fmt: skip
+    return {
+        "benchmark": "movement", "family": args.family, "recipe": args.recipe,
+        "weights": base.weights or "none (from scratch)", "backbone": base.backbone,
+        "pooled": {m: pooled_figures(clips, m) for m in MEASURES},
+        "per_movement": per_movement, "peak_rss_mb": round(peak_rss_mb()),
+        "config": base.to_dict(),
     }  # fmt: skip
 
 
@@ -255,6 +287,12 @@ def parser() -> argparse.ArgumentParser:
     prediction.add_argument("--steps", type=int, default=2, help="frames predicted recursively")
     prediction.add_argument("--stride", type=int, default=4, help="every N-th window evaluated")
     prediction.set_defaults(run=bench_prediction)
+    movement = sub.add_parser(
+        "movement", help="a movement matcher per movement, each against the others, pooled"
+    )
+    add_run_arguments(movement, "movement_matcher", "figures")
+    movement.add_argument("--movements", nargs="+", help="trained movements (default: all)")
+    movement.set_defaults(run=bench_movement)
     curve = sub.add_parser("curve", help="frame AUC of every epoch checkpoint of a run")
     curve.add_argument("--run-dir", required=True, help="a trained run folder")
     curve.set_defaults(run=bench_curve)

@@ -164,11 +164,12 @@ def read_video_file(
 
 
 def read_frame_strip(
-    path: str | Path, frame_width: int = 64, color: Color | str = Color.GREY
+    path: str | Path, frame_width: int | None = 64, color: Color | str = Color.GREY
 ) -> np.ndarray:
     """The frames of one image that holds a clip's frames side by side, left to right.
 
-    Frame ``i`` is columns ``frame_width * i`` to ``frame_width * (i + 1) - 1``.
+    Frame ``i`` is columns ``frame_width * i`` to ``frame_width * (i + 1) - 1``; without a
+    ``frame_width`` the frames are square (as wide as the strip is tall).
 
     Returns:
         ``[N, H, frame_width]`` (grey) or ``[N, H, frame_width, 3]`` uint8.
@@ -180,6 +181,7 @@ def read_frame_strip(
     """
     strip = read_image(path, color)
     height, width = strip.shape[:2]
+    frame_width = frame_width or height
     if width % frame_width:
         raise FrameSizeError(
             path, f"strip is {width} px wide, not a multiple of the frame width {frame_width}"

@@ -28,7 +28,9 @@ import numpy as np
 from regularity.datasets.base import Color, Dataset, Video
 from regularity.datasets.groundtruth import read_vol_label
 from regularity.datasets.readers import (
+    IMAGE_SUFFIXES,
     VIDEO_SUFFIXES,
+    read_frame_strip,
     read_image_folder,
     read_video_file,
     video_fps,
@@ -141,10 +143,15 @@ def read_video_folder(
 
 
 def open_video(path: str | Path, color: Color | str = Color.GREY) -> Video:
-    """Any one clip without labels: a video file, or a folder of numbered frames."""
+    """Any one clip without labels: a video file, a folder of numbered frames, or a frame strip.
+
+    A strip is one image holding square frames side by side (the Weizmann strips' layout).
+    """
     path = Path(path)
     if path.is_dir():
         return Video(path.name, str(path), partial(read_image_folder, path, Color(color)))
     if not path.is_file():
         raise MissingDataError(path, "no such video file or frame folder")
+    if path.suffix.lower() in IMAGE_SUFFIXES:
+        return Video(path.stem, str(path), partial(read_frame_strip, path, None, Color(color)))
     return _clip(path, Color(color))

@@ -1,0 +1,189 @@
+"""The movement matcher (issue 20): shifted sequences, two-phase training, matching, the CLI.
+
+The backbones are built with ``weights=None`` throughout: this machine cannot download the
+ImageNet weights. A local weights file is tested instead.
+"""
+
+from __future__ import annotations
+
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from convlstm_ae.movement import (
+    MovementConfig,
+    MovementTrainer,
+    build_backbone,
+    build_movement_model,
+    create_movement_model,
+)
+from regularity.matching import (
+    ClipMatch,
+    match_figures,
+    motion_energy_images,
+    thresholds_of,
+    window_similarity,
+)
+from regularity.preprocess import Normalizer
+from regularity.windows import Target, WindowSpec, window_dataset
+
+UNIT = Normalizer("unit")  # 0..255 -> 0..1
+
+
+def test_shifted_sequences_of_a_numbered_clip() -> None:
+    # Frame t holds the value t: every input t..t+S-1 must meet the targets t+1..t+S.
+    clip = np.arange(12, dtype=np.uint8)[:, None, None, None] * np.ones((1, 4, 4, 1), np.uint8)
+    spec = WindowSpec(Target.SHIFTED, inputs=4, skip=2)
+    batches = window_dataset([clip], spec, UNIT, batch_size=100, shuffle=False)
+    inputs, targets = (np.rint(255 * np.asarray(a)[:, :, 0, 0, 0]) for a in next(iter(batches)))
+    assert inputs.tolist() == [[0, 2, 4, 6], [1, 3, 5, 7], [2, 4, 6, 8], [3, 5, 7, 9]]
+    assert (targets == inputs + 2).all()  # the successor at the window's interval
+
+
+class Shifted:
+    """A stand-in predictor: its output i is exactly input i + 1 (the last, a copy)."""
+
+    def predict_on_batch(self, windows: np.ndarray) -> np.ndarray:
+        return np.concatenate([windows[:, 1:], windows[:, -1:]], axis=1)
+
+
+class Copying:
+    """A stand-in predictor that predicts nothing moves (output i = input i)."""
+
+    def predict_on_batch(self, windows: np.ndarray) -> np.ndarray:
+        return windows
+
+
+def test_prediction_i_is_compared_with_input_i_plus_1() -> None:
+    rng = np.random.default_rng(0)
+    frames = rng.uniform(0, 1, (12, 32, 32, 1)).astype(np.float32)  # every frame different
+    spec = WindowSpec(Target.SHIFTED, 5)
+    exact = window_similarity(Shifted(), frames, UNIT, spec)
+    assert exact["start"].tolist() == list(range(8))  # every start of 5 frames in 12
+    np.testing.assert_allclose(exact["ssim"], 1.0, atol=1e-6)  # the last output is never used
+    np.testing.assert_allclose(exact["mse"], 0.0, atol=1e-9)
+    stale = window_similarity(Copying(), frames, UNIT, spec)
+    assert (stale["ssim"] < 0.2).all() and (stale["mse"] < -1000).all()
+
+
+def _backbone_layers(network: keras.Model) -> keras.Model:
+    return network.get_layer("features").layer
+
+
+def test_lower_blocks_stay_frozen_and_the_top_block_trains_in_phase_two() -> None:
+    backbone = build_backbone("mobilenetv3", (32, 32))
+    network = build_movement_model((3, 32, 32, 1), backbone, filters=8)
+    trainer = MovementTrainer(network, backbone, head_steps=2)
+    trainer.compile(keras.optimizers.Adam(1e-2), keras.optimizers.Adam(1e-2))
+    lower = [w for layer in backbone.layers[1].layers if not layer.trainable for w in layer.weights]
+    top, head = trainer.top_variables, trainer.head_variables
+    assert top and head and lower
+    assert {id(v) for v in top}.isdisjoint(id(v) for v in lower)
+
+    def values(variables: list) -> list:
+        return [np.array(v) for v in variables]
+
+    before = values(lower), values(top), values(head)
+    rng = np.random.default_rng(0)
+    batch = rng.uniform(0, 1, (2, 3, 32, 32, 1)).astype(np.float32)
+    target = rng.uniform(0, 1, (2, 3, 32, 32, 1)).astype(np.float32)
+    for _ in range(2):  # phase 1
+        logs = trainer.train_on_batch(batch, target, return_dict=True)
+    assert logs["phase"] == 1.0
+    after_one = values(lower), values(top), values(head)
+    assert all(np.array_equal(a, b) for a, b in zip(before[0], after_one[0], strict=True))
+    assert all(np.array_equal(a, b) for a, b in zip(before[1], after_one[1], strict=True))
+    assert not all(np.array_equal(a, b) for a, b in zip(before[2], after_one[2], strict=True))
+    logs = trainer.train_on_batch(batch, target, return_dict=True)  # phase 2
+    assert logs["phase"] == 2.0
+    after_two = values(lower), values(top)
+    assert all(np.array_equal(a, b) for a, b in zip(before[0], after_two[0], strict=True))
+    assert not all(np.array_equal(a, b) for a, b in zip(after_one[1], after_two[1], strict=True))
+
+
+def test_a_local_weights_file_is_loaded(tmp_path) -> None:  # noqa: ANN001
+    source = keras.applications.MobileNetV3Small(
+        include_top=False, weights=None, input_shape=(32, 32, 3)
+    )
+    path = tmp_path / "backbone.weights.h5"
+    source.save_weights(path)
+    loaded = build_backbone("mobilenetv3", (32, 32), str(path))
+    kernel = source.get_layer("conv").kernel
+    np.testing.assert_array_equal(loaded.layers[-1].get_layer("conv").kernel, kernel)
+    with pytest.raises(FileNotFoundError, match="no such backbone weights file"):
+        build_backbone("mobilenetv3", (32, 32), str(tmp_path / "missing.h5"))
+
+
+def test_config_refuses_what_cannot_work() -> None:
+    with pytest.raises(ValueError, match="shifted"):
+        MovementConfig(window=WindowSpec(Target.NEXT, 4))
+    with pytest.raises(ValueError, match="unknown backbone"):
+        MovementConfig(backbone="resnet")
+    with pytest.raises(ValueError, match="multiple of 8"):
+        MovementConfig(size=(60, 60))
+    with pytest.raises(ValueError, match="'unit'"):
+        MovementConfig(scaling="standard")
+
+
+def test_match_figures_and_thresholds_from_held_out_windows() -> None:
+    def clip(name: str, movement: str, level: float) -> ClipMatch:
+        return ClipMatch(name, movement, np.arange(3), {"ssim": np.full(3, level)})
+
+    held = [ClipMatch("h", "wave", np.arange(4), {"ssim": np.array([0.7, 0.8, 0.9, 1.0])})]
+    thresholds = thresholds_of(held, 25.0)
+    assert thresholds["ssim"] == pytest.approx(0.775)
+    clips = [clip("a", "wave", 0.9), clip("b", "wave", 0.76), clip("c", "jack", 0.5),
+             clip("d", "bend", 0.8)]  # fmt: skip
+    figures = match_figures("wave", clips, thresholds)["ssim"]
+    assert figures["auc_per_movement"] == {"bend": 0.5, "jack": 1.0}
+    assert figures["auc"] == 0.75  # 3 of the 4 (wave, other) pairs ranked right
+    # decisions: a performs, b (0.76 < 0.775) does not, c does not, d (0.8) does
+    assert figures["tpr"] == 0.5 and figures["tnr"] == 0.5 and figures["accuracy"] == 0.5
+
+
+def test_motion_energy_images_see_where_frames_change() -> None:
+    frames = np.zeros((6, 16, 16), np.uint8)
+    frames[1::2, :8, :8] = 200  # the top-left quarter flickers
+    energy = motion_energy_images(frames, WindowSpec(Target.SHIFTED, 3), grid=2)
+    assert energy.shape == (4, 4)
+    np.testing.assert_allclose(energy[:, 0], 200)
+    np.testing.assert_allclose(energy[:, 1:], 0)
+
+
+@pytest.mark.slow
+def test_ssim_matching_separates_two_movements_and_the_cli_answers(tmp_path, capsys) -> None:  # noqa: ANN001
+    from regularity.__main__ import main
+    from regularity.matching import match_run
+    from regularity.pipeline import train_run
+
+    config = MovementConfig(
+        run_dir=str(tmp_path / "wave"),
+        data_root=str(tmp_path / "data"),
+        dataset_options={"normal": "wave", "movements": ["wave", "jack"], "frames": 20,
+                         "clips_per_movement": 6, "holdout": 2},  # fmt: skip
+        size=(32, 32),
+        window=WindowSpec(Target.SHIFTED, 4),
+        backbone="mobilenetv3",
+        filters=16,
+        epochs=6,
+        head_epochs=2,
+        batch_size=4,
+    )
+    train_run(config, create_movement_model, verbose=0)
+    history = (tmp_path / "wave" / "history.csv").read_text().splitlines()
+    phases = [float(row.split(",")[history[0].split(",").index("phase")]) for row in history[1:]]
+    assert phases[:2] == [1.0, 1.0] and phases[-1] == 2.0  # both phases logged
+    matching, _ = match_run(config.run_dir)
+    assert matching["ssim"]["auc"] == 1.0, matching
+    metrics = json.loads((tmp_path / "wave" / "metrics.json").read_text())
+    assert metrics["matching"]["ssim"]["auc_per_movement"] == {"jack": 1.0}
+    for name in ("similarity.png", "clip_scores.csv", "curves/jack_00000005.png"):
+        assert (tmp_path / "wave" / name).is_file(), name
+    assert len(list((tmp_path / "wave" / "gifs").glob("*.gif"))) == 2
+    strips = tmp_path / "data" / "figures"
+    assert main(["match", config.run_dir, str(strips / "wave" / "00000005.png"),
+                 str(strips / "jack" / "00000005.png")]) == 0  # fmt: skip
+    lines = capsys.readouterr().out.splitlines()
+    assert "performs wave" in lines[0] and "does NOT perform wave" in lines[1], lines
