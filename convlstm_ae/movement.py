@@ -328,7 +328,8 @@ def tune_movement(
 
     def trial_config(hp: kt.HyperParameters) -> MovementConfig:
         values = {name: hp.Choice(name, options) for name, options in SEARCH_SPACE.items()}
-        return config.replace(**values, epochs=epochs, head_epochs=min(config.head_epochs, epochs // 2))
+        head_epochs = min(config.head_epochs, epochs // 2)
+        return config.replace(**values, epochs=epochs, head_epochs=head_epochs)
 
     class Search(kt.HyperModel):
         def build(self, hp: kt.HyperParameters) -> MovementTrainer:

@@ -220,8 +220,10 @@ class MovementRun:
             dataset = self.config.open_dataset()
             cut = self.config.held_out_start(len(dataset.train))
             self._reference = np.concatenate(
-                [motion_energy_images(self.prepared(v), self.config.window)
-                 for v in dataset.train[:cut]]  # fmt: skip
+                [
+                    motion_energy_images(self.prepared(v), self.config.window)
+                    for v in dataset.train[:cut]
+                ]  # fmt: skip
             )
         return self._reference
 
@@ -268,7 +270,8 @@ def match_run(run_dir: str | Path, gifs: int = 1) -> tuple[dict, list[ClipMatch]
         clip = run.match(video, keep_predictions=keep)
         clips.append(clip)
         title = f"{clip.name}: does it perform {run.trained}?"
-        plot_similarity(clip, thresholds["ssim"], run.run_dir / "curves" / f"{clip.name}.png", title)
+        curve = run.run_dir / "curves" / f"{clip.name}.png"
+        plot_similarity(clip, thresholds["ssim"], curve, title)
         if keep:
             shown[own] += 1
             real = clip.frames[clip.start + run.config.window.skip]
@@ -291,9 +294,11 @@ def match_run(run_dir: str | Path, gifs: int = 1) -> tuple[dict, list[ClipMatch]
 def does_it_perform(
     run_dir: str | Path, paths: list[str | Path], out_dir: str | Path | None = None
 ) -> list[dict]:
-    """Answer for each clip (video file, frame folder or frame strip): does it perform the
-    run's movement? Its score (mean window SSIM), the threshold and ``<out>/<clip>.png``, the
-    similarity curve with the recognised spans shaded (``out_dir`` default ``<run>_matched``).
+    """Answer, for each clip (video file, frame folder or frame strip), the matcher's question.
+
+    Each answer holds the clip's score (mean window SSIM), the threshold, the verdict and
+    ``<out>/<folder>_<clip>.png``, its similarity curve with the recognised spans shaded
+    (``out_dir`` default ``<run>_matched``); ``answers.json`` holds them all.
     """
     from regularity.datasets.videos import open_video
     from regularity.plots import plot_similarity
@@ -308,7 +313,8 @@ def does_it_perform(
             raise ValueError(f"{path}: shorter than one window ({run.config.window.span - 1} "
                              "frames at the run's interval)")  # fmt: skip
         score = clip.score("ssim")
-        curve = plot_similarity(clip, threshold, out_dir / f"{Path(path).stem}.png",
+        name = f"{Path(path).parent.name}_{Path(path).stem}"  # strips share file names
+        curve = plot_similarity(clip, threshold, out_dir / f"{name}.png",
                                 f"{Path(path).name}: {run.trained}?")  # fmt: skip
         answers.append({"clip": str(path), "movement": run.trained, "score": score,
                         "threshold": threshold, "performs": score >= threshold,

@@ -178,9 +178,7 @@ def plot_similarity(clip: object, threshold: float, path: str | Path, title: str
     return _save(fig, path)
 
 
-def plot_similarity_overview(
-    clips: list, trained: str, threshold: float, path: str | Path
-) -> Path:
+def plot_similarity_overview(clips: list, trained: str, threshold: float, path: str | Path) -> Path:
     """Every clip's SSIM curve, the trained movement's in one colour and each other's in its own."""
     fig, ax = plt.subplots(figsize=(8, 4))
     movements = sorted({c.movement for c in clips}, key=lambda m: (m != trained, m))

@@ -7,6 +7,7 @@ ImageNet weights. A local weights file is tested instead.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -161,8 +162,13 @@ def test_ssim_matching_separates_two_movements_and_the_cli_answers(tmp_path, cap
     config = MovementConfig(
         run_dir=str(tmp_path / "wave"),
         data_root=str(tmp_path / "data"),
-        dataset_options={"normal": "wave", "movements": ["wave", "jack"], "frames": 20,
-                         "clips_per_movement": 6, "holdout": 2},  # fmt: skip
+        dataset_options={
+            "normal": "wave",
+            "movements": ["wave", "jack"],
+            "frames": 20,
+            "clips_per_movement": 6,
+            "holdout": 2,
+        },  # fmt: skip
         size=(32, 32),
         window=WindowSpec(Target.SHIFTED, 4),
         backbone="mobilenetv3",
@@ -186,4 +192,14 @@ def test_ssim_matching_separates_two_movements_and_the_cli_answers(tmp_path, cap
     assert main(["match", config.run_dir, str(strips / "wave" / "00000005.png"),
                  str(strips / "jack" / "00000005.png")]) == 0  # fmt: skip
     lines = capsys.readouterr().out.splitlines()
-    assert "performs wave" in lines[0] and "does NOT perform wave" in lines[1], lines
+    answers = json.loads((tmp_path / "wave_matched" / "answers.json").read_text())["answers"]
+    wave, jack = answers
+    assert wave["score"] > jack["score"] and not jack["performs"]
+    assert (
+        wave["threshold"]
+        == json.loads((tmp_path / "wave" / "thresholds.json").read_text())["match"]["ssim"]
+    )
+    for line, answer in zip(lines, answers, strict=True):
+        verdict = "performs wave" if answer["performs"] else "does NOT perform wave"
+        assert verdict in line and Path(answer["curve"]).is_file(), line
+    assert {Path(a["curve"]).name for a in answers} == {"wave_00000005.png", "jack_00000005.png"}

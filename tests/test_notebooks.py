@@ -210,3 +210,29 @@ def test_notebook_07_trains_the_ablation_and_detects(tiny_root, tmp_path, projec
     metrics = json.loads((runs / "ms" / "metrics.json").read_text())
     assert metrics["model"] == "multiscale_gan" and 0 <= metrics["frame_auc"]["macro"] <= 1
     assert len(list((runs / "ms" / "videos").glob("*.mp4"))) == 1
+
+
+@pytest.mark.slow
+def test_notebook_08_trains_a_movement_matcher_and_answers(tmp_path, project_env):
+    runs = tmp_path / "runs"
+    command = [sys.executable, str(ROOT / "scripts" / "run_notebooks.py"), "08", "--name", "mv",
+               "--runs", str(runs), "-p", "data_root", str(tmp_path / "data"),
+               "-p", "epochs", "2", "-p", "max_minutes", "null", "-p", "tune_trials", "1",
+               "-p", "tune_epochs", "1", "-p", "settings",
+               "{size: [32, 32], backbone: mobilenetv3, filters: 8, head_epochs: 1,"
+               " window: {target: shifted, inputs: 4},"
+               " dataset_options: {normal: wave, movements: [wave, jack], frames: 16,"
+               " clips_per_movement: 4, holdout: 1}}"]  # fmt: skip
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, env=project_env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    run = runs / "mv"
+    matching = json.loads((run / "metrics.json").read_text())["matching"]
+    assert matching["trained_movement"] == "wave" and set(matching["ssim"]["auc_per_movement"]) == {
+        "jack"
+    }
+    tuning = json.loads((run / "tuning.json").read_text())
+    assert len(tuning["trials"]) == 1 and tuning["trials"][0]["val_loss"] > 0
+    answers = json.loads((runs / "mv_matched" / "answers.json").read_text())["answers"]
+    assert [Path(a["clip"]).parent.name for a in answers] == ["jack", "wave"]
+    for name in ("similarity.png", "loss.png", "notebooks/08_movement_matcher.ipynb"):
+        assert (run / name).is_file(), name
