@@ -247,6 +247,7 @@ class MovementConfig(RunConfig):
     l2_weight: float = 1.0
     ssim_weight: float = 1.0
     match_percentile: float = 5.0  # of held-out windows' similarity: the decision threshold
+    mirror: bool = False  # flip half the training windows left-right (a mirrored performer)
 
     def validate(self) -> None:
         """Shifted windows, a known backbone, frames it can read."""
@@ -262,6 +263,23 @@ class MovementConfig(RunConfig):
             raise ValueError("the model outputs frames in [0, 1]: scaling must be 'unit'")
         if not 0 < self.match_percentile < 100:
             raise ValueError(f"match_percentile must lie in (0, 100), got {self.match_percentile}")
+
+
+    def batch_transform(self) -> object:
+        """With ``mirror``: each window flipped left-right with probability 1/2, targets alike."""
+        if not self.mirror:
+            return None
+
+        def mirror(inputs, targets):  # noqa: ANN001, ANN202
+            import tensorflow as tf
+
+            flip = tf.random.uniform([tf.shape(inputs)[0], 1, 1, 1, 1]) < 0.5
+            return (
+                tf.where(flip, tf.reverse(inputs, [3]), inputs),
+                tf.where(flip, tf.reverse(targets, [3]), targets),
+            )
+
+        return mirror
 
 
 def create_movement_model(
@@ -293,6 +311,7 @@ SEARCH_SPACE = {
     "batch_norm": [False, True],
     "activation": ["relu", "elu"],
     "batch_size": [2, 4, 8],
+    "mirror": [False, True],
 }
 
 

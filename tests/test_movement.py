@@ -203,3 +203,15 @@ def test_ssim_matching_separates_two_movements_and_the_cli_answers(tmp_path, cap
         verdict = "performs wave" if answer["performs"] else "does NOT perform wave"
         assert verdict in line and Path(answer["curve"]).is_file(), line
     assert {Path(a["curve"]).name for a in answers} == {"wave_00000005.png", "jack_00000005.png"}
+
+
+def test_mirroring_flips_inputs_and_targets_of_the_same_windows() -> None:
+    transform = MovementConfig(mirror=True).batch_transform()
+    rng = np.random.default_rng(0)
+    inputs = rng.uniform(0, 1, (64, 3, 8, 8, 1)).astype(np.float32)
+    flipped_inputs, flipped_targets = (np.asarray(a) for a in transform(inputs, inputs + 1))
+    mirrored = (flipped_inputs == inputs[:, :, :, ::-1]).all(axis=(1, 2, 3, 4))
+    kept = (flipped_inputs == inputs).all(axis=(1, 2, 3, 4))
+    assert (mirrored | kept).all() and 10 < mirrored.sum() < 54
+    np.testing.assert_array_equal(flipped_targets, flipped_inputs + 1)
+    assert MovementConfig().batch_transform() is None
