@@ -63,13 +63,17 @@ def vgg_preprocess() -> layers.Layer:
     return layer
 
 
-def build_backbone(name: str, size: tuple[int, int], weights: str | None = None) -> keras.Model:
+def build_backbone(
+    name: str, size: tuple[int, int], weights: str | None = None, freeze_lower: bool = True
+) -> keras.Model:
     """The cut backbone: RGB frames in 0..255 ``[H, W, 3]`` -> stride-8 feature maps.
 
     ``weights``: "imagenet" (downloaded by Keras where the machine can), a local weights file
-    of the whole application (``include_top=False``), or None (random: trained from scratch).
-    Every layer below the top block is frozen; batch normalisation stays in inference mode
-    everywhere (its statistics are the backbone's, as usual when fine-tuning).
+    of the whole application (``include_top=False``), or None (random initial weights).
+    ``freeze_lower``: every layer below the top block stays frozen for good (with ``None``: a
+    fixed random-feature front end); False: the whole backbone is trained in phase 2 (from
+    scratch, with ``None``). Batch normalisation stays in inference mode everywhere (its
+    statistics are the backbone's, as usual when fine-tuning).
     """
     if name not in BACKBONES:
         raise ValueError(f"unknown backbone {name!r}; known: {', '.join(BACKBONES)}")
@@ -90,7 +94,7 @@ def build_backbone(name: str, size: tuple[int, int], weights: str | None = None)
     frames = keras.Input((*size, 3))
     x = vgg_preprocess()(frames) if name == "vgg16" else frames
     cut = keras.Model(base.input, base.get_layer(spec.features).output)
-    in_top = False
+    in_top = not freeze_lower
     for layer in cut.layers:
         in_top = in_top or layer.name == spec.top
         layer.trainable = in_top and not isinstance(layer, layers.BatchNormalization)
@@ -237,7 +241,8 @@ class MovementConfig(RunConfig):
     thresholds_from: str = "held_out"
     epochs: int = 12
     backbone: str = "vgg16"
-    weights: str | None = None  # "imagenet", a weights file, or None (from scratch)
+    weights: str | None = None  # "imagenet", a weights file, or None (random)
+    freeze_lower: bool = True  # the backbone below its top block never trains
     head_epochs: int = 6  # phase 1; phase 2 (the top block fine-tuned) for the rest
     fine_tune_rate: float = 0.1  # phase 2's learning rate for the top block, relative
     filters: int = 64
@@ -261,19 +266,29 @@ class MovementConfig(RunConfig):
             raise ValueError(f"frame size {self.size}: at least 32 and a multiple of 8")
         if self.scaling != "unit":
             raise ValueError("the model outputs frames in [0, 1]: scaling must be 'unit'")
+        if not 0 <= self.head_epochs <= self.epochs or self.fine_tune_rate <= 0:
+            raise ValueError(
+                f"need 0 <= head_epochs <= epochs (phase 2 is the rest) and fine_tune_rate > 0, "
+                f"got head_epochs={self.head_epochs}, epochs={self.epochs}, "
+                f"fine_tune_rate={self.fine_tune_rate}"
+            )
+        if self.val_clips < 1:
+            raise ValueError(
+                "the threshold comes from held-out clips of the movement: val_clips >= 1"
+            )
         if not 0 < self.match_percentile < 100:
             raise ValueError(f"match_percentile must lie in (0, 100), got {self.match_percentile}")
 
-
-    def batch_transform(self) -> object:
-        """With ``mirror``: each window flipped left-right with probability 1/2, targets alike."""
+    def augmentation(self) -> object:
+        """With ``mirror``: each training window flipped left-right with probability 1/2."""
         if not self.mirror:
             return None
+        seed = self.seed
 
         def mirror(inputs, targets):  # noqa: ANN001, ANN202
             import tensorflow as tf
 
-            flip = tf.random.uniform([tf.shape(inputs)[0], 1, 1, 1, 1]) < 0.5
+            flip = tf.random.uniform([tf.shape(inputs)[0], 1, 1, 1, 1], seed=seed) < 0.5
             return (
                 tf.where(flip, tf.reverse(inputs, [3]), inputs),
                 tf.where(flip, tf.reverse(targets, [3]), targets),
@@ -286,7 +301,7 @@ def create_movement_model(
     config: MovementConfig, input_shape: tuple, steps_per_epoch: int
 ) -> MovementTrainer:
     """The compiled two-phase trainer of a run (`regularity.pipeline.train_run`'s builder)."""
-    backbone = build_backbone(config.backbone, config.size, config.weights)
+    backbone = build_backbone(config.backbone, config.size, config.weights, config.freeze_lower)
     network = build_movement_model(
         input_shape, backbone, config.filters, config.dropout, config.batch_norm, config.activation
     )
@@ -312,6 +327,7 @@ SEARCH_SPACE = {
     "activation": ["relu", "elu"],
     "batch_size": [2, 4, 8],
     "mirror": [False, True],
+    "freeze_lower": [True, False],
 }
 
 
@@ -332,6 +348,9 @@ def tune_movement(
         The config with the best trial's values, and the trials, best first.
 
     """
+    import hashlib
+    import json
+
     import keras_tuner as kt
 
     from regularity.pipeline import get_training_data, training_windows, validation_windows
@@ -340,6 +359,7 @@ def tune_movement(
 
     run_dir = run_folder(config.run_dir)
     epochs = epochs or config.epochs
+    identity = json.dumps({**config.identity(), "epochs": epochs}, sort_keys=True)
     train, held_out, _ = get_training_data(config.open_dataset(), config)
     if held_out is None:
         raise ValueError("tuning selects on held-out clips of the trained movement: val_clips >= 1")
@@ -371,7 +391,8 @@ def tune_movement(
         max_trials=trials,
         seed=config.seed,
         directory=str(run_dir / "tuning"),
-        project_name=f"movement_{config.dataset_options.get('normal', '')}",
+        # Trials of another search (data, model, epochs) must not be resumed as this one's.
+        project_name=f"search_{hashlib.md5(identity.encode()).hexdigest()[:10]}",
     )
     tuner.search(verbose=0)
     ranked = [

@@ -90,6 +90,10 @@ class RunConfig:
         """Index of the first of ``n_train`` normal clips held out (one is always trained)."""
         return n_train - max(0, min(self.val_clips, n_train - 1))
 
+    def held_out_clips(self, dataset: Dataset) -> list:
+        """The held-out normal clips (`held_out_start`); without any, the last training clip."""
+        return dataset.train[min(self.held_out_start(len(dataset.train)), len(dataset.train) - 1) :]
+
     def open_dataset(self) -> Dataset:
         """The run's dataset, in the run's colour (frames decoded on first use)."""
         return load_dataset(
@@ -110,6 +114,10 @@ class RunConfig:
 
     def batch_transform(self) -> object:
         """A per-batch ``(inputs, targets) -> (inputs, targets)`` function, or None."""
+        return None
+
+    def augmentation(self) -> object:
+        """Like `batch_transform`, for training batches only (before it), or None."""
         return None
 
     def to_dict(self) -> dict:

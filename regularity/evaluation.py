@@ -125,12 +125,10 @@ def normal_thresholds(
 def derive_thresholds(config: RunConfig, model: object, dataset: object) -> dict:
     """Write ``thresholds.json`` from the run's normal clips (`RunConfig.thresholds_from`)."""
     if config.thresholds_from == "normal":
-        start, kind = 0, "normal (training and held-out)"
-    else:
-        # Without held-out clips the last training clip stands in: thresholds need normal data.
-        start = min(config.held_out_start(len(dataset.train)), len(dataset.train) - 1)
-        kind = "held-out normal"
-    clips = prepared_clips(dataset.train[start:], config.input_spec().prepare)  # one at a time
+        videos, kind = dataset.train, "normal (training and held-out)"
+    else:  # without held-out clips the last training clip stands in: thresholds need normal data
+        videos, kind = config.held_out_clips(dataset), "held-out normal"
+    clips = prepared_clips(videos, config.input_spec().prepare)  # one at a time
     normalizer = Normalizer.load(Path(config.run_dir) / "normalizer.npz")
     thresholds = normal_thresholds(model, clips, normalizer, config.score, config.window, kind)
     write_json(Path(config.run_dir) / "thresholds.json", thresholds)

@@ -27,6 +27,8 @@ import cv2
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
+from regularity.errors import DataError
+from regularity.inference import scaled_frames
 from regularity.metrics import eer
 from regularity.prediction import ssim
 from regularity.preprocess import Normalizer
@@ -37,7 +39,11 @@ MEASURES = ("ssim", "mse", "motion_energy")  # the model's two, then the baselin
 
 
 def input_windows(n_frames: int, window: WindowSpec) -> np.ndarray:
-    """Frame indices ``[W, S]`` of every window of S input frames (every start)."""
+    """Frame indices ``[W, S]`` of every window of S input frames (every start).
+
+    The inputs of `WindowSpec.split`'s shifted windows, without the last target: matching
+    compares predictions with input frames only, so that a clip's last frame is used too.
+    """
     return window_indices(n_frames, window.inputs, 1, window.skip)
 
 
@@ -63,7 +69,8 @@ def window_similarity(
 
     Returns ``{"start": first frame of each window, "ssim": ..., "mse": ...}`` (one value a
     window; none for a clip shorter than a window), and with ``keep_predictions`` the
-    ``"predicted"`` next frames ``[W, H, W, C]`` (uint8, each window's first prediction).
+    ``"predicted"`` frames ``[W, H, W, C]`` (uint8): each window's last compared prediction, of
+    its frame ``start + (S - 1) * skip``, made with the most context.
     """
     windows = input_windows(len(scaled), window)
     similarity = {"ssim": [], "mse": [], "predicted": []}
@@ -75,7 +82,7 @@ def window_similarity(
         similarity["ssim"].append(per_pair.mean(axis=1))
         similarity["mse"].append(-np.mean((real - predicted) ** 2, axis=(2, 3, 4)).mean(axis=1))
         if keep_predictions:
-            similarity["predicted"].append(normalizer.to_uint8(outputs[:, 0]))
+            similarity["predicted"].append(normalizer.to_uint8(outputs[:, -2]))
     result = {k: np.concatenate(v) if v else np.zeros(0) for k, v in similarity.items()}
     if not keep_predictions:
         result.pop("predicted")
@@ -115,12 +122,16 @@ class ClipMatch:
     movement: str | None
     start: np.ndarray
     windows: dict[str, np.ndarray] = field(default_factory=dict)
-    frames: np.ndarray | None = None  # the prepared frames and the first prediction of each
-    predicted: np.ndarray | None = None  # window, where kept for a GIF
+    frames: np.ndarray | None = None  # the prepared frames and each window's last compared
+    predicted: np.ndarray | None = None  # prediction, where kept for a GIF
 
     def score(self, measure: str) -> float:
         """The clip's score by ``measure``: the mean over its windows."""
         return float(np.mean(self.windows[measure]))
+
+    def performs(self, measure: str, threshold: float) -> bool:
+        """Whether most of its windows reach ``threshold`` (a level set on held-out windows)."""
+        return bool(np.median(self.windows[measure]) >= threshold)
 
 
 def thresholds_of(held_out: list[ClipMatch], percentile: float) -> dict[str, float]:
@@ -135,7 +146,9 @@ def thresholds_of(held_out: list[ClipMatch], percentile: float) -> dict[str, flo
 def match_figures(trained: str, clips: list[ClipMatch], thresholds: dict[str, float]) -> dict:
     """Clip-level ROC AUC (trained movement against all others and against each), EER, accuracy.
 
-    A clip "performs" the movement when its score reaches the threshold; accuracy, TPR and TNR
+    The AUC and EER rank the clips' scores (mean window similarity). A clip "performs" the
+    movement when most of its windows reach the threshold (`ClipMatch.performs`: the threshold
+    is a level of single windows, so the decision is about windows too); accuracy, TPR and TNR
     count those decisions over the labelled clips.
     """
     positive = np.array([c.movement == trained for c in clips])
@@ -143,7 +156,7 @@ def match_figures(trained: str, clips: list[ClipMatch], thresholds: dict[str, fl
     figures = {}
     for measure, threshold in thresholds.items():
         scores = np.array([c.score(measure) for c in clips])
-        decided = scores >= threshold
+        decided = np.array([c.performs(measure, threshold) for c in clips])
         per_movement = {}
         for other in movements:
             keep = positive | np.array([c.movement == other for c in clips])
@@ -173,9 +186,8 @@ def write_clip_scores(clips: list[ClipMatch], thresholds: dict[str, float], path
         out = csv.writer(f)
         out.writerow(["clip", "movement", *thresholds, *(f"{m}_performs" for m in thresholds)])
         for c in clips:
-            scores = [c.score(m) for m in thresholds]
-            decisions = [int(s >= t) for s, t in zip(scores, thresholds.values(), strict=True)]
-            out.writerow([c.name, c.movement, *scores, *decisions])
+            decisions = [int(c.performs(m, t)) for m, t in thresholds.items()]
+            out.writerow([c.name, c.movement, *(c.score(m) for m in thresholds), *decisions])
     return path
 
 
@@ -183,14 +195,22 @@ class MovementRun:
     """A trained movement predictor's run folder, ready to match clips (`match_run`)."""
 
     def __init__(self, run_dir: str | Path) -> None:
-        from regularity.config import RunConfig
+        from regularity.config import read_run_json
         from regularity.evaluation import load_scorer
-        from regularity.runs import read_json as read
+        from regularity.families import families
 
         self.run_dir = Path(run_dir)
-        self.config = RunConfig.from_run(self.run_dir)
-        stored = read(self.run_dir / "config.json")
-        self.percentile = float(stored.get("match_percentile", 5.0))
+        stored = read_run_json(self.run_dir)
+        family = families().get(stored.get("model"))
+        window = stored.get("window")
+        if family is None or not isinstance(window, dict) or window.get("target") != "shifted":
+            raise DataError(
+                self.run_dir / "config.json",
+                f"not a movement matcher's run (model {stored.get('model')!r}): matching needs a "
+                "predictor of shifted sequences",
+            )
+        self.config = family.config.from_run(self.run_dir)
+        self.percentile = float(getattr(self.config, "match_percentile", 5.0))
         self.trained = self.config.dataset_options.get("normal", "?")
         self.model = load_scorer(self.run_dir)
         self.normalizer = Normalizer.load(self.run_dir / "normalizer.npz")
@@ -201,9 +221,22 @@ class MovementRun:
         return self.config.input_spec().prepare(video.frames)
 
     def match(self, video: object, keep_predictions: bool = False) -> ClipMatch:
-        """The clip's windows by the model (SSIM, -MSE) and by the baseline."""
+        """The clip's windows by the model (SSIM, -MSE) and by the baseline.
+
+        Raises:
+            DataError: the clip is shorter than one window.
+
+        """
         frames = self.prepared(video)
-        scaled = self.normalizer.apply(frames.astype(np.float32)).astype(np.float32)
+        window = self.config.window
+        needed = (window.inputs - 1) * window.skip + 1
+        if len(frames) < needed:
+            raise DataError(
+                video.source,
+                f"{len(frames)} frames; one window needs {needed} ({window.inputs} frames, "
+                f"{window.skip} apart)",
+            )
+        scaled = scaled_frames(frames, self.normalizer)
         result = window_similarity(
             self.model, scaled, self.normalizer, self.config.window,
             keep_predictions=keep_predictions,
@@ -215,7 +248,14 @@ class MovementRun:
         return ClipMatch(video.name, video.meta.get("movement"), start, result, kept, predicted)
 
     def reference(self) -> np.ndarray:
-        """The baseline's motion-energy images of every training window."""
+        """The baseline's motion-energy images of every training window.
+
+        Computed from the training clips once and kept in the run folder
+        (``motion_energy.npy``), so that a clip can be asked about without the dataset.
+        """
+        path = self.run_dir / "motion_energy.npy"
+        if self._reference is None and path.is_file():
+            self._reference = np.load(path)
         if self._reference is None:
             dataset = self.config.open_dataset()
             cut = self.config.held_out_start(len(dataset.train))
@@ -225,6 +265,7 @@ class MovementRun:
                     for v in dataset.train[:cut]
                 ]  # fmt: skip
             )
+            np.save(path, self._reference)
         return self._reference
 
     def thresholds(self) -> dict[str, float]:
@@ -235,10 +276,7 @@ class MovementRun:
         path = self.run_dir / "thresholds.json"
         stored = read_json(path) if path.is_file() else {}
         if "match" not in stored:
-            dataset = self.config.open_dataset()
-            # Without held-out clips the last training clip stands in (`derive_thresholds`).
-            start = min(self.config.held_out_start(len(dataset.train)), len(dataset.train) - 1)
-            held = [self.match(v) for v in dataset.train[start:]]
+            held = [self.match(v) for v in self.config.held_out_clips(self.config.open_dataset())]
             stored["match"] = {
                 **thresholds_of(held, self.percentile),
                 "source": f"percentile {self.percentile} of the windows of {len(held)} held-out "
@@ -262,22 +300,23 @@ def match_run(run_dir: str | Path, gifs: int = 1) -> tuple[dict, list[ClipMatch]
     run = MovementRun(run_dir)
     thresholds = run.thresholds()
     dataset = run.config.open_dataset()
-    start = time.perf_counter()
-    clips, shown = [], {True: 0, False: 0}
+    clips, shown, seconds = [], {True: 0, False: 0}, 0.0
     for video in dataset.test:
         own = video.meta.get("movement") == run.trained
         keep = shown[own] < gifs
+        start = time.perf_counter()
         clip = run.match(video, keep_predictions=keep)
+        seconds += time.perf_counter() - start
         clips.append(clip)
         title = f"{clip.name}: does it perform {run.trained}?"
         curve = run.run_dir / "curves" / f"{clip.name}.png"
         plot_similarity(clip, thresholds["ssim"], curve, title)
         if keep:
             shown[own] += 1
-            real = clip.frames[clip.start + run.config.window.skip]
+            window = run.config.window
+            real = clip.frames[clip.start + (window.inputs - 1) * window.skip]
             write_gif(np.concatenate([real, clip.predicted], axis=2),
                       run.run_dir / "gifs" / f"{clip.name}.gif", step=1)  # fmt: skip
-    seconds = time.perf_counter() - start
     plot_similarity_overview(clips, run.trained, thresholds["ssim"], run.run_dir / "similarity.png")
     write_clip_scores(clips, thresholds, run.run_dir / "clip_scores.csv")
     matching = {
@@ -296,7 +335,8 @@ def does_it_perform(
 ) -> list[dict]:
     """Answer, for each clip (video file, frame folder or frame strip), the matcher's question.
 
-    Each answer holds the clip's score (mean window SSIM), the threshold, the verdict and
+    Each answer holds the clip's score (mean window SSIM), the threshold, the verdict (most
+    of its windows reach the threshold) and
     ``<out>/<folder>_<clip>.png``, its similarity curve with the recognised spans shaded
     (``out_dir`` default ``<run>_matched``); ``answers.json`` holds them all.
     """
@@ -309,15 +349,12 @@ def does_it_perform(
     answers = []
     for path in paths:
         clip = run.match(open_video(path, run.config.color))
-        if not len(clip.start):
-            raise ValueError(f"{path}: shorter than one window ({run.config.window.span - 1} "
-                             "frames at the run's interval)")  # fmt: skip
         score = clip.score("ssim")
         name = f"{Path(path).parent.name}_{Path(path).stem}"  # strips share file names
         curve = plot_similarity(clip, threshold, out_dir / f"{name}.png",
                                 f"{Path(path).name}: {run.trained}?")  # fmt: skip
         answers.append({"clip": str(path), "movement": run.trained, "score": score,
-                        "threshold": threshold, "performs": score >= threshold,
+                        "threshold": threshold, "performs": clip.performs("ssim", threshold),
                         "curve": str(curve)})  # fmt: skip
     write_json(out_dir / "answers.json", {"run": str(run.run_dir), "answers": answers})
     return answers

@@ -69,8 +69,17 @@ def training_windows(
     """The shuffled training batches of a run: (inputs, targets) windows as the config says.
 
     ``replicas``: replicas in sync (each gets ``config.batch_size`` windows a step).
-    ``transform``: apply the config's `RunConfig.batch_transform` (False: clean inputs).
+    ``transform``: apply the config's `RunConfig.augmentation`, then its
+    `RunConfig.batch_transform` (False: neither, clean inputs).
     """
+    steps = [config.augmentation(), config.batch_transform()] if transform else []
+    steps = [step for step in steps if step is not None]
+
+    def transformed(inputs, targets):  # noqa: ANN001, ANN202
+        for step in steps:
+            inputs, targets = step(inputs, targets)
+        return inputs, targets
+
     return window_dataset(
         store,
         config.window,
@@ -82,7 +91,7 @@ def training_windows(
         drop_remainder=replicas > 1,
         pseudo_anomalies=config.pseudo_anomalies(),
         motion=config.motion,
-        transform=config.batch_transform() if transform else None,
+        transform=transformed if steps else None,
     )
 
 

@@ -128,6 +128,7 @@ def bench_prediction(args: argparse.Namespace) -> dict:
 
 def bench_movement(args: argparse.Namespace) -> dict:
     """Each movement in turn the trained one: train its matcher, match the test clips, pool."""
+    from convlstm_ae.movement import tune_movement
     from regularity.matching import MEASURES, match_run, pooled_figures
     from regularity.pipeline import train_run
     from regularity.runs import peak_rss_mb, read_json
@@ -139,7 +140,10 @@ def bench_movement(args: argparse.Namespace) -> dict:
     for movement in movements:
         options = {**base.dataset_options, "normal": movement}
         config = base.replace(dataset_options=options, run_dir=f"{args.run_dir}/{movement}")
-        train_run(config, family.build_model, overwrite=args.overwrite, verbose=2)
+        if args.tune:  # keras-tuner on the held-out clip(s) of this movement only
+            config, _ = tune_movement(config, args.tune, args.tune_epochs)
+        if not args.match_only:
+            train_run(config, family.build_model, overwrite=args.overwrite, verbose=2)
         matching, clips[movement] = match_run(config.run_dir)
         trained = read_json(Path(config.run_dir) / "metrics.json")
         per_movement[movement] = {
@@ -150,7 +154,9 @@ def bench_movement(args: argparse.Namespace) -> dict:
         }  # fmt: skip
     return {
         "benchmark": "movement", "family": args.family, "recipe": args.recipe,
-        "weights": base.weights or "none (from scratch)", "backbone": base.backbone,
+        "weights": base.weights or "none (random initial weights)", "backbone": base.backbone,
+        "tuned": {m: read_json(Path(args.run_dir, m, "tuning.json")) for m in movements}
+        if args.tune else None,
         "pooled": {m: pooled_figures(clips, m) for m in MEASURES},
         "per_movement": per_movement, "peak_rss_mb": round(peak_rss_mb()),
         "config": base.to_dict(),
@@ -292,6 +298,9 @@ def parser() -> argparse.ArgumentParser:
     )
     add_run_arguments(movement, "movement_matcher", "figures")
     movement.add_argument("--movements", nargs="+", help="trained movements (default: all)")
+    movement.add_argument("--tune", type=int, default=0, help="keras-tuner trials per movement")
+    movement.add_argument("--tune-epochs", type=int, default=3, help="epochs per trial")
+    movement.add_argument("--match-only", action="store_true", help="match trained runs again")
     movement.set_defaults(run=bench_movement)
     curve = sub.add_parser("curve", help="frame AUC of every epoch checkpoint of a run")
     curve.add_argument("--run-dir", required=True, help="a trained run folder")

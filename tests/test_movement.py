@@ -12,6 +12,7 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
+from PIL import Image
 
 from convlstm_ae.movement import (
     MovementConfig,
@@ -69,8 +70,23 @@ def test_prediction_i_is_compared_with_input_i_plus_1() -> None:
     assert (stale["ssim"] < 0.2).all() and (stale["mse"] < -1000).all()
 
 
-def _backbone_layers(network: keras.Model) -> keras.Model:
-    return network.get_layer("features").layer
+def test_the_gif_frames_pair_each_windows_last_compared_prediction_with_its_real_frame() -> None:
+    clip = np.arange(20, dtype=np.float32)[:, None, None, None] * np.ones((1, 16, 16, 1)) / 255
+    spec = WindowSpec(Target.SHIFTED, 4, skip=2)
+    result = window_similarity(Shifted(), clip, UNIT, spec, keep_predictions=True)
+    assert result["start"].tolist() == list(range(14))  # 4 frames 2 apart: starts 0..13
+    shown = result["predicted"][:, 0, 0, 0]
+    np.testing.assert_array_equal(shown, result["start"] + (4 - 1) * 2)  # the frame it predicts
+
+
+def test_vgg16_trains_only_its_top_block_unless_asked() -> None:
+    backbone = build_backbone("vgg16", (32, 32))
+    trainable = {w.path.split("/")[-2] for w in backbone.trainable_weights}
+    assert trainable == {"block3_conv1", "block3_conv2", "block3_conv3"}
+    whole = build_backbone("vgg16", (32, 32), freeze_lower=False)
+    layers_trained = {w.path.split("/")[-2] for w in whole.trainable_weights}
+    assert {"block1_conv1", "block3_conv3"} <= layers_trained
+    assert "vgg_preprocess" not in layers_trained  # the fixed input convention
 
 
 def test_lower_blocks_stay_frozen_and_the_top_block_trains_in_phase_two() -> None:
@@ -126,6 +142,10 @@ def test_config_refuses_what_cannot_work() -> None:
         MovementConfig(size=(60, 60))
     with pytest.raises(ValueError, match="'unit'"):
         MovementConfig(scaling="standard")
+    with pytest.raises(ValueError, match="head_epochs <= epochs"):
+        MovementConfig(epochs=3, head_epochs=4)
+    with pytest.raises(ValueError, match="val_clips"):
+        MovementConfig(val_clips=0)
 
 
 def test_match_figures_and_thresholds_from_held_out_windows() -> None:
@@ -203,10 +223,14 @@ def test_ssim_matching_separates_two_movements_and_the_cli_answers(tmp_path, cap
         verdict = "performs wave" if answer["performs"] else "does NOT perform wave"
         assert verdict in line and Path(answer["curve"]).is_file(), line
     assert {Path(a["curve"]).name for a in answers} == {"wave_00000005.png", "jack_00000005.png"}
+    short = tmp_path / "short.png"
+    Image.fromarray(np.zeros((32, 32 * 3), np.uint8)).save(short)  # 3 frames: a window needs 4
+    assert main(["match", config.run_dir, str(short)]) != 0
+    assert f"{short}: 3 frames; one window needs 4" in capsys.readouterr().err
 
 
 def test_mirroring_flips_inputs_and_targets_of_the_same_windows() -> None:
-    transform = MovementConfig(mirror=True).batch_transform()
+    transform = MovementConfig(mirror=True).augmentation()
     rng = np.random.default_rng(0)
     inputs = rng.uniform(0, 1, (64, 3, 8, 8, 1)).astype(np.float32)
     flipped_inputs, flipped_targets = (np.asarray(a) for a in transform(inputs, inputs + 1))
@@ -214,4 +238,35 @@ def test_mirroring_flips_inputs_and_targets_of_the_same_windows() -> None:
     kept = (flipped_inputs == inputs).all(axis=(1, 2, 3, 4))
     assert (mirrored | kept).all() and 10 < mirrored.sum() < 54
     np.testing.assert_array_equal(flipped_targets, flipped_inputs + 1)
-    assert MovementConfig().batch_transform() is None
+    assert MovementConfig().augmentation() is None
+
+
+def test_validation_windows_are_never_mirrored() -> None:
+    from regularity.clipstore import MemoryClips
+    from regularity.pipeline import training_windows, validation_windows
+
+    clip = np.random.default_rng(0).integers(0, 255, (12, 32, 32, 1), np.uint8)
+    config = MovementConfig(mirror=True, size=(32, 32), window=WindowSpec(Target.SHIFTED, 3))
+    store = MemoryClips([clip])
+    plain = np.concatenate([np.asarray(x) for x, _ in validation_windows(config, store, UNIT)])
+    expected = clip[[[0, 1, 2], [4, 5, 6], [8, 9, 10]]] / 255
+    np.testing.assert_allclose(plain, expected, atol=1e-6)
+    trained = np.concatenate([np.asarray(x) for x, _ in training_windows(config, store, UNIT)])
+    windows = clip[[[i, i + 1, i + 2] for i in range(9)]] / 255  # spans of 4 frames: 9 starts
+
+    def seen(batch: np.ndarray, mirrored: bool) -> int:
+        return sum(
+            any(np.allclose(x, w[:, :, ::-1] if mirrored else w, atol=1e-6) for w in windows)
+            for x in batch
+        )
+
+    assert seen(trained, False) + seen(trained, True) == len(windows)
+    assert seen(trained, True) > 0  # while the training stream is augmented
+
+
+def test_matching_refuses_a_run_that_is_not_a_movement_matcher(tmp_path, capsys) -> None:  # noqa: ANN001
+    from regularity.__main__ import main
+
+    (tmp_path / "config.json").write_text(json.dumps({"model": "convlstm_ae"}))
+    assert main(["match", str(tmp_path), "clip.avi"]) != 0
+    assert "not a movement matcher's run" in capsys.readouterr().err

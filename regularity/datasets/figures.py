@@ -1,4 +1,4 @@
-"""Synthetic movements: an articulated figure performing one of a few movements (issue 20, WIP).
+"""Synthetic movements: an articulated figure performing one of a few movements (issue 20).
 
 A stick figure (head, torso, upper and lower arms and legs drawn as thick segments) performs a
 parametrised movement: ``wave``, ``squat``, ``jack`` (jumping jack), ``walk`` or ``bend``. Each

@@ -151,7 +151,7 @@ def open_video(path: str | Path, color: Color | str = Color.GREY) -> Video:
     if path.is_dir():
         return Video(path.name, str(path), partial(read_image_folder, path, Color(color)))
     if not path.is_file():
-        raise MissingDataError(path, "no such video file or frame folder")
+        raise MissingDataError(path, "no such video file, frame folder or frame strip")
     if path.suffix.lower() in IMAGE_SUFFIXES:
         return Video(path.stem, str(path), partial(read_frame_strip, path, None, Color(color)))
     return _clip(path, Color(color))
