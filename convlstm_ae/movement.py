@@ -252,6 +252,9 @@ class MovementConfig(RunConfig):
     l2_weight: float = 1.0
     ssim_weight: float = 1.0
     match_percentile: float = 5.0  # of held-out windows' similarity: the decision threshold
+    # What decides (regularity.matching.MEASURES): the SSIM gain over copying the previous frame
+    # (chosen on the synthetic clips: plain SSIM ranks slow movements above a fast trained one).
+    match_measure: str = "ssim_gain"
     mirror: bool = False  # flip half the training windows left-right (a mirrored performer)
 
     def validate(self) -> None:
@@ -276,6 +279,10 @@ class MovementConfig(RunConfig):
             raise ValueError(
                 "the threshold comes from held-out clips of the movement: val_clips >= 1"
             )
+        from regularity.matching import MEASURES
+
+        if self.match_measure not in MEASURES:
+            raise ValueError(f"match_measure must be one of {MEASURES}, not {self.match_measure!r}")
         if not 0 < self.match_percentile < 100:
             raise ValueError(f"match_percentile must lie in (0, 100), got {self.match_percentile}")
 

@@ -35,7 +35,8 @@ from regularity.preprocess import Normalizer
 from regularity.runs import peak_rss_mb, read_json, update_metrics, write_json
 from regularity.windows import WindowSpec, window_indices
 
-MEASURES = ("ssim", "mse", "motion_energy")  # the model's two, then the baseline's
+# The model's SSIM and -MSE; its SSIM gain over copying the previous frame; the baseline's.
+MEASURES = ("ssim", "mse", "ssim_gain", "motion_energy")
 
 
 def input_windows(n_frames: int, window: WindowSpec) -> np.ndarray:
@@ -73,13 +74,17 @@ def window_similarity(
     its frame ``start + (S - 1) * skip``, made with the most context.
     """
     windows = input_windows(len(scaled), window)
-    similarity = {"ssim": [], "mse": [], "predicted": []}
+    similarity = {"ssim": [], "mse": [], "ssim_gain": [], "predicted": []}
     for i in range(0, len(windows), batch_size):
         inputs = scaled[windows[i : i + batch_size]]
         outputs = np.asarray(model.predict_on_batch(inputs), np.float32)
         predicted, real = (normalizer.invert(a) for a in paired_frames(inputs, outputs))
         per_pair = ssim(_as_frames(real), _as_frames(predicted)).reshape(predicted.shape[:2])
         similarity["ssim"].append(per_pair.mean(axis=1))
+        # Copying input i as the prediction of input i + 1: how alike the frames already are.
+        copied = normalizer.invert(inputs[:, :-1])
+        copy_pair = ssim(_as_frames(real), _as_frames(copied)).reshape(predicted.shape[:2])
+        similarity["ssim_gain"].append((per_pair - copy_pair).mean(axis=1))
         similarity["mse"].append(-np.mean((real - predicted) ** 2, axis=(2, 3, 4)).mean(axis=1))
         if keep_predictions:
             similarity["predicted"].append(normalizer.to_uint8(outputs[:, -2]))
@@ -211,6 +216,7 @@ class MovementRun:
             )
         self.config = family.config.from_run(self.run_dir)
         self.percentile = float(getattr(self.config, "match_percentile", 5.0))
+        self.measure = getattr(self.config, "match_measure", "ssim")  # what decides
         self.trained = self.config.dataset_options.get("normal", "?")
         self.model = load_scorer(self.run_dir)
         self.normalizer = Normalizer.load(self.run_dir / "normalizer.npz")
@@ -275,7 +281,7 @@ class MovementRun:
         """
         path = self.run_dir / "thresholds.json"
         stored = read_json(path) if path.is_file() else {}
-        if "match" not in stored:
+        if not set(MEASURES) <= set(stored.get("match", {})):  # none yet, or from fewer measures
             held = [self.match(v) for v in self.config.held_out_clips(self.config.open_dataset())]
             stored["match"] = {
                 **thresholds_of(held, self.percentile),
@@ -310,17 +316,19 @@ def match_run(run_dir: str | Path, gifs: int = 1) -> tuple[dict, list[ClipMatch]
         clips.append(clip)
         title = f"{clip.name}: does it perform {run.trained}?"
         curve = run.run_dir / "curves" / f"{clip.name}.png"
-        plot_similarity(clip, thresholds["ssim"], curve, title)
+        plot_similarity(clip, run.measure, thresholds[run.measure], curve, title)
         if keep:
             shown[own] += 1
             window = run.config.window
             real = clip.frames[clip.start + (window.inputs - 1) * window.skip]
             write_gif(np.concatenate([real, clip.predicted], axis=2),
                       run.run_dir / "gifs" / f"{clip.name}.gif", step=1)  # fmt: skip
-    plot_similarity_overview(clips, run.trained, thresholds["ssim"], run.run_dir / "similarity.png")
+    overview = run.run_dir / "similarity.png"
+    plot_similarity_overview(clips, run.trained, run.measure, thresholds[run.measure], overview)
     write_clip_scores(clips, thresholds, run.run_dir / "clip_scores.csv")
     matching = {
         "trained_movement": run.trained,
+        "measure": run.measure,
         "test_clips": len(clips),
         **match_figures(run.trained, clips, thresholds),
         "threshold_source": read_json(run.run_dir / "thresholds.json")["match"]["source"],
@@ -344,17 +352,18 @@ def does_it_perform(
     from regularity.plots import plot_similarity
 
     run = MovementRun(run_dir)
-    threshold = run.thresholds()["ssim"]
+    threshold = run.thresholds()[run.measure]
     out_dir = Path(out_dir) if out_dir else run.run_dir.with_name(f"{run.run_dir.name}_matched")
     answers = []
     for path in paths:
         clip = run.match(open_video(path, run.config.color))
-        score = clip.score("ssim")
+        score = clip.score(run.measure)
         name = f"{Path(path).parent.name}_{Path(path).stem}"  # strips share file names
-        curve = plot_similarity(clip, threshold, out_dir / f"{name}.png",
+        curve = plot_similarity(clip, run.measure, threshold, out_dir / f"{name}.png",
                                 f"{Path(path).name}: {run.trained}?")  # fmt: skip
-        answers.append({"clip": str(path), "movement": run.trained, "score": score,
-                        "threshold": threshold, "performs": clip.performs("ssim", threshold),
+        answers.append({"clip": str(path), "movement": run.trained, "measure": run.measure,
+                        "score": score,
+                        "threshold": threshold, "performs": clip.performs(run.measure, threshold),
                         "curve": str(curve)})  # fmt: skip
     write_json(out_dir / "answers.json", {"run": str(run.run_dir), "answers": answers})
     return answers

@@ -161,34 +161,46 @@ def plot_prediction(reports: dict[str, dict], path: str | Path) -> Path:
     return _save(fig, path)
 
 
-def plot_similarity(clip: object, threshold: float, path: str | Path, title: str = "") -> Path:
-    """A clip's per-window SSIM against time, the windows that reach ``threshold`` shaded.
+_SIMILARITY = {
+    "ssim": "SSIM, prediction vs real",
+    "ssim_gain": "SSIM gain over copying the previous frame",
+    "mse": "-MSE, prediction vs real",
+    "motion_energy": "baseline: -distance to the nearest training window",
+}
 
-    ``clip``: a `regularity.matching.ClipMatch` (window starts and similarities).
+
+def plot_similarity(
+    clip: object, measure: str, threshold: float, path: str | Path, title: str = ""
+) -> Path:
+    """A clip's per-window similarity against time, the windows that reach ``threshold`` shaded.
+
+    ``clip``: a `regularity.matching.ClipMatch` (window starts and similarities by ``measure``).
     """
     fig, ax = plt.subplots(figsize=(8, 3))
-    values = clip.windows["ssim"]
-    ax.plot(clip.start, values, color="tab:blue", lw=1.5, label="SSIM (prediction vs real)")
+    values = clip.windows[measure]
+    ax.plot(clip.start, values, color="tab:blue", lw=1.5, label=_SIMILARITY[measure])
     for i, (a, b) in enumerate(labels_to_spans(values >= threshold)):  # 1-based, inclusive
         ax.axvspan(clip.start[a - 1] - 0.5, clip.start[b - 1] + 0.5, color="tab:green", alpha=0.2,
                    label="movement recognised" if i == 0 else None)  # fmt: skip
     ax.axhline(threshold, color="k", ls="--", lw=1, label="threshold (held-out clips)")
-    ax.set(xlabel="window start (frame)", ylabel="SSIM", ylim=(0, 1.02), title=title)
+    ax.set(xlabel="window start (frame)", ylabel=measure, title=title)
     ax.legend(loc="lower left", fontsize=8)
     return _save(fig, path)
 
 
-def plot_similarity_overview(clips: list, trained: str, threshold: float, path: str | Path) -> Path:
-    """Every clip's SSIM curve, the trained movement's in one colour and each other's in its own."""
+def plot_similarity_overview(
+    clips: list, trained: str, measure: str, threshold: float, path: str | Path
+) -> Path:
+    """Every clip's similarity curve, each movement in its own colour, the trained one first."""
     fig, ax = plt.subplots(figsize=(8, 4))
     movements = sorted({c.movement for c in clips}, key=lambda m: (m != trained, m))
     colours = dict(zip(movements, plt.get_cmap("tab10").colors, strict=False))
     for movement in movements:
         for i, clip in enumerate(c for c in clips if c.movement == movement):
             label = f"{movement}{' (trained)' if movement == trained else ''}" if i == 0 else None
-            ax.plot(clip.start, clip.windows["ssim"], color=colours[movement], lw=1, label=label)
+            ax.plot(clip.start, clip.windows[measure], color=colours[movement], lw=1, label=label)
     ax.axhline(threshold, color="k", ls="--", lw=1, label="threshold")
-    ax.set(xlabel="window start (frame)", ylabel="SSIM", ylim=(0, 1.02),
-           title=f"prediction vs real, model of {trained}")  # fmt: skip
+    ax.set(xlabel="window start (frame)", ylabel=measure,
+           title=f"{_SIMILARITY[measure]}, model of {trained}")  # fmt: skip
     ax.legend(loc="lower left", fontsize=8)
     return _save(fig, path)
