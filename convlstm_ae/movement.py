@@ -252,9 +252,9 @@ class MovementConfig(RunConfig):
     l2_weight: float = 1.0
     ssim_weight: float = 1.0
     match_percentile: float = 5.0  # of held-out windows' similarity: the decision threshold
-    # What decides (regularity.matching.MEASURES): the SSIM gain over copying the previous frame
-    # (chosen on the synthetic clips: plain SSIM ranks slow movements above a fast trained one).
-    match_measure: str = "ssim_gain"
+    # What decides (regularity.matching.MEASURES): "typical" (SSIM and skill over copying, each
+    # against the held-out windows), chosen on a synthetic development set (docs/movement_matcher.md)
+    match_measure: str = "typical"
     mirror: bool = False  # flip half the training windows left-right (a mirrored performer)
 
     def validate(self) -> None:

@@ -35,8 +35,11 @@ from regularity.preprocess import Normalizer
 from regularity.runs import peak_rss_mb, read_json, update_metrics, write_json
 from regularity.windows import WindowSpec, window_indices
 
-# The model's SSIM and -MSE; its SSIM gain over copying the previous frame; the baseline's.
-MEASURES = ("ssim", "mse", "ssim_gain", "motion_energy")
+# The model's SSIM and -MSE; its SSIM gain over copying the previous frame, absolute and as a
+# share of what copying leaves (a skill score); how typical of the trained movement's held-out
+# windows a window is by both SSIM and skill (`MovementRun.typical`); the baseline's.
+MEASURES = ("ssim", "mse", "ssim_gain", "ssim_skill", "typical", "motion_energy")
+TYPICAL_OF = ("ssim", "ssim_skill")
 
 
 def input_windows(n_frames: int, window: WindowSpec) -> np.ndarray:
@@ -74,7 +77,7 @@ def window_similarity(
     its frame ``start + (S - 1) * skip``, made with the most context.
     """
     windows = input_windows(len(scaled), window)
-    similarity = {"ssim": [], "mse": [], "ssim_gain": [], "predicted": []}
+    similarity = {"ssim": [], "mse": [], "ssim_gain": [], "ssim_skill": [], "predicted": []}
     for i in range(0, len(windows), batch_size):
         inputs = scaled[windows[i : i + batch_size]]
         outputs = np.asarray(model.predict_on_batch(inputs), np.float32)
@@ -85,6 +88,10 @@ def window_similarity(
         copied = normalizer.invert(inputs[:, :-1])
         copy_pair = ssim(_as_frames(real), _as_frames(copied)).reshape(predicted.shape[:2])
         similarity["ssim_gain"].append((per_pair - copy_pair).mean(axis=1))
+        # Forecasters' skill score: the share of copying's dissimilarity the model removes, so
+        # that a slow movement's small gains count as much as a fast one's large ones.
+        skill = (per_pair - copy_pair) / np.maximum(1.0 - copy_pair, 0.01)
+        similarity["ssim_skill"].append(skill.mean(axis=1))
         similarity["mse"].append(-np.mean((real - predicted) ** 2, axis=(2, 3, 4)).mean(axis=1))
         if keep_predictions:
             similarity["predicted"].append(normalizer.to_uint8(outputs[:, -2]))
@@ -226,8 +233,12 @@ class MovementRun:
         """A clip's frames as the run's inputs (uint8, the run's size and colour)."""
         return self.config.input_spec().prepare(video.frames)
 
-    def match(self, video: object, keep_predictions: bool = False) -> ClipMatch:
-        """The clip's windows by the model (SSIM, -MSE) and by the baseline.
+    def match(
+        self, video: object, keep_predictions: bool = False, typical: bool = True
+    ) -> ClipMatch:
+        """The clip's windows by the model (SSIM, -MSE, gain, skill), and by the baseline.
+
+        With ``typical``, also `MovementRun.typical` (which needs the held-out clips' figures).
 
         Raises:
             DataError: the clip is shorter than one window.
@@ -250,8 +261,28 @@ class MovementRun:
         start, predicted = result.pop("start"), result.pop("predicted", None)
         energy = motion_energy_images(frames, self.config.window)
         result["motion_energy"] = nearest_similarity(self.reference(), energy)
+        if typical:
+            result["typical"] = self.typical(result, self.held_out_statistics())
         kept = frames if keep_predictions else None
         return ClipMatch(video.name, video.meta.get("movement"), start, result, kept, predicted)
+
+    @staticmethod
+    def typical(windows: dict[str, np.ndarray], statistics: dict) -> np.ndarray:
+        """How typical each window is of the held-out windows of the trained movement.
+
+        The smaller of its SSIM and its skill, each standardised by the held-out windows' mean
+        and standard deviation: a window of the movement is typical in both (a model of a fast
+        movement renders a slow one's frames well, but does not add to copying them; a model of
+        a slow one adds little to copying anything, but renders only its own poses well).
+        """
+        return np.min(
+            [(windows[m] - statistics[m][0]) / statistics[m][1] for m in TYPICAL_OF], axis=0
+        )
+
+    def held_out_statistics(self) -> dict[str, list[float]]:
+        """Mean and standard deviation of the held-out windows' `TYPICAL_OF` measures."""
+        self.thresholds()
+        return read_json(self.run_dir / "thresholds.json")["match"]["held_out_statistics"]
 
     def reference(self) -> np.ndarray:
         """The baseline's motion-energy images of every training window.
@@ -282,8 +313,16 @@ class MovementRun:
         path = self.run_dir / "thresholds.json"
         stored = read_json(path) if path.is_file() else {}
         if not set(MEASURES) <= set(stored.get("match", {})):  # none yet, or from fewer measures
-            held = [self.match(v) for v in self.config.held_out_clips(self.config.open_dataset())]
+            videos = self.config.held_out_clips(self.config.open_dataset())
+            held = [self.match(v, typical=False) for v in videos]
+            statistics = {}
+            for m in TYPICAL_OF:
+                values = np.concatenate([c.windows[m] for c in held])
+                statistics[m] = [float(values.mean()), float(max(values.std(), 1e-6))]
+            for clip in held:
+                clip.windows["typical"] = self.typical(clip.windows, statistics)
             stored["match"] = {
+                "held_out_statistics": statistics,
                 **thresholds_of(held, self.percentile),
                 "source": f"percentile {self.percentile} of the windows of {len(held)} held-out "
                 f"{self.trained} clip(s)",

@@ -164,6 +164,8 @@ def plot_prediction(reports: dict[str, dict], path: str | Path) -> Path:
 _SIMILARITY = {
     "ssim": "SSIM, prediction vs real",
     "ssim_gain": "SSIM gain over copying the previous frame",
+    "ssim_skill": "SSIM skill over copying the previous frame",
+    "typical": "typical of the movement's held-out windows (SSIM and skill)",
     "mse": "-MSE, prediction vs real",
     "motion_energy": "baseline: -distance to the nearest training window",
 }
