@@ -253,7 +253,7 @@ class MovementConfig(RunConfig):
     ssim_weight: float = 1.0
     match_percentile: float = 5.0  # of held-out windows' similarity: the decision threshold
     # What decides (regularity.matching.MEASURES): "typical" (SSIM and skill over copying, each
-    # against the held-out windows), chosen on a synthetic development set (docs/movement_matcher.md)
+    # against the held-out windows), chosen on a synthetic development set (docs)
     match_measure: str = "typical"
     mirror: bool = False  # flip half the training windows left-right (a mirrored performer)
 
