@@ -215,10 +215,8 @@ def test_ssim_matching_separates_two_movements_and_the_cli_answers(tmp_path, cap
     answers = json.loads((tmp_path / "wave_matched" / "answers.json").read_text())["answers"]
     wave, jack = answers
     assert wave["score"] > jack["score"] and not jack["performs"]
-    assert (
-        wave["threshold"]
-        == json.loads((tmp_path / "wave" / "thresholds.json").read_text())["match"]["ssim"]
-    )
+    stored = json.loads((tmp_path / "wave" / "thresholds.json").read_text())["match"]
+    assert wave["measure"] == config.match_measure and wave["threshold"] == stored["typical"]
     for line, answer in zip(lines, answers, strict=True):
         verdict = "performs wave" if answer["performs"] else "does NOT perform wave"
         assert verdict in line and Path(answer["curve"]).is_file(), line
@@ -270,3 +268,12 @@ def test_matching_refuses_a_run_that_is_not_a_movement_matcher(tmp_path, capsys)
     (tmp_path / "config.json").write_text(json.dumps({"model": "convlstm_ae"}))
     assert main(["match", str(tmp_path), "clip.avi"]) != 0
     assert "not a movement matcher's run" in capsys.readouterr().err
+
+
+def test_typical_is_the_smaller_standardised_ssim_and_skill() -> None:
+    from regularity.matching import MovementRun
+
+    statistics = {"ssim": [0.9, 0.05], "ssim_skill": [0.3, 0.1]}
+    windows = {"ssim": np.array([0.9, 0.95, 0.7]), "ssim_skill": np.array([0.3, -0.2, 0.5])}
+    # window 0 typical in both; 1 renders well but adds nothing to copying; 2 the reverse
+    np.testing.assert_allclose(MovementRun.typical(windows, statistics), [0.0, -5.0, -4.0])
