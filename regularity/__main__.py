@@ -37,8 +37,9 @@ def _match(args: argparse.Namespace) -> None:
 
     for answer in does_it_perform(args.run, args.clips, args.out):
         verdict = "performs" if answer["performs"] else "does NOT perform"
-        print(f"{answer['clip']}: {verdict} {answer['movement']} (SSIM {answer['score']:.3f}, "
-              f"threshold {answer['threshold']:.3f}); curve {answer['curve']}")  # fmt: skip
+        print(f"{answer['clip']}: {verdict} {answer['movement']} ({answer['measure']} "
+              f"{answer['score']:.3f}, threshold {answer['threshold']:.3f}); "
+              f"curve {answer['curve']}")  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
