@@ -373,7 +373,8 @@ def tune_movement(
     normalizer = Normalizer.fit(train.clips(), config.scaling)
 
     def trial_config(hp: kt.HyperParameters) -> MovementConfig:
-        values = {name: hp.Choice(name, options) for name, options in SEARCH_SPACE.items()}
+        # keras-tuner stores booleans as integers: each value back in its option's type.
+        values = {n: type(o[0])(hp.Choice(n, o)) for n, o in SEARCH_SPACE.items()}
         head_epochs = min(config.head_epochs, epochs // 2)
         return config.replace(**values, epochs=epochs, head_epochs=head_epochs)
 
@@ -407,5 +408,5 @@ def tune_movement(
         for t in tuner.oracle.get_best_trials(num_trials=trials)
     ]
     write_json(run_dir / "tuning.json", {"epochs": epochs, "trials": ranked})
-    best = {k: v for k, v in ranked[0].items() if k in SEARCH_SPACE}
+    best = {k: type(SEARCH_SPACE[k][0])(v) for k, v in ranked[0].items() if k in SEARCH_SPACE}
     return config.replace(**best), ranked
