@@ -135,11 +135,13 @@ def movement_terms(targets: object, predictions: object) -> dict:
     """Per-frame L2 and 1 - SSIM (frames in [0, 1], Wang et al.'s window), batch means."""
     import tensorflow as tf
 
+    from regularity.losses import intensity_loss
+
     shape = tf.shape(targets)
     flat = tf.concat([[-1], shape[2:]], 0)
     real, predicted = tf.reshape(targets, flat), tf.reshape(predictions, flat)
     return {
-        "l2_loss": tf.reduce_mean(tf.square(real - predicted)),
+        "l2_loss": intensity_loss(real, predicted),
         "ssim_loss": 1.0 - tf.reduce_mean(tf.image.ssim(real, predicted, max_val=1.0)),
     }
 

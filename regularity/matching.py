@@ -77,16 +77,19 @@ def window_similarity(
     its frame ``start + (S - 1) * skip``, made with the most context.
     """
     windows = input_windows(len(scaled), window)
+    # Copying frame j as the prediction of frame j + skip: each pair once, though windows share
+    # them (pair j is in S - 1 windows).
+    frames = _grey_or_colour(normalizer.invert(scaled))
+    copied_by_pair = ssim(frames[window.skip :], frames[: -window.skip])
     similarity = {"ssim": [], "mse": [], "ssim_gain": [], "ssim_skill": [], "predicted": []}
     for i in range(0, len(windows), batch_size):
-        inputs = scaled[windows[i : i + batch_size]]
+        batch = windows[i : i + batch_size]
+        inputs = scaled[batch]
         outputs = np.asarray(model.predict_on_batch(inputs), np.float32)
         predicted, real = (normalizer.invert(a) for a in paired_frames(inputs, outputs))
         per_pair = ssim(_as_frames(real), _as_frames(predicted)).reshape(predicted.shape[:2])
         similarity["ssim"].append(per_pair.mean(axis=1))
-        # Copying input i as the prediction of input i + 1: how alike the frames already are.
-        copied = normalizer.invert(inputs[:, :-1])
-        copy_pair = ssim(_as_frames(real), _as_frames(copied)).reshape(predicted.shape[:2])
+        copy_pair = copied_by_pair[batch[:, :-1]]  # how alike the compared frames already are
         similarity["ssim_gain"].append((per_pair - copy_pair).mean(axis=1))
         # Forecasters' skill score: the share of copying's dissimilarity the model removes, so
         # that a slow movement's small gains count as much as a fast one's large ones.
@@ -101,10 +104,14 @@ def window_similarity(
     return {"start": windows[:, 0], **result}
 
 
+def _grey_or_colour(frames: np.ndarray) -> np.ndarray:
+    """Frames ``[N, H, W, C]`` as `regularity.prediction.ssim` takes them (grey: no channel)."""
+    return frames[..., 0] if frames.shape[-1] == 1 else frames
+
+
 def _as_frames(pairs: np.ndarray) -> np.ndarray:
     """``[W, P, H, W, C]`` pairs as frames ``[W * P, H, W(, C)]`` (grey without a channel)."""
-    frames = pairs.reshape(-1, *pairs.shape[2:])
-    return frames[..., 0] if frames.shape[-1] == 1 else frames
+    return _grey_or_colour(pairs.reshape(-1, *pairs.shape[2:]))
 
 
 def motion_energy_images(frames: np.ndarray, window: WindowSpec, grid: int = 8) -> np.ndarray:
@@ -115,9 +122,14 @@ def motion_energy_images(frames: np.ndarray, window: WindowSpec, grid: int = 8) 
     frames = np.asarray(frames, np.float32)
     frames = frames.mean(axis=-1) if frames.ndim == 4 else frames
     windows = input_windows(len(frames), window)
-    change = np.abs(np.diff(frames[windows], axis=1)).mean(axis=1)  # [W, H, W]
-    return np.stack([cv2.resize(c, (grid, grid), interpolation=cv2.INTER_AREA).ravel()
-                     for c in change]) if len(change) else np.zeros((0, grid * grid))  # fmt: skip
+    if not len(windows):
+        return np.zeros((0, grid * grid), np.float32)
+    # Each pair of frames (j, j + skip) once, on the grid (area averaging is linear: the mean
+    # of the pairs' grids is the grid of their mean change), then averaged over each window's.
+    change = np.abs(frames[window.skip :] - frames[: -window.skip])
+    grids = np.stack([cv2.resize(c, (grid, grid), interpolation=cv2.INTER_AREA).ravel()
+                      for c in change])  # fmt: skip
+    return grids[windows[:, :-1]].mean(axis=1)
 
 
 def nearest_similarity(reference: np.ndarray, descriptors: np.ndarray) -> np.ndarray:
@@ -228,6 +240,7 @@ class MovementRun:
         self.model = load_scorer(self.run_dir)
         self.normalizer = Normalizer.load(self.run_dir / "normalizer.npz")
         self._reference = None
+        self._match = None  # thresholds.json's "match", read or computed once
 
     def prepared(self, video: object) -> np.ndarray:
         """A clip's frames as the run's inputs (uint8, the run's size and colour)."""
@@ -281,8 +294,7 @@ class MovementRun:
 
     def held_out_statistics(self) -> dict[str, list[float]]:
         """Mean and standard deviation of the held-out windows' `TYPICAL_OF` measures."""
-        self.thresholds()
-        return read_json(self.run_dir / "thresholds.json")["match"]["held_out_statistics"]
+        return self.match_thresholds()["held_out_statistics"]
 
     def reference(self) -> np.ndarray:
         """The baseline's motion-energy images of every training window.
@@ -306,10 +318,16 @@ class MovementRun:
         return self._reference
 
     def thresholds(self) -> dict[str, float]:
-        """Each measure's threshold from the held-out clips of the trained movement.
+        """Each measure's threshold from the held-out clips of the trained movement."""
+        return {m: self.match_thresholds()[m] for m in MEASURES}
 
-        Computed once and kept under ``"match"`` in ``thresholds.json``.
+    def match_thresholds(self) -> dict:
+        """``thresholds.json``'s ``"match"``: thresholds, held-out statistics and their source.
+
+        Computed from the held-out clips once, kept in the file and in memory.
         """
+        if self._match is not None:
+            return self._match
         path = self.run_dir / "thresholds.json"
         stored = read_json(path) if path.is_file() else {}
         if not set(MEASURES) <= set(stored.get("match", {})):  # none yet, or from fewer measures
@@ -328,7 +346,8 @@ class MovementRun:
                 f"{self.trained} clip(s)",
             }
             write_json(path, stored)
-        return {m: stored["match"][m] for m in MEASURES}
+        self._match = stored["match"]
+        return self._match
 
 
 def match_run(run_dir: str | Path, gifs: int = 1) -> tuple[dict, list[ClipMatch]]:
@@ -370,7 +389,7 @@ def match_run(run_dir: str | Path, gifs: int = 1) -> tuple[dict, list[ClipMatch]
         "measure": run.measure,
         "test_clips": len(clips),
         **match_figures(run.trained, clips, thresholds),
-        "threshold_source": read_json(run.run_dir / "thresholds.json")["match"]["source"],
+        "threshold_source": run.match_thresholds()["source"],
         "scoring_clips_per_s": round(len(clips) / seconds, 2),
     }
     update_metrics(run.run_dir, matching=matching, peak_rss_mb=round(peak_rss_mb()))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -132,3 +134,23 @@ class Dataset:
             "frame_sizes": sizes,
             "mixed_frame_sizes": len(sizes) > 1,
         }
+
+
+def write_once(target: str | Path, stamp: str, write: Callable[[Path], None]) -> Path:
+    """A generated dataset folder: written by ``write(folder)`` unless ``target`` holds ``stamp``.
+
+    ``stamp`` (kept in ``spec.json``) says what was generated; another stamp regenerates the
+    whole folder. ``write`` fills a staging folder that replaces ``target`` only when complete,
+    so that an interrupted generation leaves no half dataset behind.
+    """
+    target = Path(target)
+    if (target / "spec.json").is_file() and (target / "spec.json").read_text() == stamp:
+        return target
+    staging = target.with_name(target.name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    write(staging)
+    (staging / "spec.json").write_text(stamp)
+    shutil.rmtree(target, ignore_errors=True)
+    staging.rename(target)
+    return target

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from regularity.datasets.base import Color, Dataset
+from regularity.datasets.base import Color, Dataset, write_once
 from regularity.datasets.figures import write_movement_strips
 from regularity.datasets.motion import read_motion_clips
 from regularity.datasets.strips import read_strips
@@ -49,15 +49,10 @@ def _figures(
     # The synthetic movements are written once per spec (clips, frames, size, seed) and read by
     # the strip reader: one movement normal, the last ``holdout`` clips of each held out.
     import json
-    import shutil
 
-    folder = root / "figures"
     spec = {"clips_per_movement": 9, "frames": 32, "size": 64, "seed": 0, **spec}
-    stamp = folder / "spec.json"
-    if not stamp.is_file() or json.loads(stamp.read_text()) != spec:
-        shutil.rmtree(folder, ignore_errors=True)  # no clip of another spec may stay
-        write_movement_strips(folder, **spec)
-        stamp.write_text(json.dumps(spec))
+    stamp = json.dumps(spec, sort_keys=True)
+    folder = write_once(root / "figures", stamp, lambda into: write_movement_strips(into, **spec))
     return read_strips(folder, normal, color, holdout=holdout, frame_width=spec["size"])
 
 

@@ -10,7 +10,6 @@ so that the reader of real UCSD data reads it.
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from regularity.datasets.base import write_once
 from regularity.datasets.groundtruth import labels_to_spans
 
 FOLDER = "UCSDsynthetic"
@@ -175,14 +175,13 @@ def generate_walkway(root: str | Path, spec: WalkwaySpec | None = None) -> Path:
 
     """
     spec = spec or WalkwaySpec()
-    target = Path(root) / FOLDER
     stamp = json.dumps(asdict(spec), sort_keys=True)
-    if (target / "spec.json").is_file() and (target / "spec.json").read_text() == stamp:
-        return target
+    return write_once(Path(root) / FOLDER, stamp, lambda staging: _write_walkway(spec, staging))
+
+
+def _write_walkway(spec: WalkwaySpec, staging: Path) -> None:
     rng = np.random.default_rng(spec.seed)
     background = _background(spec, rng)
-    staging = target.with_name(FOLDER + ".partial")
-    shutil.rmtree(staging, ignore_errors=True)
     for i in range(1, spec.n_train + 1):
         frames, _ = _render(spec, background, _walkers(spec, rng), None, rng)
         _write_clip(staging / "Train" / f"Train{i:03d}", frames, ".tif")
@@ -196,7 +195,3 @@ def generate_walkway(root: str | Path, spec: WalkwaySpec | None = None) -> Path:
         spans = ", ".join(f"{a}:{b}" for a, b in labels_to_spans(masks.any(axis=(1, 2))))
         lines.append(f"TestVideoFile{{end+1}}.gt_frame = [{spans}];  % {kind}")
     (staging / "Test" / f"{FOLDER}.m").write_text("\n".join(lines) + "\n")
-    (staging / "spec.json").write_text(stamp)
-    shutil.rmtree(target, ignore_errors=True)
-    staging.rename(target)
-    return target
