@@ -1,7 +1,8 @@
 """Adversarial families on `regularity`.
 
-The ConvLSTM autoencoder GAN (ALOCC-style, on noisy normal clips) and the multi-scale GAN frame
-predictor (Mathieu et al. 2016).
+The ConvLSTM autoencoder GAN (ALOCC-style, on noisy normal clips), the multi-scale GAN frame
+predictor (Mathieu et al. 2016) and OCR-GAN Video (dual-frequency streams, channel selection,
+temporal attention).
 """
 
 import regularity  # noqa: F401  (first: it sets TensorFlow's log level before keras loads it)
@@ -15,12 +16,14 @@ __all__ = [
     "AdversarialAutoencoder",
     "GanConfig",
     "MultiscaleConfig",
+    "OCRConfig",
     "UCSDGanTrainer",
     "add_encoder",
     "create_discriminator",
     "create_generator",
     "create_multiscale",
     "create_networks",
+    "create_ocr_gan",
     "deconv",
 ]
 
@@ -40,4 +43,14 @@ MULTISCALE_FAMILY = Family(
     create_multiscale,
     MultiscaleConfig.recipes,
     "Multi-scale GAN next-frame predictor, L2 + GDL + adversarial (Mathieu et al. 2016)",
+)
+
+from gan.ocr import OCRConfig, create_ocr_gan  # noqa: E402
+
+OCR_FAMILY = Family(
+    "ocr_gan",
+    OCRConfig,
+    create_ocr_gan,
+    OCRConfig.recipes,
+    "OCR-GAN Video: Laplacian/residual streams, channel selection, temporal attention",
 )

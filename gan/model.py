@@ -67,20 +67,15 @@ def create_discriminator(
     return keras.Model(inputs, logits, name="discriminator")
 
 
-class AdversarialAutoencoder(LoggedTerms):
-    """Generator against discriminator, one Keras ``train_step`` for both.
+class AdversarialTrainer(LoggedTerms):
+    """A generator against a discriminator, one Keras ``train_step`` for both.
 
-    Per batch of (noisy input, clean target) windows:
-    ``d_loss = BCE(D(target), 1) + BCE(D(G(input)), 0)`` and
-    ``g_loss = reconstruction_weight * MSE(G(input), target) + adversarial_weight *
-    BCE(D(G(input)), 1)``, each applied by its own optimizer from one forward pass. Logged every
-    epoch: both losses, the reconstruction error ``rec_loss``, the adversarial term and the mean
-    probability the discriminator gives real (``d_real``) and generated (``d_fake``) windows.
-
-    Collapse: when an epoch's mean ``d_loss`` falls under ``collapse_d_loss`` the discriminator
-    tells every generated window from a real one: its verdict no longer says how a window
-    could look more normal, and the adversarial term, growing without bound, swamps the
-    reconstruction; `training_failure` then stops training
+    A subclass gives ``losses_of(inputs, targets, training)``: every logged term of a batch,
+    ``g_loss`` and ``d_loss`` among them; each network's own optimizer applies its loss's
+    gradient, from one forward pass. Collapse: when an epoch's mean ``d_loss`` falls under
+    ``collapse_d_loss`` the discriminator tells every generated window from a real one: its
+    verdict no longer says how a window could look more normal, and the adversarial term,
+    growing without bound, swamps the rest; `training_failure` then stops training
     (`regularity.training.StopOnNonFinite`), keeping the last good epoch's backup.
     """
 
@@ -88,34 +83,13 @@ class AdversarialAutoencoder(LoggedTerms):
         self,
         generator: keras.Model,
         discriminator: keras.Model,
-        reconstruction_weight: float = 1.0,
-        adversarial_weight: float = 0.05,
+        terms: list[str],
         collapse_d_loss: float = 0.01,
+        name: str = "adversarial_trainer",
     ) -> None:
-        names = ["g_loss", "d_loss", "rec_loss", "adv_loss", "d_real", "d_fake"]
-        super().__init__(names, name="adversarial_autoencoder")
+        super().__init__(terms, name=name)
         self.generator, self.discriminator = generator, discriminator
-        self.reconstruction_weight = reconstruction_weight
-        self.adversarial_weight = adversarial_weight
         self.collapse_d_loss = collapse_d_loss
-        # Made here: Keras takes no new layers once the trainer is built.
-        windows = keras.Input(generator.input_shape[1:], name="frames")
-        self.alocc = keras.Model(windows, discriminator(generator(windows)), name="alocc")
-
-    @property
-    def scoring_model(self) -> keras.Model:
-        """The generator: its reconstruction error is the first score."""
-        return self.generator
-
-    @property
-    def critics(self) -> dict[str, keras.Model]:
-        """The second score, ALOCC's D(G(X)): a "normal" logit per frame."""
-        return {"alocc": self.alocc}
-
-    @property
-    def history_plots(self) -> dict:
-        """The generator's reconstruction error against epochs, beside ``loss.png``."""
-        return {"generator_error.png": ("generator error", ("rec_loss", "val_rec_loss"))}
 
     def compile(self, g_optimizer: object, d_optimizer: object) -> None:  # noqa: D102
         super().compile()
@@ -126,26 +100,9 @@ class AdversarialAutoencoder(LoggedTerms):
         g_optimizer.build(self.generator.trainable_variables)
         d_optimizer.build(self.discriminator.trainable_variables)
 
-    def call(self, windows: object) -> object:  # noqa: D102
-        return self.generator(windows)
-
     def losses_of(self, inputs: object, targets: object, training: bool) -> dict:
-        """Every loss term of one batch (see the class docstring)."""
-        bce = keras.losses.BinaryCrossentropy(from_logits=True)
-        fake = self.generator(inputs, training=training)
-        real_logits = self.discriminator(targets, training=training)
-        fake_logits = self.discriminator(fake, training=training)
-        rec_loss = ops.mean(ops.square(fake - targets))
-        adv_loss = bce(ops.ones_like(fake_logits), fake_logits)
-        return {
-            "g_loss": self.reconstruction_weight * rec_loss + self.adversarial_weight * adv_loss,
-            "d_loss": bce(ops.ones_like(real_logits), real_logits)
-            + bce(ops.zeros_like(fake_logits), fake_logits),
-            "rec_loss": rec_loss,
-            "adv_loss": adv_loss,
-            "d_real": ops.mean(ops.sigmoid(real_logits)),
-            "d_fake": ops.mean(ops.sigmoid(fake_logits)),
-        }
+        """Every loss term of one batch, ``g_loss`` and ``d_loss`` among them."""
+        raise NotImplementedError
 
     def train_step(self, data: tuple) -> dict:  # noqa: D102
         import tensorflow as tf
@@ -176,3 +133,69 @@ class AdversarialAutoencoder(LoggedTerms):
                 "discriminator (d_learning_rate) or a smaller adversarial_weight"
             )
         return None
+
+
+class AdversarialAutoencoder(AdversarialTrainer):
+    """The ConvLSTM autoencoder against its discriminator (`AdversarialTrainer`).
+
+    Per batch of (noisy input, clean target) windows:
+    ``d_loss = BCE(D(target), 1) + BCE(D(G(input)), 0)`` and
+    ``g_loss = reconstruction_weight * MSE(G(input), target) + adversarial_weight *
+    BCE(D(G(input)), 1)``. Logged every epoch: both losses, the reconstruction error
+    ``rec_loss``, the adversarial term and the mean probability the discriminator gives real
+    (``d_real``) and generated (``d_fake``) windows.
+    """
+
+    def __init__(
+        self,
+        generator: keras.Model,
+        discriminator: keras.Model,
+        reconstruction_weight: float = 1.0,
+        adversarial_weight: float = 0.05,
+        collapse_d_loss: float = 0.01,
+    ) -> None:
+        names = ["g_loss", "d_loss", "rec_loss", "adv_loss", "d_real", "d_fake"]
+        super().__init__(
+            generator, discriminator, names, collapse_d_loss, name="adversarial_autoencoder"
+        )
+        self.reconstruction_weight = reconstruction_weight
+        self.adversarial_weight = adversarial_weight
+        # Made here: Keras takes no new layers once the trainer is built.
+        windows = keras.Input(generator.input_shape[1:], name="frames")
+        self.alocc = keras.Model(windows, discriminator(generator(windows)), name="alocc")
+
+    @property
+    def scoring_model(self) -> keras.Model:
+        """The generator: its reconstruction error is the first score."""
+        return self.generator
+
+    @property
+    def critics(self) -> dict[str, keras.Model]:
+        """The second score, ALOCC's D(G(X)): a "normal" logit per frame."""
+        return {"alocc": self.alocc}
+
+    @property
+    def history_plots(self) -> dict:
+        """The generator's reconstruction error against epochs, beside ``loss.png``."""
+        return {"generator_error.png": ("generator error", ("rec_loss", "val_rec_loss"))}
+
+    def call(self, windows: object) -> object:  # noqa: D102
+        return self.generator(windows)
+
+    def losses_of(self, inputs: object, targets: object, training: bool) -> dict:
+        """Every loss term of one batch (see the class docstring)."""
+        bce = keras.losses.BinaryCrossentropy(from_logits=True)
+        fake = self.generator(inputs, training=training)
+        real_logits = self.discriminator(targets, training=training)
+        fake_logits = self.discriminator(fake, training=training)
+        rec_loss = ops.mean(ops.square(fake - targets))
+        adv_loss = bce(ops.ones_like(fake_logits), fake_logits)
+        return {
+            "g_loss": self.reconstruction_weight * rec_loss + self.adversarial_weight * adv_loss,
+            "d_loss": bce(ops.ones_like(real_logits), real_logits)
+            + bce(ops.zeros_like(fake_logits), fake_logits),
+            "rec_loss": rec_loss,
+            "adv_loss": adv_loss,
+            "d_real": ops.mean(ops.sigmoid(real_logits)),
+            "d_fake": ops.mean(ops.sigmoid(fake_logits)),
+        }

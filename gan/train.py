@@ -58,20 +58,31 @@ class GanConfig(AEConfig):
 
     def batch_transform(self) -> object:
         """Noise on every frame of the inputs; the clean window stays the target."""
-        if not self.noise_level:
-            return None
-        kind, level = self.noise, float(self.noise_level)
+        return input_noise(self.noise, self.noise_level)
 
-        def add_noise(inputs, targets):  # noqa: ANN001, ANN202
-            import tensorflow as tf
 
-            if kind == "gaussian":
-                noise = tf.random.normal(tf.shape(inputs), stddev=level)
-            else:
-                noise = tf.random.uniform(tf.shape(inputs), -level, level)
-            return inputs + noise, targets
+def input_noise(kind: str, level: float) -> object:
+    """A batch transform adding ``kind`` noise of ``level`` to the inputs (None for level 0).
 
-        return add_noise
+    ``"gaussian"``: std ``level``; ``"uniform"``: in ``[-level, level]``; the targets are left
+    clean, so that the generator learns to give back the clean window.
+    """
+    if not level:
+        return None
+    if kind not in NOISE_KINDS:
+        raise ValueError(f"noise must be one of {NOISE_KINDS}, not {kind!r}")
+    level = float(level)
+
+    def add_noise(inputs, targets):  # noqa: ANN001, ANN202
+        import tensorflow as tf
+
+        if kind == "gaussian":
+            noise = tf.random.normal(tf.shape(inputs), stddev=level)
+        else:
+            noise = tf.random.uniform(tf.shape(inputs), -level, level)
+        return inputs + noise, targets
+
+    return add_noise
 
 
 def build_generator(config: GanConfig, input_shape: tuple) -> keras.Model:

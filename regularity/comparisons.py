@@ -13,12 +13,20 @@ from pathlib import Path
 import numpy as np
 
 from regularity.config import RunConfig
-from regularity.evaluation import load_scorer
+from regularity.evaluation import load_critics, load_scorer
 from regularity.inference import get_test_data, predict_test_data
 from regularity.metrics import frame_auc
 from regularity.preprocess import Normalizer
 from regularity.runs import read_json
-from regularity.scoring import Aggregate, Channels, ErrorScale, Measure, ScoreSpec, score_outputs
+from regularity.scoring import (
+    Aggregate,
+    Channels,
+    ErrorScale,
+    Measure,
+    ScoreSpec,
+    critic_errors,
+    score_outputs,
+)
 from regularity.training import scoring_network
 from regularity.windows import WindowSpec
 
@@ -39,6 +47,7 @@ def frame_aucs(
     normalizer: Normalizer,
     specs: dict[str, ScoreSpec],
     window: WindowSpec | int = 10,
+    critics: dict[str, object] | None = None,
 ) -> dict[str, dict]:
     """Frame AUC (`frame_auc`) of one model under several score specs, each video predicted once.
 
@@ -47,15 +56,21 @@ def frame_aucs(
         scaled: scaled frames of each video (see `get_test_data`).
         labels: per video, True for abnormal frames.
         normalizer: the run's normaliser (the grey-level error scale needs its std).
-        specs: score specs by name.
+        specs: score specs by name (one whose ``frame_score`` names a critic scores by it).
         window: the window contract the model was trained under.
+        critics: the run's second scorers (`load_critics`), where a spec needs one.
 
     """
     errors = {name: [] for name in specs}
+    needed = {s.frame_score for s in specs.values() if s.frame_score}
     for x in scaled:
         outputs, valid = predict_test_data(scoring_network(model), x, window)
+        logits = {c: predict_test_data(critics[c], x, window, stride=1) for c in needed}
         for name, score in specs.items():
-            errors[name].append(score_outputs(x, outputs, valid, normalizer.std, score)[1])
+            if score.frame_score:
+                errors[name].append(critic_errors(*logits[score.frame_score], score))
+            else:
+                errors[name].append(score_outputs(x, outputs, valid, normalizer.std, score)[1])
     return {name: frame_auc(errors[name], labels) for name in specs}
 
 
@@ -72,7 +87,7 @@ def scoring_variants(
     base = config.score
     if smooth_windows:
         return {f"smooth_{w}": replace(base, smooth_window=w) for w in smooth_windows}
-    error = replace(base, measure=Measure.ERROR.value)
+    error = replace(base, measure=Measure.ERROR.value, frame_score="")
     names = dict.fromkeys([Aggregate(base.aggregate), *Aggregate])
     if aggregates:
         variants = {a.value: replace(error, aggregate=a.value) for a in names}
@@ -84,14 +99,17 @@ def scoring_variants(
             )
             for s, c, a in itertools.product(ErrorScale, channels, names)
         }
-    psnr = {"psnr": replace(base, measure=Measure.PSNR.value)}
-    return {**psnr, **variants} if Measure(base.measure) is Measure.PSNR else {**variants, **psnr}
+    psnr = {"psnr": replace(error, measure=Measure.PSNR.value)}
+    own = {"own": base} if base.frame_score else {}  # a critic's frame score: the run's own first
+    first = {**psnr, **variants} if Measure(base.measure) is Measure.PSNR else {**variants, **psnr}
+    return {**own, **first}
 
 
 def compare_scoring(run_dir: str | Path, specs: dict[str, ScoreSpec]) -> dict[str, dict]:
     """Frame AUC of a run's model under several score specs (each video predicted once)."""
     config, normalizer, scaled, labels = test_split(run_dir)
-    return frame_aucs(load_scorer(run_dir), scaled, labels, normalizer, specs, config.window)
+    model, critics = load_scorer(run_dir), load_critics(run_dir)
+    return frame_aucs(model, scaled, labels, normalizer, specs, config.window, critics)
 
 
 def checkpoint_curve(run_dir: str | Path, specs: dict[str, ScoreSpec]) -> list[dict]:
@@ -103,8 +121,8 @@ def checkpoint_curve(run_dir: str | Path, specs: dict[str, ScoreSpec]) -> list[d
     curve = []
     for checkpoint in sorted((run_dir / "checkpoints").glob("epoch_*.keras")):
         epoch = int(checkpoint.stem.split("_")[1])
-        model = load_scorer(run_dir, checkpoint)
-        aucs = frame_aucs(model, scaled, labels, normalizer, specs, config.window)
+        model, critics = load_scorer(run_dir, checkpoint), load_critics(run_dir, checkpoint)
+        aucs = frame_aucs(model, scaled, labels, normalizer, specs, config.window, critics)
         curve.append(
             {
                 "epoch": epoch,

@@ -35,15 +35,20 @@ from regularity.scoring import (
     frame_difference_errors,
     score_outputs,
 )
-from regularity.training import SCORERS, scoring_network
+from regularity.training import SCORERS, critics_of, scoring_network
 from regularity.windows import WindowSpec
 
 logger = logging.getLogger(__name__)
 
 
+RECONSTRUCTION = "reconstruction"  # the first score's name when a second scorer gives e(t)
+
+
 def load_scorer(run_dir: str | Path, checkpoint: str | Path | None = None) -> object:
     """The scoring network saved in a run folder (``model.keras``, or one checkpoint)."""
     import keras
+
+    import regularity.layers  # noqa: F401  (registers the shared layers a network may hold)
 
     path = Path(checkpoint or Path(run_dir) / "model.keras")
     if not path.is_file():
@@ -54,16 +59,24 @@ def load_scorer(run_dir: str | Path, checkpoint: str | Path | None = None) -> ob
     return keras.saving.load_model(path)
 
 
-def load_critics(run_dir: str | Path) -> dict[str, object]:
+def load_critics(run_dir: str | Path, checkpoint: str | Path | None = None) -> dict[str, object]:
     """A run's second scorers, ``scorers/<name>.keras``: windows -> one "normal" logit a frame.
 
     A GAN saves its discriminator applied to the generator's output there (ALOCC's D(G(X))); a
-    run without that folder has none.
+    run without that folder has none. ``checkpoint``: an epoch checkpoint's
+    (``checkpoints/epoch_003.keras``): the scorers saved with it.
     """
     import keras
 
-    folder = Path(run_dir) / SCORERS
-    return {p.stem: keras.saving.load_model(p) for p in sorted(folder.glob("*.keras"))}
+    import regularity.layers  # noqa: F401  (registers the shared layers a network may hold)
+
+    if checkpoint is None:
+        paths = {p.stem: p for p in (Path(run_dir) / SCORERS).glob("*.keras")}
+    else:
+        checkpoint = Path(checkpoint)
+        found = (checkpoint.parent / SCORERS).glob(f"{checkpoint.stem}_*.keras")
+        paths = {p.stem[len(checkpoint.stem) + 1 :]: p for p in found}
+    return {name: keras.saving.load_model(paths[name]) for name in sorted(paths)}
 
 
 def run_thresholds(run_dir: str | Path) -> dict:
@@ -86,6 +99,44 @@ def score_frames(
     return *score_outputs(scaled, outputs, valid, normalizer.std, score), valid
 
 
+def critic_scores(
+    critics: dict[str, object], scaled: np.ndarray, score: ScoreSpec, window: WindowSpec | int
+) -> dict[str, np.ndarray]:
+    """Each second scorer's e(t) of a clip's scaled frames (`critic_errors`)."""
+    second = {}
+    for name, critic in critics.items():
+        # Every window start: a critic reading a window in time order judges its first frames
+        # on less context, so each frame is judged at every position of the window.
+        logits, valid = predict_test_data(critic, scaled, window, stride=1)
+        second[name] = critic_errors(logits, valid, score)
+    return second
+
+
+def score_clip(
+    model: object,
+    scaled: np.ndarray,
+    normalizer: Normalizer,
+    score: ScoreSpec,
+    window: WindowSpec | int,
+    critics: dict[str, object] | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Error maps, the frame score e(t), the valid mask and every second score of a clip.
+
+    ``score.frame_score`` names the critic whose e(t) is the frame score (its own then kept
+    as ``"reconstruction"``); by default it is the error maps' e(t).
+    """
+    maps, errors, valid = score_frames(model, scaled, normalizer, score, window)
+    second = critic_scores(critics or {}, scaled, score, window)
+    if score.frame_score:
+        if score.frame_score not in second:
+            raise ValueError(
+                f"the frame score is the second scorer {score.frame_score!r}, which the run "
+                f"does not have (it has: {sorted(second) or 'none'})"
+            )
+        errors, second = second.pop(score.frame_score), {RECONSTRUCTION: errors, **second}
+    return maps, errors, valid, second
+
+
 def normal_thresholds(
     model: object,
     clips: Iterable[np.ndarray],
@@ -93,17 +144,20 @@ def normal_thresholds(
     score: ScoreSpec,
     window: WindowSpec | int,
     kind: str = "normal",
+    critics: dict[str, object] | None = None,
 ) -> dict:
     """Pixel and frame thresholds from normal clips (prepared uint8), no test labels.
 
     The pixel threshold is a high percentile of the smoothed error maps (red dots); the frame
     threshold a high percentile of the smoothed e(t) (TPR/FPR on raw scores). ``kind`` says in
-    the recorded source which normal clips they were (e.g. "held-out normal").
+    the recorded source which normal clips they were (e.g. "held-out normal"). ``critics``:
+    the run's second scorers, needed where one of them gives the frame score.
     """
     pixels, frames, count = [], [], 0
+    critics = {k: v for k, v in (critics or {}).items() if k == score.frame_score}
     for clip in clips:
         scaled = normalizer.apply(clip.astype(np.float32)).astype(np.float32)
-        maps, errors, valid = score_frames(model, scaled, normalizer, score, window)
+        maps, errors, valid, _ = score_clip(model, scaled, normalizer, score, window, critics)
         if not valid.any():  # shorter than one window: the model produces none of its frames
             logger.warning("a normal clip of %d frames is too short to score; left out", len(clip))
             continue
@@ -130,7 +184,10 @@ def derive_thresholds(config: RunConfig, model: object, dataset: object) -> dict
         videos, kind = config.held_out_clips(dataset), "held-out normal"
     clips = prepared_clips(videos, config.input_spec().prepare)  # one at a time
     normalizer = Normalizer.load(Path(config.run_dir) / "normalizer.npz")
-    thresholds = normal_thresholds(model, clips, normalizer, config.score, config.window, kind)
+    critics = critics_of(model) or load_critics(config.run_dir)
+    thresholds = normal_thresholds(
+        model, clips, normalizer, config.score, config.window, kind, critics
+    )
     write_json(Path(config.run_dir) / "thresholds.json", thresholds)
     return thresholds
 
@@ -176,21 +233,20 @@ def test_video(
 ) -> VideoResult:
     """Score one video and write its marked video (red dots) and regularity graph.
 
-    ``critics``: second scorers (`load_critics`), each giving the video a second e(t); the
-    red dots, videos and graphs are the first score's.
+    ``critics``: second scorers (`load_critics`), each giving the video a second e(t) (one of
+    them its frame score, where ``score.frame_score`` names it); the red dots come from the
+    first score's error maps, the graph from the frame score.
     """
     out_dir = Path(out_dir)
     original = video.frames  # decoded before the clock starts: scoring speed, not disk speed
     start = time.perf_counter()
     scaled = get_test_data(video, spec, normalizer)
-    maps, errors, _ = score_frames(model, scaled, normalizer, score, window)
+    # The frame score's scorers are timed (a critic's, where it gives e(t)); the others not.
+    timed = {k: v for k, v in (critics or {}).items() if k == score.frame_score}
+    maps, errors, _, second = score_clip(model, scaled, normalizer, score, window, timed)
     score_seconds = time.perf_counter() - start
-    second = {}
-    for name, critic in (critics or {}).items():
-        # Every window start: a critic reading a window in time order judges its first frames
-        # on less context, so each frame is judged at every position of the window.
-        logits, valid = predict_test_data(critic, scaled, window, stride=1)
-        second[name] = critic_errors(logits, valid, score)
+    others = {k: v for k, v in (critics or {}).items() if k != score.frame_score}
+    second.update(critic_scores(others, scaled, score, window))
     smoothed = smooth_error_map(maps, score.dot_sigma)
     marked, dots = [], []
     for frame, frame_map in zip(original, smoothed, strict=True):

@@ -64,6 +64,10 @@ class ScoreSpec:
     pixel_percentile: float = 99.9
     frame_percentile: float = 99.0
     measure: str = Measure.ERROR.value
+    # "": e(t) is the first score's (the error maps'); a name: that second scorer's e(t) is the
+    # frame score instead (OCR-GAN's "ocr"), and the first score's is kept as "reconstruction".
+    # Red dots and pixel figures always come from the error maps.
+    frame_score: str = ""
     thresholds: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:

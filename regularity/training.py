@@ -257,6 +257,8 @@ class Backup(keras.callbacks.BackupAndRestore):
 class EpochCheckpoint(keras.callbacks.Callback):
     """Saves each epoch's scoring network (``model.scoring_model`` or the model itself).
 
+    A trainer's second scorers go to ``scorers/<epoch file>_<name>.keras`` beside it.
+
     Where optimizers keep a moving average of the weights (``use_ema=True``; one per network
     in a two-network trainer), the checkpoint holds the averages: they are swapped in and
     straight back around each save. (Keras' ``SwapEMAWeights(swap_on_epoch=True)`` is left
@@ -269,7 +271,12 @@ class EpochCheckpoint(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:  # noqa: D102
         with averaged_weights(self.model):
-            scoring_network(self.model).save(self.path.format(epoch=epoch + 1))
+            path = Path(self.path.format(epoch=epoch + 1))
+            scoring_network(self.model).save(path)
+            # The second scorers too, so that an epoch can be scored as the final run is.
+            for name, critic in critics_of(self.model).items():
+                (path.parent / SCORERS).mkdir(exist_ok=True)
+                critic.save(path.parent / SCORERS / f"{path.stem}_{name}.keras")
 
 
 class averaged_weights:  # noqa: N801 - used as a context manager, like a function

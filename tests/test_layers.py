@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 from regularity.frequency import laplacian_split
 
 
