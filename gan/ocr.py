@@ -274,8 +274,9 @@ def generator_of(frame_score: keras.Model) -> keras.Model:
 
 
 def mean_attention(generator: keras.Model, windows: np.ndarray) -> np.ndarray:
-    """The fusion's T x T frame-to-frame attention of each window, averaged over positions and
-    heads: ``[B, T, T]`` (row t: how frame t attends to every frame).
+    """The fusion's frame-to-frame attention of each window: ``[B, T, T]``.
+
+    Averaged over positions and heads; row t: how frame t attends to every frame.
     """
     scores = np.asarray(generator.predict_on_batch(windows)["attention"])
     return scores.mean(axis=(1, 2))
