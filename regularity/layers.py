@@ -36,8 +36,8 @@ class LaplacianSplit(layers.Layer):
     kept (the even ones), zeros put back between them and the same kernel times 4 spread over
     them, all in float (identical to OpenCV's more than 2 pixels inside the frame; at the border
     the down-sampled frame is reflected, OpenCV reflects the up-sampled one). ``lap`` is the
-    frame minus ``res`` in float, so ``lap + res`` gives the frame back to float precision (a saturating uint8 subtraction would
-    lose every negative detail). Any size (odd too) and any leading axes: ``[..., H, W, C]``.
+    frame minus ``res`` in float, so ``lap + res`` gives the frame back to float precision (a
+    saturating uint8 subtraction would lose every negative detail). Any size (odd too) and any leading axes: ``[..., H, W, C]``.
     A layer without weights, so that training and scoring split frames the same way.
     """
 
