@@ -37,8 +37,9 @@ class LaplacianSplit(layers.Layer):
     them, all in float (identical to OpenCV's more than 2 pixels inside the frame; at the border
     the down-sampled frame is reflected, OpenCV reflects the up-sampled one). ``lap`` is the
     frame minus ``res`` in float, so ``lap + res`` gives the frame back to float precision (a
-    saturating uint8 subtraction would lose every negative detail). Any size (odd too) and any leading axes: ``[..., H, W, C]``.
-    A layer without weights, so that training and scoring split frames the same way.
+    saturating uint8 subtraction would lose every negative detail). Any size (odd too) and any
+    leading axes: ``[..., H, W, C]``. A layer without weights, so that training and scoring
+    split frames the same way.
     """
 
     def call(self, frames: object) -> tuple[object, object]:  # noqa: D102
