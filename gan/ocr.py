@@ -24,6 +24,7 @@ Score per frame: ``0.9 x mean (fake - x)^2 + 0.1 x mean (f(fake) - f(x))^2`` (th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import ClassVar
 
 import keras
@@ -35,8 +36,11 @@ from gan.multiscale import adversarial_terms
 from gan.recipes import OCR_RECIPES
 from gan.train import input_noise
 from regularity.config import RunConfig
+from regularity.inference import get_test_data
 from regularity.layers import ChannelSelection, FrameScore, LaplacianSplit, LearnedPositions
 from regularity.losses import attention_entropy, motion_edge_loss, temporal_consistency_loss
+from regularity.preprocess import Normalizer
+from regularity.runs import read_json
 from regularity.scoring import ScoreSpec
 from regularity.windows import Target, WindowSpec
 
@@ -377,3 +381,86 @@ ABLATIONS: dict[str, dict] = {
     "no_temporal_losses": {"temporal_weight": 0.0},
     "no_adversarial": {"adversarial_weight": 0.0},
 }
+
+
+def attention_windows(run_dir: str | Path) -> dict[str, np.ndarray]:
+    """A normal and an abnormal test window of a run (scaled), for showing its attention.
+
+    Normal: the first window of T frames with no abnormal frame; abnormal: the first with
+    every frame abnormal (or the most abnormal frames), from the labelled test videos.
+    """
+    config = RunConfig.from_run(run_dir)
+    normalizer = Normalizer.load(Path(run_dir) / "normalizer.npz")
+    steps, found, best = config.window.inputs, {}, (-1, None)
+    for video in config.open_dataset().test:
+        if video.labels is None or len(video.labels) < steps:
+            continue
+        counts = np.convolve(video.labels.astype(int), np.ones(steps, int), "valid")
+        take = {}
+        if "normal" not in found and (counts == 0).any():
+            take["normal"] = int(np.argmax(counts == 0))
+        if counts.max() > best[0]:
+            take["abnormal"] = int(np.argmax(counts))
+            best = (int(counts.max()), None)
+        if take:
+            scaled = get_test_data(video, config.input_spec(), normalizer)
+            for kind, start in take.items():
+                found[kind] = scaled[start : start + steps]
+        video.release()
+        if "normal" in found and best[0] == steps:
+            break
+    return found
+
+
+def plot_run_attention(run_dir: str | Path, path: str | Path | None = None) -> Path:
+    """``attention.png``: the fusion's T x T attention of a normal and an abnormal window."""
+    from regularity.evaluation import load_critics
+    from regularity.plots import plot_attention_maps
+
+    generator = generator_of(load_critics(run_dir)[SCORE])
+    windows = attention_windows(run_dir)
+    maps = {
+        f"{kind} window": mean_attention(generator, window[None])[0]
+        for kind, window in windows.items()
+    }
+    return plot_attention_maps(maps, path or Path(run_dir) / "attention.png")
+
+
+def train_ablations(
+    recipe: str, run_dir: str, settings: dict | None = None, overwrite: bool = False,
+    write_videos: int | None = 0, **parameters: object,
+) -> dict[str, dict]:  # fmt: skip
+    """Trains (or resumes) and tests the full model and each of `ABLATIONS` on one budget.
+
+    Variant ``v`` goes to ``<run_dir>_<v>`` (the full model to ``run_dir``); returns each
+    one's ``metrics.json``.
+    """
+    from regularity.evaluation import evaluate_run
+    from regularity.pipeline import train_run
+
+    metrics = {}
+    for variant, change in {"full": {}, **ABLATIONS}.items():
+        config = OCRConfig.recipe(
+            recipe,
+            run_dir=run_dir if variant == "full" else f"{run_dir}_{variant}",
+            settings={**(settings or {}), **change},
+            **parameters,
+        )
+        if not (Path(config.run_dir) / "metrics.json").is_file() or overwrite:
+            train_run(config, create_ocr_gan, overwrite=overwrite)
+            evaluate_run(config.run_dir, write_videos=write_videos)
+        metrics[variant] = read_json(Path(config.run_dir) / "metrics.json")
+    return metrics
+
+
+def ablation_table(metrics: dict[str, dict]) -> str:
+    """Frame AUC (three conventions), EER, training and scoring of each variant, Markdown."""
+    lines = ["| variant | frame AUC (minmax / raw / macro) | EER | training | scoring |",
+             "|---|---|---|---|---|"]  # fmt: skip
+    for variant, m in metrics.items():
+        auc = m.get("frame_auc") or {}
+        aucs = " / ".join(f"{auc[k]:.3f}" for k in ("micro_minmax", "micro_raw", "macro"))
+        lines.append(f"| {variant} | {aucs} | {m.get('eer', 0):.3f} | "
+                     f"{m.get('train_seconds', 0) / 60:.1f} min | {m.get('score_fps', 0):.0f} "
+                     "frames/s |")  # fmt: skip
+    return "\n".join(lines)

@@ -206,3 +206,14 @@ def plot_similarity_overview(
            title=f"{_SIMILARITY[measure]}, model of {trained}")  # fmt: skip
     ax.legend(loc="lower left", fontsize=8)
     return _save(fig, path)
+
+
+def plot_attention_maps(maps: dict[str, np.ndarray], path: str | Path) -> Path:
+    """T x T attention matrices side by side (row t: how frame t attends to each frame)."""
+    fig, axes = plt.subplots(1, len(maps), figsize=(4 * len(maps), 3.8), squeeze=False)
+    top = max(float(np.max(m)) for m in maps.values())
+    for ax, (title, matrix) in zip(axes[0], maps.items(), strict=True):
+        image = ax.imshow(matrix, cmap="viridis", vmin=0, vmax=top)
+        ax.set(title=title, xlabel="attended frame", ylabel="frame")
+    fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8, label="attention")
+    return _save(fig, path)
