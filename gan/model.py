@@ -107,7 +107,7 @@ class AdversarialTrainer(LoggedTerms):
     def train_step(self, data: tuple) -> dict:  # noqa: D102
         import tensorflow as tf
 
-        inputs, targets = data
+        inputs, targets = data[:2]  # (x, y) or train_on_batch's (x, y, sample_weight)
         # One forward pass, two tapes: the generator's gradient of g_loss, the
         # discriminator's of d_loss (the fake windows are not detached for D: the tape of D
         # is only asked about D's weights).
@@ -120,7 +120,7 @@ class AdversarialTrainer(LoggedTerms):
         return self.track(terms)
 
     def test_step(self, data: tuple) -> dict:  # noqa: D102
-        return self.track(self.losses_of(*data, training=False))
+        return self.track(self.losses_of(*data[:2], training=False))
 
     def training_failure(self, logs: dict) -> str | None:
         """The collapse of the discriminator in an epoch's logs, or None (see the class doc)."""

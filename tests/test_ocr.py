@@ -1,0 +1,158 @@
+"""OCR-GAN Video: module shapes for T = 16 and T = 8, channel selection, one train step, save and
+load, deterministic scoring through the core, the frame score from the critic, protocols."""
+
+import csv
+
+import keras
+import numpy as np
+import pytest
+
+from gan import OCRConfig, create_ocr_gan
+from gan.ocr import (
+    ABLATIONS,
+    SCORE,
+    build_ocr_discriminator,
+    build_ocr_generator,
+    generator_of,
+    mean_attention,
+    plot_run_attention,
+)
+from regularity.evaluation import evaluate_run, load_critics, load_scorer, score_clip
+from regularity.layers import ChannelSelection, LearnedPositions
+from regularity.pipeline import train_run
+from regularity.preprocess import Normalizer
+from regularity.protocols import lenient_protocols, lenient_table, per_batch_auc
+from regularity.scoring import ScoreSpec
+
+SIZE = (16, 24)
+
+
+def tiny_config(root, run_dir, steps=8, **overrides):
+    values = dict(data_root=str(root), run_dir=str(run_dir), size=SIZE, epochs=1,
+                  window={"target": "same", "inputs": steps}, window_stride=8, batch_size=2,
+                  filters=(4, 8, 8), d_filters=(4, 8), fusion_filters=4)  # fmt: skip
+    return OCRConfig.recipe("synthetic", **{**values, **overrides})
+
+
+def windows_of(steps, batch=2, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.uniform(-1, 1, (batch, steps, *SIZE, 1)).astype(np.float32)
+
+
+@pytest.mark.parametrize("steps", [16, 8])
+def test_every_module_has_its_shape(steps):
+    shape = (steps, *SIZE, 1)
+    generator = build_ocr_generator(shape, (4, 8, 8), fusion_filters=4)
+    out = generator(windows_of(steps))
+    assert out["fake"].shape == out["fake_lap"].shape == out["fake_res"].shape == (2, *shape)
+    h, w = SIZE[0] // 2, SIZE[1] // 2  # the fusion works at half size
+    assert out["attention"].shape == (2, h * w, 2, steps, steps)
+    for level, n in enumerate((4, 8, 8), 1):
+        assert out[f"selection{level}"].shape == (2, steps, 2, n)
+    np.testing.assert_allclose(out["fake"], out["fake_lap"] + out["fake_res"], atol=1e-6)
+    discriminator = build_ocr_discriminator(shape, (4, 8))
+    d_out = discriminator(windows_of(steps))
+    assert d_out["logits"].shape == (2, steps) and d_out["features"].shape == (2, steps, 8)
+    positions = LearnedPositions()
+    assert positions(np.zeros((2, steps, 3, 3, 5), np.float32)).shape == (2, steps, 3, 3, 5)
+    assert positions.positions.shape == (steps, 5)
+    assert mean_attention(generator, windows_of(steps)).shape == (2, steps, steps)
+    # ablations build without the modules they drop
+    plain = build_ocr_generator(shape, (4, 8, 8), temporal_fusion=False, channel_selection=False)
+    assert set(plain(windows_of(steps))) == {"fake", "fake_lap", "fake_res"}
+
+
+def test_channel_selection_weights_sum_to_one_across_the_streams():
+    rng = np.random.default_rng(1)
+    lap, res = (rng.normal(size=(2, 4, 5, 5, 6)).astype(np.float32) for _ in range(2))
+    for gating in (True, False):
+        selected_lap, selected_res, weights = ChannelSelection(temporal_gating=gating)([lap, res])
+        weights = np.asarray(weights)
+        assert weights.shape == (2, 4, 2, 6) and (weights > 0).all()
+        np.testing.assert_allclose(weights.sum(axis=2), 1.0, atol=1e-6)
+        np.testing.assert_allclose(selected_lap, lap * weights[:, :, None, None, 0], atol=1e-6)
+        np.testing.assert_allclose(selected_res, res * weights[:, :, None, None, 1], atol=1e-6)
+
+
+def test_one_step_changes_both_networks_and_the_selection(tiny_root, tmp_path):
+    config = tiny_config(tiny_root, tmp_path / "run")
+    shape = config.input_shape()
+    trainer = create_ocr_gan(config, shape, steps_per_epoch=4)
+    x = windows_of(shape[0], batch=2)
+    before_g = [w.copy() for w in trainer.generator.get_weights()]
+    before_d = [w.copy() for w in trainer.discriminator.get_weights()]
+    before_sel = np.asarray(trainer.generator(x)["selection2"])
+    assert float(trainer.ramp()) == 0.0  # the temporal weight starts at 0
+    logs = trainer.train_on_batch(x, x, return_dict=True)
+    assert {"g_loss", "d_loss", "adv_loss", "rec_loss", "feature_loss", "temporal_loss",
+            "consistency", "motion", "entropy"} <= set(logs)  # fmt: skip
+    for before, network in ((before_g, trainer.generator), (before_d, trainer.discriminator)):
+        assert any(not np.array_equal(a, b) for a, b in zip(before, network.get_weights()))
+    after_sel = np.asarray(trainer.generator(x)["selection2"])
+    assert not np.allclose(before_sel, after_sel)
+    assert float(trainer.ramp()) == pytest.approx(1 / round(config.ramp_epochs * 4))
+
+
+def test_config_refuses_what_cannot_be_built(tiny_root, tmp_path):
+    with pytest.raises(ValueError, match="divisible by 8"):
+        tiny_config(tiny_root, tmp_path, size=(20, 24))
+    with pytest.raises(ValueError, match="target must be 'same'"):
+        tiny_config(tiny_root, tmp_path, window={"target": "next", "inputs": 4})
+    with pytest.raises(ValueError, match="noise must be one of"):
+        tiny_config(tiny_root, tmp_path, noise="salt")
+    assert tiny_config(tiny_root, tmp_path, steps=16).input_shape()[0] == 16  # T as asked
+    assert set(ABLATIONS) == {"no_temporal_fusion", "no_channel_selection",
+                              "no_temporal_losses", "no_adversarial"}  # fmt: skip
+
+
+@pytest.mark.slow
+def test_trained_run_scores_deterministically_through_the_core(tiny_root, tmp_path):
+    run = tmp_path / "run"
+    config = tiny_config(tiny_root, run, epochs=2)
+    trainer = train_run(config, create_ocr_gan, verbose=0)
+    x = windows_of(8)
+    selection = np.asarray(trainer.generator(x)["selection1"])
+    # the frame-score critic holds the generator: its selection weights survive save and load
+    critics = load_critics(run)
+    assert set(critics) == {SCORE}
+    loaded = generator_of(critics[SCORE])
+    np.testing.assert_allclose(loaded(x)["selection1"], selection, atol=1e-6)
+    assert (run / "checkpoints" / "scorers" / "epoch_002_ocr.keras").is_file()
+    assert load_critics(run, run / "checkpoints" / "epoch_001.keras").keys() == {SCORE}
+    # the critic's logit is -(0.9 mse + 0.1 feature error) per frame
+    fake = np.asarray(load_scorer(run).predict_on_batch(x))
+    logit = np.asarray(critics[SCORE].predict_on_batch(x))
+    assert logit.shape == (2, 8) and (logit <= 0).all()
+    assert (-logit >= 0.9 * np.square(fake - x).mean(axis=(2, 3, 4)) - 1e-6).all()
+    # the same clip scored twice gives the same numbers (no noise at scoring)
+    dataset = config.open_dataset()
+    normalizer = Normalizer.load(run / "normalizer.npz")
+    clip = dataset.test[0]
+    scaled = normalizer.apply(config.input_spec().prepare(clip.frames).astype(np.float32))
+    scaled = scaled.astype(np.float32)
+    model = load_scorer(run)
+    first = score_clip(model, scaled, normalizer, config.score, config.window, critics)
+    second = score_clip(model, scaled, normalizer, config.score, config.window, critics)
+    for a, b in zip(first[:3], second[:3], strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert set(first[3]) == {"reconstruction"}  # the error maps' e(t), kept beside
+    with pytest.raises(ValueError, match="does not have"):
+        score_clip(model, scaled, normalizer, ScoreSpec(frame_score="missing"), config.window)
+    metrics = evaluate_run(run, write_videos=1)
+    assert metrics["model"] == "ocr_gan" and 0 <= metrics["frame_auc"]["micro_minmax"] <= 1
+    assert set(metrics["second_scores"]) == {"reconstruction"}
+    with (run / "scores.csv").open() as f:
+        row = next(csv.DictReader(f))
+    assert "reconstruction" in row and SCORE not in row
+    assert plot_run_attention(run).is_file()
+    lenient = lenient_protocols(run, batch_frames=32)
+    assert lenient["strict"]["micro_minmax"] == metrics["frame_auc"]["micro_minmax"]
+    assert 0 <= lenient["snippet_folder_labels"] <= 1
+    assert "per-batch" in lenient_table(lenient)
+
+
+def test_per_batch_auc_skips_batches_of_one_class():
+    labels = np.array([0, 0, 1, 1, 0, 0, 0, 0])
+    errors = np.array([0.0, 0.1, 0.9, 0.8, 0.5, 0.4, 0.3, 0.2])
+    figures = per_batch_auc(errors, labels, batch=4)
+    assert figures == {"mean_auc": 1.0, "batches_used": 1, "batches": 2}
