@@ -217,3 +217,16 @@ def plot_attention_maps(maps: dict[str, np.ndarray], path: str | Path) -> Path:
         ax.set(title=title, xlabel="attended frame", ylabel="frame")
     fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8, label="attention")
     return _save(fig, path)
+
+
+def plot_frequency_split(frame: np.ndarray, path: str | Path) -> Path:
+    """A frame, its Laplacian detail and its low-frequency residual (`LaplacianSplit`)."""
+    from regularity.layers import laplacian_split
+
+    lap, res = laplacian_split(np.asarray(frame, np.float32)[None])
+    panels = {"frame": frame, "lap (detail)": lap[0], "res (low frequencies)": res[0]}
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.2))
+    for ax, (title, image) in zip(axes, panels.items(), strict=True):
+        ax.imshow(np.asarray(image, np.float32)[..., 0], cmap="gray")
+        ax.set(title=title, xticks=[], yticks=[])
+    return _save(fig, path)

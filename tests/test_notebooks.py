@@ -236,3 +236,34 @@ def test_notebook_08_trains_a_movement_matcher_and_answers(tmp_path, project_env
     assert [Path(a["clip"]).parent.name for a in answers] == ["jack", "wave"]
     for name in ("similarity.png", "loss.png", "notebooks/08_movement_matcher.ipynb"):
         assert (run / name).is_file(), name
+
+
+@pytest.mark.slow
+def test_notebook_04_trains_ocr_gan_its_ablations_and_the_lenient_section(
+    tiny_root, tmp_path, project_env
+):
+    runs = tmp_path / "runs"
+    command = [sys.executable, str(ROOT / "scripts" / "run_notebooks.py"), "04", "--name", "ocr",
+               "--runs", str(runs), "-p", "data_root", str(tiny_root), "-p", "size", "[16, 24]",
+               "-p", "epochs", "1", "-p", "write_videos", "1", "-p", "ablations", "true",
+               "-p", "batch_frames", "32", "-p", "settings",
+               "{filters: [4, 8, 8], d_filters: [4, 8], fusion_filters: 4, batch_size: 2,"
+               " window: {target: same, inputs: 8}, window_stride: 8}"]  # fmt: skip
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, env=project_env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    metrics = json.loads((runs / "ocr" / "metrics.json").read_text())
+    assert metrics["model"] == "ocr_gan" and 0 <= metrics["frame_auc"]["macro"] <= 1
+    assert metrics["config"]["window"]["inputs"] == 8  # T as asked, never overridden
+    for variant in ("no_temporal_fusion", "no_channel_selection", "no_temporal_losses",
+                    "no_adversarial"):  # fmt: skip
+        config = json.loads((runs / f"ocr_{variant}" / "metrics.json").read_text())["config"]
+        assert config["size"] == [16, 24]
+    for name in (
+        "attention.png",
+        "frequency_split.png",
+        "roc.png",
+        "notebooks/04_ocr_gan_video.ipynb",
+    ):
+        assert (runs / "ocr" / name).is_file(), name
+    assert list((runs / "ocr" / "lenient" / "graphs").glob("*.png"))  # normal clips scored
+    assert len(list((runs / "ocr" / "videos").glob("*.mp4"))) == 1
