@@ -1,8 +1,8 @@
 """The shared layers: the Laplacian split (lap + res is the frame; OpenCV's pyramid inside)."""
 
+import cv2
 import numpy as np
 import pytest
-import cv2
 
 from regularity.layers import laplacian_split
 

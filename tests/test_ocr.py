@@ -3,7 +3,6 @@ load, deterministic scoring through the core, the frame score from the critic, p
 
 import csv
 
-import keras
 import numpy as np
 import pytest
 
@@ -87,7 +86,9 @@ def test_one_step_changes_both_networks_and_the_selection(tiny_root, tmp_path):
     assert {"g_loss", "d_loss", "adv_loss", "rec_loss", "feature_loss", "temporal_loss",
             "consistency", "motion", "entropy"} <= set(logs)  # fmt: skip
     for before, network in ((before_g, trainer.generator), (before_d, trainer.discriminator)):
-        assert any(not np.array_equal(a, b) for a, b in zip(before, network.get_weights()))
+        assert any(
+            not np.array_equal(a, b) for a, b in zip(before, network.get_weights(), strict=True)
+        )
     after_sel = np.asarray(trainer.generator(x)["selection2"])
     assert not np.allclose(before_sel, after_sel)
     assert float(trainer.ramp()) == pytest.approx(1 / round(config.ramp_epochs * 4))
