@@ -20,7 +20,13 @@ from regularity.evaluation import evaluate_run, load_critics, load_scorer, score
 from regularity.layers import ChannelSelection, LearnedPositions
 from regularity.pipeline import train_run
 from regularity.preprocess import Normalizer
-from regularity.protocols import lenient_protocols, lenient_table, per_batch_auc
+from regularity.protocols import (
+    global_minmax_accuracy,
+    lenient_protocols,
+    lenient_table,
+    per_batch_auc,
+    snippet_folder_auc,
+)
 from regularity.scoring import ScoreSpec
 
 SIZE = (16, 24)
@@ -157,3 +163,14 @@ def test_per_batch_auc_skips_batches_of_one_class():
     errors = np.array([0.0, 0.1, 0.9, 0.8, 0.5, 0.4, 0.3, 0.2])
     figures = per_batch_auc(errors, labels, batch=4)
     assert figures == {"mean_auc": 1.0, "batches_used": 1, "batches": 2}
+
+
+def test_snippet_labels_from_folders_rank_recordings_not_frames():
+    # test clips with low e(t) in their normal frames still rank above every normal snippet
+    # when the normal-folder clips score lower overall: the folder, not the frame, is judged
+    test = [np.r_[np.full(16, 2.0), np.full(16, 3.0)]]
+    normal = [np.full(32, 1.0)]
+    assert snippet_folder_auc(test, normal, 16) == 1.0
+    figures = global_minmax_accuracy(np.array([1.0, 2.0, 3.0, 9.0]), np.array([0, 0, 1, 1]), 8.0)
+    assert figures["accuracy_at_half_after_test_minmax"] == 0.75  # 3.0 falls under 0.5
+    assert figures["accuracy_at_normal_threshold"] == 0.75
