@@ -174,6 +174,17 @@ def bench_curve(args: argparse.Namespace) -> dict:
     }
 
 
+def bench_lenient(args: argparse.Namespace) -> dict:
+    from regularity.protocols import lenient_protocols, lenient_table
+
+    curve = None
+    if args.curve:  # a `curve` benchmark's output: its last line is the JSON
+        curve = json.loads(Path(args.curve).read_text().splitlines()[-1])["curve"]
+    figures = lenient_protocols(args.run_dir, args.batch_frames, curve=curve)
+    print(lenient_table(figures))
+    return {"benchmark": "lenient", "run": args.run_dir, **figures}
+
+
 def bench_scoring(args: argparse.Namespace) -> dict:
     from regularity.comparisons import compare_scoring, scoring_variants
 
@@ -305,6 +316,11 @@ def parser() -> argparse.ArgumentParser:
     curve = sub.add_parser("curve", help="frame AUC of every epoch checkpoint of a run")
     curve.add_argument("--run-dir", required=True, help="a trained run folder")
     curve.set_defaults(run=bench_curve)
+    lenient = sub.add_parser("lenient", help="a run's frame AUC under lenient protocols")
+    lenient.add_argument("--run-dir", required=True, help="a trained, tested run folder")
+    lenient.add_argument("--batch-frames", type=int, default=256, help="frames per batch")
+    lenient.add_argument("--curve", help="the run's `curve` JSON (for the epoch chosen by AUC)")
+    lenient.set_defaults(run=bench_lenient)
     scoring = sub.add_parser("scoring", help="frame AUC of a run under every way of scoring")
     scoring.add_argument("--run-dir", required=True, help="a trained run folder")
     scoring.add_argument("--smooth-windows", type=int, nargs="+", help="e(t) smoothing windows")
