@@ -34,7 +34,7 @@ from keras import layers, ops
 from gan.model import AdversarialTrainer
 from gan.multiscale import adversarial_terms
 from gan.recipes import OCR_RECIPES
-from gan.train import input_noise
+from gan.train import NOISE_KINDS, input_noise
 from regularity.config import RunConfig
 from regularity.inference import get_test_data
 from regularity.layers import ChannelSelection, FrameScore, LaplacianSplit, LearnedPositions
@@ -154,9 +154,10 @@ def build_ocr_discriminator(
 ) -> keras.Model:
     """Windows -> ``logits`` ``[B, T]`` and attended ``features`` ``[B, T, F]`` (a dict).
 
-    Per frame: strided 4x4 convolutions (LeakyReLU; layer norm after the first), the spatial
-    mean as its feature vector; then attention across the T vectors (learned positions) added
-    to them; each attended vector gives the frame's logit.
+    Per frame: strided 4x4 convolutions (LeakyReLU; layer norm on all but the first), the
+    spatial mean as its feature vector; then attention across the T vectors (learned positions)
+    added to them; each attended vector gives its frame's logit (so that D's own loss trains
+    the attention that feature matching reads: a logit per frame, informed by the window).
     """
     windows = keras.Input(input_shape, name="windows")
     x = windows
@@ -333,10 +334,11 @@ class OCRConfig(RunConfig):
                    self.temporal_weight, self.noise_level, *self.score_weights)  # fmt: skip
         if min(weights) < 0 or len(self.score_weights) != 2:
             raise ValueError("loss weights, score weights (two) and noise_level must be >= 0")
-        input_noise(self.noise, self.noise_level)  # the noise kind, checked now
+        if self.noise not in NOISE_KINDS:
+            raise ValueError(f"noise must be one of {NOISE_KINDS}, not {self.noise!r}")
 
-    def batch_transform(self) -> object:
-        """Noise on the generator's inputs (training and validation, never scoring)."""
+    def augmentation(self) -> object:
+        """Noise on the generator's inputs of training batches (not validation, not scoring)."""
         return input_noise(self.noise, self.noise_level)
 
 
@@ -387,11 +389,12 @@ def attention_windows(run_dir: str | Path) -> dict[str, np.ndarray]:
     """A normal and an abnormal test window of a run (scaled), for showing its attention.
 
     Normal: the first window of T frames with no abnormal frame; abnormal: the first with
-    every frame abnormal (or the most abnormal frames), from the labelled test videos.
+    every frame abnormal (else the one with the most abnormal frames), from the labelled test
+    videos. Labels pick the windows to show, nothing else.
     """
     config = RunConfig.from_run(run_dir)
     normalizer = Normalizer.load(Path(run_dir) / "normalizer.npz")
-    steps, found, best = config.window.inputs, {}, (-1, None)
+    steps, found, most = config.window.inputs, {}, 0
     for video in config.open_dataset().test:
         if video.labels is None or len(video.labels) < steps:
             continue
@@ -399,15 +402,14 @@ def attention_windows(run_dir: str | Path) -> dict[str, np.ndarray]:
         take = {}
         if "normal" not in found and (counts == 0).any():
             take["normal"] = int(np.argmax(counts == 0))
-        if counts.max() > best[0]:
-            take["abnormal"] = int(np.argmax(counts))
-            best = (int(counts.max()), None)
+        if counts.max() > most:
+            take["abnormal"], most = int(np.argmax(counts)), int(counts.max())
         if take:
             scaled = get_test_data(video, config.input_spec(), normalizer)
             for kind, start in take.items():
                 found[kind] = scaled[start : start + steps]
         video.release()
-        if "normal" in found and best[0] == steps:
+        if "normal" in found and most == steps:
             break
     return found
 
@@ -418,6 +420,8 @@ def plot_run_attention(run_dir: str | Path, path: str | Path | None = None) -> P
     from regularity.plots import plot_attention_maps
 
     generator = generator_of(load_critics(run_dir)[SCORE])
+    if "attention" not in generator.output:
+        raise ValueError(f"{run_dir}: trained without temporal fusion: no attention to show")
     windows = attention_windows(run_dir)
     maps = {
         f"{kind} window": mean_attention(generator, window[None])[0]
@@ -430,23 +434,22 @@ def train_ablations(
     recipe: str, run_dir: str, settings: dict | None = None, overwrite: bool = False,
     write_videos: int | None = 0, **parameters: object,
 ) -> dict[str, dict]:  # fmt: skip
-    """Trains (or resumes) and tests the full model and each of `ABLATIONS` on one budget.
+    """Trains (or resumes) and tests each of `ABLATIONS` on the full model's recipe and budget.
 
-    Variant ``v`` goes to ``<run_dir>_<v>`` (the full model to ``run_dir``); returns each
-    one's ``metrics.json``.
+    Variant ``v`` goes to ``<run_dir>_<v>``; returns each one's ``metrics.json``, after the
+    full model's (``run_dir``, trained and tested beforehand) where it is there.
     """
     from regularity.evaluation import evaluate_run
     from regularity.pipeline import train_run
 
-    metrics = {}
-    for variant, change in {"full": {}, **ABLATIONS}.items():
+    full = Path(run_dir) / "metrics.json"
+    metrics = {"full": read_json(full)} if full.is_file() else {}
+    for variant, change in ABLATIONS.items():
         config = OCRConfig.recipe(
-            recipe,
-            run_dir=run_dir if variant == "full" else f"{run_dir}_{variant}",
-            settings={**(settings or {}), **change},
+            recipe, run_dir=f"{run_dir}_{variant}", settings={**(settings or {}), **change},
             **parameters,
-        )
-        if not (Path(config.run_dir) / "metrics.json").is_file() or overwrite:
+        )  # fmt: skip
+        if overwrite or not (Path(config.run_dir) / "metrics.json").is_file():
             train_run(config, create_ocr_gan, overwrite=overwrite)
             evaluate_run(config.run_dir, write_videos=write_videos)
         metrics[variant] = read_json(Path(config.run_dir) / "metrics.json")
@@ -457,10 +460,14 @@ def ablation_table(metrics: dict[str, dict]) -> str:
     """Frame AUC (three conventions), EER, training and scoring of each variant, Markdown."""
     lines = ["| variant | frame AUC (minmax / raw / macro) | EER | training | scoring |",
              "|---|---|---|---|---|"]  # fmt: skip
+
+    def figure(value: float | None) -> str:
+        return "" if value is None else f"{value:.3f}"
+
     for variant, m in metrics.items():
         auc = m.get("frame_auc") or {}
-        aucs = " / ".join(f"{auc[k]:.3f}" for k in ("micro_minmax", "micro_raw", "macro"))
-        lines.append(f"| {variant} | {aucs} | {m.get('eer', 0):.3f} | "
+        aucs = " / ".join(figure(auc.get(k)) for k in ("micro_minmax", "micro_raw", "macro"))
+        lines.append(f"| {variant} | {aucs} | {figure(m.get('eer'))} | "
                      f"{m.get('train_seconds', 0) / 60:.1f} min | {m.get('score_fps', 0):.0f} "
                      "frames/s |")  # fmt: skip
     return "\n".join(lines)

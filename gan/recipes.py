@@ -55,7 +55,7 @@ for _name in ("ped2", "ped1"):
 # CPU cores allow. Loss weights, noise and score weights are the design's defaults (OCRConfig);
 # nothing was tuned on test labels (docs/ocr_gan.md).
 _OCR = {"model": "ocr_gan", "scaling": "symmetric", "window": {"target": "same", "inputs": 16},
-        "average_epochs": 0}  # fmt: skip
+        "average_epochs": 0, "score": {"frame_score": "ocr"}}  # fmt: skip
 OCR_RECIPES: dict[str, dict] = {
     "synthetic": {
         **_OCR,

@@ -63,6 +63,9 @@ def frame_aucs(
     """
     errors = {name: [] for name in specs}
     needed = {s.frame_score for s in specs.values() if s.frame_score}
+    missing = needed - set(critics or {})
+    if missing:
+        raise ValueError(f"a score spec needs the second scorer(s) {sorted(missing)}: not given")
     for x in scaled:
         outputs, valid = predict_test_data(scoring_network(model), x, window)
         logits = {c: predict_test_data(critics[c], x, window, stride=1) for c in needed}

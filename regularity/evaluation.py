@@ -277,13 +277,15 @@ def test_video(
     )
 
 
-def _warm_up(model: object, config: RunConfig) -> None:
+def _warm_up(model: object, config: RunConfig, critics: dict[str, object]) -> None:
     # Untimed calls with a full and a short batch build both predict graphs first, so that
     # score_fps measures scoring rather than graph tracing (as decoding is left out too).
     spec = config.input_spec()
     frames = 8 * config.window.span + 1
     warm_up = np.zeros((frames, *spec.size, spec.channels), np.float32)
     predict_test_data(scoring_network(model), warm_up, config.window)
+    if config.score.frame_score in critics:  # timed as well: it gives e(t)
+        predict_test_data(critics[config.score.frame_score], warm_up, config.window, stride=1)
 
 
 def score_videos(
@@ -297,8 +299,9 @@ def score_videos(
     """Score videos with a trained run (its `RunConfig`); marked videos, graphs in ``out_dir``.
 
     Returns:
-        The per-video results and the scoring speed in frames/s of the first score (decoding
-        and the second scorers left out).
+        The per-video results and the scoring speed in frames/s of the frame score (the error
+        maps and, where ``score.frame_score`` names one, that critic; decoding and the other
+        second scorers left out).
 
     """
     run_dir = config.run_dir
@@ -306,7 +309,7 @@ def score_videos(
     score = ScoreSpec(**{**vars(config.score), "thresholds": run_thresholds(run_dir)})
     normalizer = Normalizer.load(Path(run_dir) / "normalizer.npz")
     critics = load_critics(run_dir)
-    _warm_up(model, config)
+    _warm_up(model, config, critics)
     results = []
     for i, video in enumerate(tqdm(videos, desc="scoring", unit="video")):
         write = write_videos is None or i < write_videos

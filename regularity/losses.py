@@ -83,7 +83,8 @@ def temporal_consistency_loss(targets: object, predictions: object) -> object:
 def sobel_magnitude(frames: object) -> object:
     """Per-channel Sobel gradient magnitude of ``[..., H, W, C]`` (edges stay zero-padded)."""
     height, width, channels = frames.shape[-3:]
-    flat = ops.reshape(frames, (-1, height, width, channels))
+    # float32: the epsilon under the square root would vanish in half precision
+    flat = ops.reshape(ops.cast(frames, "float32"), (-1, height, width, channels))
     gx = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], np.float32) / 8.0
     kernel = np.stack([gx, gx.T], axis=-1)[:, :, None, :]  # [3, 3, 1, 2]: x then y
     kernel = np.tile(kernel, (1, 1, channels, 1))
@@ -117,5 +118,6 @@ def attention_entropy(scores: object) -> object:
     1.0
     """
     keys = scores.shape[-1]
+    scores = ops.cast(scores, "float32")  # log(p + 1e-9) would underflow in half precision
     entropy = -ops.sum(scores * ops.log(scores + 1e-9), axis=-1)
     return ops.mean(entropy) / float(np.log(keys))

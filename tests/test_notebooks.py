@@ -254,10 +254,14 @@ def test_notebook_04_trains_ocr_gan_its_ablations_and_the_lenient_section(
     metrics = json.loads((runs / "ocr" / "metrics.json").read_text())
     assert metrics["model"] == "ocr_gan" and 0 <= metrics["frame_auc"]["macro"] <= 1
     assert metrics["config"]["window"]["inputs"] == 8  # T as asked, never overridden
-    for variant in ("no_temporal_fusion", "no_channel_selection", "no_temporal_losses",
-                    "no_adversarial"):  # fmt: skip
+    flags = {"no_temporal_fusion": ("temporal_fusion", False),
+             "no_channel_selection": ("channel_selection", False),
+             "no_temporal_losses": ("temporal_weight", 0.0),
+             "no_adversarial": ("adversarial_weight", 0.0)}  # fmt: skip
+    for variant, (field, value) in flags.items():
         config = json.loads((runs / f"ocr_{variant}" / "metrics.json").read_text())["config"]
-        assert config["size"] == [16, 24]
+        assert config["size"] == [16, 24] and config[field] == value
+        assert config["temporal_fusion"] == (variant != "no_temporal_fusion")
     for name in (
         "attention.png",
         "frequency_split.png",
