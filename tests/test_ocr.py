@@ -201,3 +201,12 @@ def test_snippet_labels_from_folders_rank_recordings_not_frames():
     figures = global_minmax_accuracy(np.array([1.0, 2.0, 3.0, 9.0]), np.array([0, 0, 1, 1]), 8.0)
     assert figures["accuracy_at_half_after_test_minmax"] == 0.75  # 3.0 falls under 0.5
     assert figures["accuracy_at_normal_threshold"] == 0.75
+
+
+def test_scoring_variants_put_the_runs_own_frame_score_first(tiny_root, tmp_path):
+    from regularity.comparisons import scoring_variants
+
+    tiny_config(tiny_root, tmp_path / "run").save()
+    specs = scoring_variants(tmp_path / "run", aggregates=True)
+    assert list(specs)[0] == "own" and specs["own"].frame_score == SCORE
+    assert all(not spec.frame_score for name, spec in specs.items() if name != "own")
