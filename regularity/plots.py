@@ -211,11 +211,15 @@ def plot_similarity_overview(
 def plot_attention_maps(maps: dict[str, np.ndarray], path: str | Path) -> Path:
     """T x T attention matrices side by side (row t: how frame t attends to each frame)."""
     fig, axes = plt.subplots(1, len(maps), figsize=(4 * len(maps), 3.8), squeeze=False)
+    # One colour scale over the maps' own range (uniform attention, 1/T, would be one flat colour).
+    low = min(float(np.min(m)) for m in maps.values())
     top = max(float(np.max(m)) for m in maps.values())
     for ax, (title, matrix) in zip(axes[0], maps.items(), strict=True):
-        image = ax.imshow(matrix, cmap="viridis", vmin=0, vmax=top)
+        image = ax.imshow(matrix, cmap="viridis", vmin=low, vmax=max(top, low + 1e-9))
         ax.set(title=title, xlabel="attended frame", ylabel="frame")
-    fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8, label="attention")
+    steps = len(next(iter(maps.values())))
+    fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8,
+                 label=f"attention (uniform: 1/{steps} = {1 / steps:.4f})")  # fmt: skip
     return _save(fig, path)
 
 
