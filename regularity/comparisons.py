@@ -115,15 +115,20 @@ def compare_scoring(run_dir: str | Path, specs: dict[str, ScoreSpec]) -> dict[st
     return frame_aucs(model, scaled, labels, normalizer, specs, config.window, critics)
 
 
-def checkpoint_curve(run_dir: str | Path, specs: dict[str, ScoreSpec]) -> list[dict]:
-    """Frame AUC of every epoch checkpoint of a run: AUC against training time."""
+def checkpoint_curve(
+    run_dir: str | Path, specs: dict[str, ScoreSpec], every: int = 1
+) -> list[dict]:
+    """Frame AUC against training time: every ``every``-th epoch checkpoint of a run, and the last."""
     run_dir = Path(run_dir)
     config, normalizer, scaled, labels = test_split(run_dir)
     epochs = len((run_dir / "history.csv").read_text().splitlines()) - 1
     minutes_per_epoch = read_json(run_dir / "metrics.json")["train_seconds"] / 60 / epochs
     curve = []
-    for checkpoint in sorted((run_dir / "checkpoints").glob("epoch_*.keras")):
+    checkpoints = sorted((run_dir / "checkpoints").glob("epoch_*.keras"))
+    for checkpoint in checkpoints:
         epoch = int(checkpoint.stem.split("_")[1])
+        if epoch % every and checkpoint != checkpoints[-1]:
+            continue
         model, critics = load_scorer(run_dir, checkpoint), load_critics(run_dir, checkpoint)
         aucs = frame_aucs(model, scaled, labels, normalizer, specs, config.window, critics)
         curve.append(

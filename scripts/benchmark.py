@@ -170,7 +170,7 @@ def bench_curve(args: argparse.Namespace) -> dict:
     return {
         "benchmark": "curve",
         "run": args.run_dir,
-        "curve": checkpoint_curve(args.run_dir, specs),
+        "curve": checkpoint_curve(args.run_dir, specs, args.every),
     }
 
 
@@ -315,6 +315,7 @@ def parser() -> argparse.ArgumentParser:
     movement.set_defaults(run=bench_movement)
     curve = sub.add_parser("curve", help="frame AUC of every epoch checkpoint of a run")
     curve.add_argument("--run-dir", required=True, help="a trained run folder")
+    curve.add_argument("--every", type=int, default=1, help="every N-th epoch (and the last)")
     curve.set_defaults(run=bench_curve)
     lenient = sub.add_parser("lenient", help="a run's frame AUC under lenient protocols")
     lenient.add_argument("--run-dir", required=True, help="a trained, tested run folder")
