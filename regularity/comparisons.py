@@ -118,7 +118,7 @@ def compare_scoring(run_dir: str | Path, specs: dict[str, ScoreSpec]) -> dict[st
 def checkpoint_curve(
     run_dir: str | Path, specs: dict[str, ScoreSpec], every: int = 1
 ) -> list[dict]:
-    """Frame AUC against training time: every ``every``-th epoch checkpoint of a run, and the last."""
+    """Frame AUC against training time: each ``every``-th epoch checkpoint, and the last."""
     run_dir = Path(run_dir)
     config, normalizer, scaled, labels = test_split(run_dir)
     epochs = len((run_dir / "history.csv").read_text().splitlines()) - 1
