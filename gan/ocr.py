@@ -34,7 +34,7 @@ from keras import layers, ops
 from gan.model import AdversarialTrainer
 from gan.multiscale import adversarial_terms
 from gan.recipes import OCR_RECIPES
-from gan.train import NOISE_KINDS, input_noise
+from gan.train import input_noise
 from regularity.config import RunConfig
 from regularity.inference import get_test_data
 from regularity.layers import ChannelSelection, FrameScore, LaplacianSplit, LearnedPositions
@@ -334,8 +334,7 @@ class OCRConfig(RunConfig):
                    self.temporal_weight, self.noise_level, *self.score_weights)  # fmt: skip
         if min(weights) < 0 or len(self.score_weights) != 2:
             raise ValueError("loss weights, score weights (two) and noise_level must be >= 0")
-        if self.noise not in NOISE_KINDS:
-            raise ValueError(f"noise must be one of {NOISE_KINDS}, not {self.noise!r}")
+        input_noise(self.noise, self.noise_level)  # checks the kind
 
     def augmentation(self) -> object:
         """Noise on the generator's inputs of training batches (not validation, not scoring)."""

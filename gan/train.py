@@ -47,8 +47,7 @@ class GanConfig(AEConfig):
         """The autoencoder's checks, then the noise and the loss weights."""
         super().validate()
         self.d_filters = tuple(self.d_filters)
-        if self.noise not in NOISE_KINDS:
-            raise ValueError(f"noise must be one of {NOISE_KINDS}, not {self.noise!r}")
+        input_noise(self.noise, self.noise_level)  # checks the kind
         if min(self.noise_level, self.reconstruction_weight, self.adversarial_weight) < 0:
             raise ValueError("noise_level and the loss weights must be 0 or more")
         if self.d_learning_rate <= 0 or self.collapse_d_loss < 0 or not self.d_filters:
@@ -67,10 +66,10 @@ def input_noise(kind: str, level: float) -> object:
     ``"gaussian"``: std ``level``; ``"uniform"``: in ``[-level, level]``; the targets are left
     clean, so that the generator learns to give back the clean window.
     """
-    if not level:
-        return None
     if kind not in NOISE_KINDS:
         raise ValueError(f"noise must be one of {NOISE_KINDS}, not {kind!r}")
+    if not level:
+        return None
     level = float(level)
 
     def add_noise(inputs, targets):  # noqa: ANN001, ANN202

@@ -137,6 +137,24 @@ def score_clip(
     return maps, errors, valid, second
 
 
+def normal_clip_scores(
+    model: object,
+    clips: Iterable[np.ndarray],
+    normalizer: Normalizer,
+    score: ScoreSpec,
+    window: WindowSpec | int,
+    critics: dict[str, object] | None = None,
+) -> Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Error maps, frame score e(t) and valid mask of each normal clip (prepared uint8).
+
+    Only the critic that gives the frame score (``score.frame_score``) is asked.
+    """
+    critics = {k: v for k, v in (critics or {}).items() if k == score.frame_score}
+    for clip in clips:
+        scaled = normalizer.apply(clip.astype(np.float32)).astype(np.float32)
+        yield score_clip(model, scaled, normalizer, score, window, critics)[:3]
+
+
 def normal_thresholds(
     model: object,
     clips: Iterable[np.ndarray],
@@ -154,12 +172,9 @@ def normal_thresholds(
     the run's second scorers, needed where one of them gives the frame score.
     """
     pixels, frames, count = [], [], 0
-    critics = {k: v for k, v in (critics or {}).items() if k == score.frame_score}
-    for clip in clips:
-        scaled = normalizer.apply(clip.astype(np.float32)).astype(np.float32)
-        maps, errors, valid, _ = score_clip(model, scaled, normalizer, score, window, critics)
+    for maps, errors, valid in normal_clip_scores(model, clips, normalizer, score, window, critics):
         if not valid.any():  # shorter than one window: the model produces none of its frames
-            logger.warning("a normal clip of %d frames is too short to score; left out", len(clip))
+            logger.warning("a normal clip of %d frames is too short to score; left out", len(maps))
             continue
         count += 1
         pixels.append(smooth_error_map(maps[valid], score.dot_sigma).ravel())

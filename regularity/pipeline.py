@@ -37,7 +37,7 @@ BuildModel = Callable[[RunConfig, tuple, int], keras.Model]
 RUN_OUTPUTS = (
     "checkpoints", "logs", "history.csv", "loss.png", "metrics.json", "model.keras", "cache",
     "normalizer.npz", "thresholds.json", "scores.csv", "roc.png", "videos", "graphs", "scorers",
-    "lenient", "attention.png", "frequency_split.png",
+    "attention.png", "frequency_split.png",
 )  # fmt: skip
 
 

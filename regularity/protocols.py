@@ -14,9 +14,11 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
+from regularity.clipstore import prepared_clips
 from regularity.config import RunConfig
-from regularity.evaluation import score_videos
+from regularity.evaluation import load_critics, load_scorer, normal_clip_scores
 from regularity.metrics import frame_auc
+from regularity.preprocess import Normalizer
 from regularity.runs import read_json
 from regularity.scoring import minmax
 
@@ -109,9 +111,11 @@ def lenient_protocols(
     errors = [e for e, _ in by_video.values()]
     labels = [y for _, y in by_video.values()]
     strict = frame_auc(errors, labels)
-    # The normal clips' e(t), scored as the test clips were (no videos written).
-    dataset = config.open_dataset()
-    normal, _ = score_videos(config, dataset.train, run_dir / "lenient", write_videos=0)
+    # The normal clips' e(t), scored as the thresholds' are (nothing written).
+    clips = prepared_clips(config.open_dataset().train, config.input_spec().prepare)
+    normalizer = Normalizer.load(run_dir / "normalizer.npz")
+    normal = normal_clip_scores(load_scorer(run_dir), clips, normalizer, config.score,
+                                config.window, load_critics(run_dir))  # fmt: skip
     flat_errors, flat_labels = np.concatenate(errors), np.concatenate(labels)
     threshold = read_json(run_dir / "thresholds.json")["frame"]
     figures = {
@@ -121,7 +125,7 @@ def lenient_protocols(
             "macro": strict["macro"],
         },  # fmt: skip
         "snippet_folder_labels": snippet_folder_auc(
-            errors, [r.errors for r in normal], snippet or config.window.span
+            errors, [e for _, e, _ in normal], snippet or config.window.span
         ),
         "test_set_minmax": {
             "auc": strict["micro_raw"],
