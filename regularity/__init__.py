@@ -1,5 +1,17 @@
-"""Video regularity: the model-agnostic core of the suite (data, windows, scores, media)."""
+"""Video regularity: the model-agnostic core of the suite, by stage.
 
+``data`` (datasets, preprocessing, clip store, windows) -> ``score`` (inference, frame scores,
+red dots, metrics, prediction quality) -> ``run`` (config, the family contract, training,
+evaluation, leaderboard) -> ``show`` (videos, plots, previews, reports); ``nets`` holds the
+network pieces families share. The names below are the public facade, so that a notebook needs
+one import::
+
+    from regularity import evaluate_run, recipe_config, train_run
+
+They are loaded on first use: importing the package only quietens TensorFlow's start-up.
+"""
+
+import importlib
 import os
 
 # Before anything imports TensorFlow: without a GPU, its CUDA probe logs errors (level 2) into
@@ -7,3 +19,38 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2" if os.path.exists("/dev/nvidiactl") else "3")
 
 __version__ = "0.1.0"
+
+_FACADE = {
+    "regularity.data": ("Dataset", "Video", "WalkwaySpec", "available_datasets", "load_dataset"),
+    "regularity.data.fetch": ("fetch", "open_dataset"),
+    "regularity.data.windows": ("Target", "WindowSpec"),
+    "regularity.score.scoring": ("ScoreSpec",),
+    "regularity.score.quality": ("prediction_table",),
+    "regularity.run.config": ("RunConfig",),
+    "regularity.run.families": (
+        "Family", "families", "family_of", "load_config", "recipe_config", "register_family",
+    ),
+    "regularity.run.files": ("project_path", "read_json"),
+    "regularity.run.pipeline": ("train_run",),
+    "regularity.run.evaluation": (
+        "derive_thresholds", "evaluate_run", "load_scorer", "rescore_settings", "score_any",
+        "score_videos",
+    ),
+    "regularity.run.quality": ("prediction_report",),
+    "regularity.run.leaderboard": ("leaderboard",),
+    "regularity.show.media": ("contact_sheet", "show_clip", "write_gif"),
+    "regularity.show.plots": ("generate_regularity_graph", "plot_prediction", "plot_roc"),
+    "regularity.show.preview": ("preview_clips", "show_previews"),
+}  # fmt: skip
+_WHERE = {name: module for module, names in _FACADE.items() for name in names}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> object:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'regularity' has no attribute {name!r}")
+    return getattr(importlib.import_module(_WHERE[name]), name)
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -47,7 +47,7 @@ class WriteError(DataError):
 
 
 class ParameterError(DataError):
-    """A notebook parameter that the notebooks do not declare."""
+    """A parameter (a notebook's, a ``--set`` field, a family or recipe name) that is wrong."""
 
 
 class UnknownDatasetError(RegularityError, KeyError):

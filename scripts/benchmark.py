@@ -1,4 +1,4 @@
-"""Benchmarks that print one JSON line each: a thin command line over the package.
+"""Benchmarks that print one JSON line each: measuring, over the package (`python -m regularity`).
 
 python scripts/benchmark.py data --root ../shared/data         load Ped2, stream windows
 python scripts/benchmark.py train --recipe ped2 --run-dir RUN  train and test a recipe
@@ -7,7 +7,6 @@ python scripts/benchmark.py curve --run-dir RUN                frame AUC of ever
 python scripts/benchmark.py scoring --run-dir RUN              every way of scoring a run
 python scripts/benchmark.py prediction --family unet_predictor --recipe motion --run-dir RUN
 python scripts/benchmark.py movement --recipe weizmann --run-dir RUN   each movement vs the rest
-python -m regularity leaderboard --dataset ped2                every declared run + baseline
 """
 
 from __future__ import annotations
@@ -20,25 +19,22 @@ import sys
 import time
 from pathlib import Path
 
-import yaml
+from regularity.cli import setting, summary
+from regularity.run.families import load_config
+from regularity.run.pipeline import train_run
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-SUMMARY = (
-    "dataset", "model", "frame_auc", "eer", "second_scores", "threshold", "tpr", "fpr", "baseline",
-    "localisation", "train_seconds", "epochs_trained", "score_fps", "peak_rss_mb",
-    "peak_rss_mb_train", "config",
-)  # fmt: skip
 
 
 def bench_data(args: argparse.Namespace) -> dict:
     from functools import partial
 
-    from regularity.clipstore import DiskClips, prepared_clips
-    from regularity.datasets import load_dataset
-    from regularity.preprocess import Normalizer, prepare_frames
-    from regularity.runs import peak_rss_mb
-    from regularity.windows import window_dataset
+    from regularity.data import load_dataset
+    from regularity.data.clipstore import DiskClips, prepared_clips
+    from regularity.data.preprocess import Normalizer, prepare_frames
+    from regularity.data.windows import window_dataset
+    from regularity.run.files import peak_rss_mb
 
     start = time.perf_counter()
     dataset = load_dataset(args.dataset, root=args.root)
@@ -76,44 +72,28 @@ def bench_data(args: argparse.Namespace) -> dict:
 
 
 def bench_train(args: argparse.Namespace) -> dict:
-    from regularity.config import ConfigMismatchError, read_run_json, with_settings
-    from regularity.evaluation import derive_thresholds, evaluate_run, load_scorer
-    from regularity.families import families
-    from regularity.pipeline import train_run
-    from regularity.runs import read_json, write_json
+    """Train a recipe (or rescore a trained run another way), test it, print its figures."""
+    from regularity.run.evaluation import evaluate_run, rescore_settings
 
     if args.evaluate_only:
-        # Score a trained run (another way): its own family and training fields, these settings;
-        # config.json keeps the package versions it was trained with.
-        path = Path(args.run_dir) / "config.json"
-        family = families()[read_run_json(args.run_dir).get("model", args.family)]
-        stored = family.config.from_run(args.run_dir)
-        config = family.config.from_dict(with_settings(stored.to_dict(), args.set))
-        if config.identity() != stored.identity():
-            raise ConfigMismatchError(
-                f"{args.run_dir}: --evaluate-only may change only how a run is scored, not "
-                f"{sorted(k for k, v in config.identity().items() if stored.identity()[k] != v)}"
-            )
-        write_json(path, {**read_json(path), "score": config.to_dict()["score"],
-                          "thresholds_from": config.thresholds_from})  # fmt: skip
-        derive_thresholds(config, load_scorer(config.run_dir), config.open_dataset())
+        config = rescore_settings(args.run_dir, args.set)
         metrics = evaluate_run(config.run_dir, write_videos=args.videos)
     else:
-        family, config = recipe_config(args)
-        model = train_run(config, family.build_model, overwrite=args.overwrite, verbose=2)
+        config = recipe_config(args)
+        model = train_run(config, overwrite=args.overwrite, verbose=2)
         metrics = evaluate_run(config.run_dir, model, write_videos=args.videos)
     recipe = None if args.evaluate_only else args.recipe
-    return {"benchmark": "train", "recipe": recipe, **{k: metrics.get(k) for k in SUMMARY}}
+    return {"benchmark": "train", "recipe": recipe, **summary(metrics),
+            "config": metrics.get("config")}  # fmt: skip
 
 
 def bench_prediction(args: argparse.Namespace) -> dict:
     """Train a predictor's recipe (or resume it), then its held-out clips against copy-last."""
-    from regularity.pipeline import train_run
-    from regularity.prediction import prediction_report
-    from regularity.runs import peak_rss_mb, read_json
+    from regularity.run.files import peak_rss_mb, read_json
+    from regularity.run.quality import prediction_report
 
-    family, config = recipe_config(args)
-    train_run(config, family.build_model, overwrite=args.overwrite, verbose=2)
+    config = recipe_config(args)
+    train_run(config, overwrite=args.overwrite, verbose=2)
     start = time.perf_counter()
     report = prediction_report(config.run_dir, steps=args.steps, stride=args.stride)
     trained = read_json(Path(config.run_dir) / "metrics.json")
@@ -128,12 +108,11 @@ def bench_prediction(args: argparse.Namespace) -> dict:
 
 def bench_movement(args: argparse.Namespace) -> dict:
     """Each movement in turn the trained one: train its matcher, match the test clips, pool."""
-    from convlstm_ae.movement import tune_movement
-    from regularity.matching import MEASURES, match_run, pooled_figures
-    from regularity.pipeline import train_run
-    from regularity.runs import peak_rss_mb, read_json
+    from convlstm_ae.movement.matching import MEASURES, match_run, pooled_figures
+    from convlstm_ae.movement.tuning import tune_movement
+    from regularity.run.files import peak_rss_mb, read_json
 
-    family, base = recipe_config(args)
+    base = recipe_config(args)
     dataset = base.open_dataset()
     movements = args.movements or sorted({v.meta["movement"] for v in dataset.test})
     per_movement, clips = {}, {}
@@ -143,7 +122,7 @@ def bench_movement(args: argparse.Namespace) -> dict:
         if args.tune:  # keras-tuner on the held-out clip(s) of this movement only
             config, _ = tune_movement(config, args.tune, args.tune_epochs)
         if not args.match_only:
-            train_run(config, family.build_model, overwrite=args.overwrite, verbose=2)
+            train_run(config, overwrite=args.overwrite, verbose=2)
         matching, clips[movement] = match_run(config.run_dir)
         trained = read_json(Path(config.run_dir) / "metrics.json")
         per_movement[movement] = {
@@ -164,7 +143,7 @@ def bench_movement(args: argparse.Namespace) -> dict:
 
 
 def bench_curve(args: argparse.Namespace) -> dict:
-    from regularity.comparisons import checkpoint_curve, scoring_variants
+    from studies.comparisons import checkpoint_curve, scoring_variants
 
     specs = scoring_variants(args.run_dir, aggregates=True)
     return {
@@ -175,7 +154,7 @@ def bench_curve(args: argparse.Namespace) -> dict:
 
 
 def bench_lenient(args: argparse.Namespace) -> dict:
-    from regularity.protocols import lenient_protocols, lenient_table
+    from studies.protocols import lenient_protocols, lenient_table
 
     curve = None
     if args.curve:  # a `curve` benchmark's output: its last line is the JSON
@@ -186,7 +165,7 @@ def bench_lenient(args: argparse.Namespace) -> dict:
 
 
 def bench_scoring(args: argparse.Namespace) -> dict:
-    from regularity.comparisons import compare_scoring, scoring_variants
+    from studies.comparisons import compare_scoring, scoring_variants
 
     specs = scoring_variants(args.run_dir, smooth_windows=args.smooth_windows)
     return {
@@ -201,10 +180,9 @@ def bench_speed(args: argparse.Namespace) -> dict:
     import keras
     import numpy as np
 
-    from regularity.config import RunConfig
-    from regularity.inference import predict_test_data
+    from regularity.score.inference import predict_test_data
 
-    config = RunConfig.from_run(args.run_dir)
+    config = load_config(args.run_dir)
     model = keras.saving.load_model(Path(args.run_dir) / "model.keras")
     spec = config.input_spec()
     rng = np.random.default_rng(0)
@@ -235,24 +213,6 @@ def _devices() -> list:
     return [d.name for d in tf.config.list_logical_devices()]
 
 
-def setting(text: str) -> tuple[str, object]:
-    """``key=value`` with the value read as YAML (numbers, lists, booleans, null).
-
-    >>> setting("learning_rate=3e-4"), setting("size=[192, 288]")
-    (('learning_rate', 0.0003), ('size', [192, 288]))
-    """
-    key, sep, value = text.partition("=")
-    if not sep:
-        raise argparse.ArgumentTypeError(f"expected key=value, got {text!r}")
-    parsed = yaml.safe_load(value)
-    if isinstance(parsed, str):  # YAML 1.1 reads 3e-4 (no decimal point) as text
-        try:
-            parsed = float(parsed)
-        except ValueError:
-            pass
-    return key, parsed
-
-
 def add_run_arguments(command: argparse.ArgumentParser, family: str, recipe: str) -> None:
     """The flags that name a run to train: family, recipe, run folder, changed fields."""
     command.add_argument("--family", default=family, help="registered family name")
@@ -265,15 +225,11 @@ def add_run_arguments(command: argparse.ArgumentParser, family: str, recipe: str
     command.add_argument("--overwrite", action="store_true", help="discard a different run")
 
 
-def recipe_config(args: argparse.Namespace) -> tuple:
-    """The family named by the flags and its recipe's config, the ``--set`` fields applied."""
-    from regularity.families import families
+def recipe_config(args: argparse.Namespace) -> object:
+    """The recipe's config that the flags name, the ``--set`` fields applied."""
+    from regularity.run.families import recipe_config as family_recipe
 
-    family = families()[args.family]
-    config = family.config.from_recipe(
-        family.recipes[args.recipe], **{**args.set, "run_dir": args.run_dir}
-    )
-    return family, config
+    return family_recipe(args.family, args.recipe, args.run_dir, args.set)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -341,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
         args.set = dict(args.set)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     from regularity.errors import exit_status
-    from regularity.runs import to_plain
+    from regularity.run.files import to_plain
 
     return exit_status(lambda: print(json.dumps(to_plain(args.run(args)), allow_nan=False)))
 

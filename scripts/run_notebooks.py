@@ -23,7 +23,7 @@ import papermill
 import yaml
 
 from regularity.errors import ParameterError, RegularityError
-from regularity.runs import project_path
+from regularity.run.files import project_path
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 

@@ -14,7 +14,7 @@ import pytest
 import scipy.io
 from PIL import Image
 
-from regularity.datasets import WalkwaySpec, generate_walkway
+from regularity.data import WalkwaySpec, generate_walkway
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"

@@ -3,7 +3,9 @@
 import importlib.util
 import json
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -11,9 +13,9 @@ from conftest import SHARED_DATA, write_avi
 from toy_families import PREDICTOR
 
 from regularity.__main__ import main as regularity_main
-from regularity.families import Family, register_family
-from regularity.leaderboard import leaderboard
-from regularity.runs import read_json, write_json
+from regularity.run.families import Family, register_family
+from regularity.run.files import read_json, write_json
+from regularity.run.leaderboard import leaderboard
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY_AE = ["--set", "size=[32,48]", "--set", "epochs=1", "--set", "filters=[8,4,4,4,4,8]",
@@ -33,12 +35,37 @@ def json_line(capsys):
 
 @pytest.fixture(scope="module")
 def trained_run(tiny_root, tmp_path_factory):
-    """One tiny ConvLSTM AE run made by the benchmark's train subcommand."""
+    """One tiny ConvLSTM AE run made by the command line's train subcommand."""
     run = tmp_path_factory.mktemp("bench") / "ae"
-    argv = ["train", "--recipe", "synthetic", "--run-dir", str(run), "--videos", "1", *TINY_AE,
-            "--set", f"data_root={tiny_root}"]  # fmt: skip
-    assert benchmark().main(argv) == 0
+    argv = ["train", "convlstm_ae", "--recipe", "synthetic", "--run-dir", str(run), "--videos",
+            "1", *TINY_AE, "--set", f"data_root={tiny_root}"]  # fmt: skip
+    assert regularity_main(argv) == 0
     return run
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["train", "nosuch"], "no family 'nosuch' is registered; known: "),
+        (["train", "convlstm_ae", "--recipe", "nosuch"], "has no recipe 'nosuch'; known: ped1"),
+        (["train", "convlstm_ae", "--set", "epochz=1"], "unknown config fields"),
+        (["train", "convlstm_ae", "--set", "epochs=-1"], "must be 1 or more"),
+        (["train", "convlstm_ae", "--set", "size=abc"], "bad setting"),
+    ],
+)
+def test_a_wrong_family_recipe_or_setting_is_one_line_not_a_traceback(argv, message, capsys):
+    assert regularity_main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err and "Traceback" not in err
+
+
+def test_the_families_command_lists_every_family_with_its_recipes(capsys):
+    assert regularity_main(["families"]) == 0
+    out = capsys.readouterr().out
+    for name in ("convlstm_ae", "gan", "unet_predictor", "seq2seq_predictor", "multiscale_gan",
+                 "ocr_gan", "movement_matcher"):  # fmt: skip
+        assert f"{name}: " in out
+    assert "recipes: ped1, ped2, synthetic" in out
 
 
 @pytest.mark.slow
@@ -49,16 +76,16 @@ def test_every_benchmark_subcommand_runs_on_tiny_data(trained_run, tiny_root, ca
     assert first["epochs_trained"] == 1 and first["config"]["size"] == [32, 48]
     stored = read_json(trained_run / "config.json")
     write_json(trained_run / "config.json", {**stored, "versions": {"keras": "as trained"}})
-    bench.main(["train", "--run-dir", str(trained_run), "--evaluate-only", "--videos", "0",
-                "--set", "score.aggregate=patch_max"])  # fmt: skip
+    regularity_main(["evaluate", str(trained_run), "--videos", "0",
+                     "--set", "score.aggregate=patch_max"])  # fmt: skip
     rescored = json_line(capsys)
-    assert rescored["config"]["score"]["aggregate"] == "patch_max"
+    assert read_json(trained_run / "metrics.json")["config"]["score"]["aggregate"] == "patch_max"
     assert rescored["frame_auc"]["micro_raw"] != first["frame_auc"]["micro_raw"]
     assert (
         bench.main(["train", "--run-dir", str(trained_run), "--evaluate-only", "--set", "seed=3"])
         == 2
     )
-    assert "may change only how a run is scored, not ['seed']" in capsys.readouterr().err
+    assert "may change, not its training fields ['seed']" in capsys.readouterr().err
     assert read_json(trained_run / "config.json")["versions"] == {"keras": "as trained"}
     bench.main(["curve", "--run-dir", str(trained_run)])
     curve = json_line(capsys)["curve"]
@@ -133,13 +160,14 @@ def test_score_any_video_writes_beside_the_run_and_keeps_its_results(trained_run
 
 @pytest.mark.slow
 def test_leaderboard_puts_every_family_beside_the_frame_difference(tiny_root, tmp_path):
-    toy = Family(
-        "toy_board", PREDICTOR.config, PREDICTOR.build_model,
-        {"synthetic": {"dataset": "synthetic", "size": (32, 48), "epochs": 1,
-                       "window_stride": 6}},
-        "toy predictor",
-    )  # fmt: skip
-    register_family(toy)
+    @dataclass
+    class BoardConfig(PREDICTOR.config):
+        recipes: ClassVar[dict] = {
+            "synthetic": {"dataset": "synthetic", "size": (32, 48), "epochs": 1, "window_stride": 6}
+        }
+        model: str = "toy_board"
+
+    register_family(Family("toy_board", BoardConfig, PREDICTOR.build, "toy predictor"))
     entries = leaderboard("synthetic", tmp_path / "board", tmp_path / "runs", str(tiny_root),
                           train=True, only=["toy_board"])  # fmt: skip
     assert [e["entry"] for e in entries] == [
@@ -158,7 +186,7 @@ def test_leaderboard_puts_every_family_beside_the_frame_difference(tiny_root, tm
 
 
 def test_json_the_suite_writes_is_strict(tmp_path):
-    from regularity.runs import update_metrics, write_json
+    from regularity.run.files import update_metrics, write_json
 
     write_json(tmp_path / "a.json", {"auc": float("nan"), "x": np.float32(np.inf), "n": [1.5]})
     text = (tmp_path / "a.json").read_text()

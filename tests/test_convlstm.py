@@ -10,13 +10,14 @@ import numpy as np
 import pytest
 from conftest import TINY, Epochs, Interrupt
 
-from convlstm_ae import AEConfig, build_convlstm_ae, create_networks, derive_thresholds, train
-from regularity.datasets import load_dataset
-from regularity.evaluation import evaluate_run
-from regularity.runs import read_json
-from regularity.scoring import ScoreSpec
-from regularity.training import TrainingDiverged, fit
-from regularity.windows import SkipFrameAnomalies, windows_of_clips
+from convlstm_ae.autoencoder import AEConfig, build_convlstm_ae, create_networks
+from regularity.data import load_dataset
+from regularity.data.windows import SkipFrameAnomalies, windows_of_clips
+from regularity.run.evaluation import derive_thresholds, evaluate_run
+from regularity.run.files import read_json
+from regularity.run.pipeline import train_run
+from regularity.run.training import TrainingDiverged, fit
+from regularity.score.scoring import ScoreSpec
 
 SMALL = (16, 8, 8, 4, 8, 16)
 
@@ -153,7 +154,7 @@ def test_nan_loss_stops_training(tmp_path):
 @pytest.mark.slow
 def test_short_training_separates_synthetic_anomalies(tiny_root, tmp_path):
     config = tiny_config(tiny_root, tmp_path / "run")
-    model = train(config, verbose=0)
+    model = train_run(config, verbose=0)
     metrics = evaluate_run(config.run_dir, model=model, write_videos=1)
     assert metrics["frame_auc"]["micro_minmax"] > 0.7, metrics["frame_auc"]
     assert metrics["frame_auc"]["macro"] > 0.7
@@ -191,8 +192,7 @@ def test_training_under_mirrored_strategy_on_two_cpus(tiny_root, tmp_path):
         tf.config.set_logical_device_configuration(
             cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
         from test_convlstm import tiny_config
-        from convlstm_ae import create_networks
-        from regularity.pipeline import train_run
+        from regularity.run.pipeline import train_run
         strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
 
         class Steps(keras.callbacks.Callback):
@@ -206,7 +206,7 @@ def test_training_under_mirrored_strategy_on_two_cpus(tiny_root, tmp_path):
         config = tiny_config({str(tiny_root)!r}, {str(tmp_path / "run")!r}, epochs=2,
                              window_stride=4, skips=(1,), pseudo_anomaly_rate=0.2,
                              average_epochs=1)
-        model = train_run(config, create_networks, strategy=strategy, verbose=0,
+        model = train_run(config, strategy=strategy, verbose=0,
                           callbacks=[steps])
         copies = [strategy.experimental_local_results(v.value) for v in model.weights]
         print(json.dumps({{
@@ -242,11 +242,11 @@ def test_training_under_mirrored_strategy_on_two_cpus(tiny_root, tmp_path):
 def test_long_epochs_log_progress_within_the_epoch(tmp_path, caplog):
     import logging
 
-    from regularity.training import ProgressLog
+    from regularity.run.training import ProgressLog
 
     x = np.random.default_rng(0).normal(size=(64, 4)).astype(np.float32)
     model = small_dense()
-    with caplog.at_level(logging.INFO, logger="regularity.training"):
+    with caplog.at_level(logging.INFO, logger="regularity.run.training"):
         model.fit(pairs(x), epochs=1, verbose=0, shuffle=False, callbacks=[ProgressLog(every=3)])
     lines = [r.getMessage() for r in caplog.records]
     assert len(lines) == 2 and lines[0].startswith("epoch 1 step 3 (") and "loss=" in lines[0]

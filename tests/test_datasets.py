@@ -6,17 +6,17 @@ import pytest
 from conftest import SHARED_DATA, TINY, write_avi
 from PIL import Image
 
-from regularity.datasets import load_dataset
-from regularity.datasets.base import Color, Dataset, Video
-from regularity.datasets.readers import (
+from regularity.data import load_dataset
+from regularity.data.base import Color, Dataset, Video
+from regularity.data.readers import (
     list_images,
     read_frame_strip,
     read_image_folder,
     read_video_file,
 )
-from regularity.datasets.synthetic import FOLDER, generate_walkway
-from regularity.datasets.ucsd import read_frames_layout, read_ucsd_official
-from regularity.datasets.videos import read_video_folder
+from regularity.data.synthetic import FOLDER, generate_walkway
+from regularity.data.ucsd import read_frames_layout, read_ucsd_official
+from regularity.data.videos import read_video_folder
 from regularity.errors import (
     CorruptFileError,
     FrameSizeError,
@@ -220,7 +220,7 @@ def test_truncated_video_names_the_file_and_both_counts(tmp_path, caplog):
     with pytest.raises(CorruptFileError, match=pattern):
         read_video_file(cut)
     meta = {}
-    with caplog.at_level(logging.WARNING, logger="regularity.datasets.readers"):
+    with caplog.at_level(logging.WARNING, logger="regularity.data.readers"):
         frames = read_video_file(cut, strict=False, meta=meta)
     assert 0 < len(frames) < 30
     assert meta == {"declared_frames": 30, "missing_frames": 30 - len(frames)}

@@ -15,7 +15,7 @@ import pytest
 from conftest import ROOT, TINY
 from toy_families import PREDICTOR
 
-from regularity.windows import windows_of_clips
+from regularity.data.windows import windows_of_clips
 
 # Each worker: TF_CONFIG is in its environment before TensorFlow is imported; it trains the toy
 # next-frame predictor with the same call and prints what it saw, with a checksum of its weights.
@@ -25,7 +25,7 @@ WORKER = textwrap.dedent("""
     import numpy as np
     import tensorflow as tf
     from toy_families import PREDICTOR
-    from regularity.pipeline import train_run
+    from regularity.run.pipeline import train_run
 
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
     root, run_dir, epochs, interrupt = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
@@ -47,7 +47,7 @@ WORKER = textwrap.dedent("""
     seen = Seen()
     config = PREDICTOR.config(dataset="synthetic", data_root=root, run_dir=run_dir,
                               size=(32, 48), epochs=epochs, window_stride=4, batch_size=4)
-    model = train_run(config, PREDICTOR.build_model, strategy=strategy, verbose=0,
+    model = train_run(config, strategy=strategy, verbose=0,
                       callbacks=[seen])
     digest = hashlib.sha256(b"".join(w.tobytes() for w in model.get_weights())).hexdigest()
     print(json.dumps({"replicas": strategy.num_replicas_in_sync, "weights": digest,

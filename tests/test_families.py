@@ -8,12 +8,12 @@ import pytest
 from conftest import Epochs, Interrupt
 from toy_families import GAN, PREDICTOR
 
-from regularity.config import ConfigMismatchError, RunConfig, RunMissingError
-from regularity.evaluation import evaluate_run
-from regularity.families import families, register_family
-from regularity.pipeline import train_run
-from regularity.runs import read_json
-from regularity.training import TrainingDiverged
+from regularity.run.config import ConfigMismatchError, RunConfig, RunMissingError
+from regularity.run.evaluation import evaluate_run
+from regularity.run.families import families, register_family
+from regularity.run.files import read_json
+from regularity.run.pipeline import train_run
+from regularity.run.training import TrainingDiverged
 
 STANDARD_OUTPUTS = (
     "config.json", "model.keras", "checkpoints", "history.csv", "loss.png", "normalizer.npz",
@@ -36,9 +36,9 @@ def test_a_toy_family_runs_through_train_evaluate_and_resume(family, tiny_root, 
     colour = {"color": "rgb"} if family is PREDICTOR else {}
     config = config_of(family, tiny_root, tmp_path / "run", **colour)
     with pytest.raises(KeyboardInterrupt):
-        train_run(config, family.build_model, verbose=0, callbacks=[Interrupt(after_epoch=0)])
+        train_run(config, verbose=0, callbacks=[Interrupt(after_epoch=0)])
     epochs = Epochs()
-    model = train_run(config, family.build_model, verbose=0, callbacks=[epochs])
+    model = train_run(config, verbose=0, callbacks=[epochs])
     assert epochs.seen == [1]  # resumed after the kill: epoch 0 was not trained again
     if family is GAN:
         # both optimizers were restored: each counts the steps of both epochs, not only the
@@ -64,7 +64,7 @@ def test_a_nan_in_any_loss_term_stops_with_the_last_good_checkpoint(tiny_root, t
     with pytest.raises(
         TrainingDiverged, match=r"d_loss\b.*became NaN or infinite at epoch 2, batch 3"
     ):
-        train_run(config, GAN.build_model, verbose=0)
+        train_run(config, verbose=0)
     run = tmp_path / "run"
     assert not (run / "model.keras").exists()
     assert [p.name for p in (run / "checkpoints").glob("epoch_*.keras")] == ["epoch_001.keras"]
@@ -77,7 +77,7 @@ def test_a_nan_in_any_loss_term_stops_with_the_last_good_checkpoint(tiny_root, t
     assert (run / "checkpoints" / "backup").is_dir()
     epochs = Epochs()
     with pytest.raises(TrainingDiverged, match="at epoch 2, batch 3"):  # as the first time
-        train_run(config, GAN.build_model, verbose=0, callbacks=[epochs])
+        train_run(config, verbose=0, callbacks=[epochs])
     assert epochs.seen == [1]
     rows = (run / "history.csv").read_text().splitlines()[1:]
     assert [row.split(",")[0] for row in rows] == ["0"]  # each good epoch once, no partial one
@@ -90,23 +90,23 @@ def test_a_nan_in_any_loss_term_stops_with_the_last_good_checkpoint(tiny_root, t
 def test_a_changed_parameter_never_resumes_another_run(tiny_root, tmp_path):
     config = config_of(PREDICTOR, tiny_root, tmp_path / "run")
     with pytest.raises(KeyboardInterrupt):
-        train_run(config, PREDICTOR.build_model, verbose=0, callbacks=[Interrupt(after_epoch=0)])
+        train_run(config, verbose=0, callbacks=[Interrupt(after_epoch=0)])
     moved = config.replace(data_root=str(tmp_path / "other_data"))
     with pytest.raises(ConfigMismatchError, match="data_root: stored"):
-        train_run(moved, PREDICTOR.build_model, verbose=0)  # other data is another run
+        train_run(moved, verbose=0)  # other data is another run
     bigger = config.replace(size=(48, 64))
     with pytest.raises(ConfigMismatchError, match=r"size: stored \[32, 48\], asked \[48, 64\]"):
-        train_run(bigger, PREDICTOR.build_model, verbose=0)
+        train_run(bigger, verbose=0)
     assert read_json(tmp_path / "run" / "config.json")["size"] == [32, 48]  # nothing rewritten
     epochs = Epochs()
-    train_run(bigger.replace(epochs=1), PREDICTOR.build_model, overwrite=True, verbose=0,
+    train_run(bigger.replace(epochs=1), overwrite=True, verbose=0,
               callbacks=[epochs])  # fmt: skip
     assert epochs.seen == [0]  # started again, not resumed
     rows = (tmp_path / "run" / "history.csv").read_text().splitlines()
     assert len(rows) == 2 and read_json(tmp_path / "run" / "config.json")["size"] == [48, 64]
     # a finished run is never trained over by accident
     with pytest.raises(ConfigMismatchError, match="holds a finished run"):
-        train_run(bigger.replace(epochs=1), PREDICTOR.build_model, verbose=0)
+        train_run(bigger.replace(epochs=1), verbose=0)
     # more epochs or another time budget are the same run: allowed
     assert config.replace(epochs=9, run_dir=str(tmp_path / "x")).identity() == config.identity()
 
@@ -121,7 +121,7 @@ def test_configs_are_validated_when_made():
         RunConfig(size=(0, 4))
     with pytest.raises(ValueError, match="patch_mean"):
         RunConfig(score={"aggregate": "patch_mean"})
-    from convlstm_ae import AEConfig
+    from convlstm_ae.autoencoder import AEConfig
 
     with pytest.raises(ValueError, match="divisible by 8"):
         AEConfig(size=(100, 100))  # before any data is loaded
@@ -162,7 +162,7 @@ def test_each_network_of_a_two_optimizer_trainer_keeps_its_own_weight_average(ti
     # every normal clip trained on (no held-out clip), and the generator's weights averaged
     config = config_of(GAN, tiny_root, tmp_path / "run", average_epochs=1, val_clips=0)
     raw = RawGenerator()
-    gan = train_run(config, GAN.build_model, verbose=0, callbacks=[raw])
+    gan = train_run(config, verbose=0, callbacks=[raw])
     assert gan.g_optimizer.use_ema and not gan.d_optimizer.use_ema
     saved = keras.saving.load_model(tmp_path / "run" / "model.keras").get_weights()
     averages = [v.numpy() for v in gan.g_optimizer._model_variables_moving_average]
@@ -190,7 +190,7 @@ class PoisonSecondEpoch(keras.callbacks.Callback):
 def test_the_toy_predictor_stops_on_a_nan_too(tiny_root, tmp_path):
     config = config_of(PREDICTOR, tiny_root, tmp_path / "run", epochs=3)
     with pytest.raises(TrainingDiverged, match=r"\bloss\b.*NaN or infinite at epoch 2, batch 2"):
-        train_run(config, PREDICTOR.build_model, verbose=0, callbacks=[PoisonSecondEpoch()])
+        train_run(config, verbose=0, callbacks=[PoisonSecondEpoch()])
     assert [p.name for p in (tmp_path / "run" / "checkpoints").glob("epoch_*")] == [
         "epoch_001.keras"
     ]
@@ -200,10 +200,10 @@ def test_the_toy_predictor_stops_on_a_nan_too(tiny_root, tmp_path):
 @pytest.mark.slow
 def test_a_run_stopped_while_deriving_thresholds_finishes_without_training(tiny_root, tmp_path):
     config = config_of(PREDICTOR, tiny_root, tmp_path / "run", epochs=1)
-    train_run(config, PREDICTOR.build_model, verbose=0)
+    train_run(config, verbose=0)
     first = read_json(tmp_path / "run" / "thresholds.json")
     (tmp_path / "run" / "thresholds.json").unlink()  # killed after model.keras was saved
     epochs = Epochs()
-    train_run(config, PREDICTOR.build_model, verbose=0, callbacks=[epochs])
+    train_run(config, verbose=0, callbacks=[epochs])
     assert epochs.seen == []  # nothing trained again
     assert read_json(tmp_path / "run" / "thresholds.json") == first

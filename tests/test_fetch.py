@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from regularity.datasets.fetch import ArchiveSpec, fetch, fetch_archive, open_dataset
+from regularity.data.fetch import ArchiveSpec, fetch, fetch_archive, open_dataset
 from regularity.errors import (
     DownloadError,
     HashMismatchError,
@@ -169,7 +169,7 @@ def test_fetch_by_name_through_a_mirror(server, tmp_path):
 
 def fetch_cli(dest: Path, env: dict) -> subprocess.CompletedProcess:
     # A mirror on a closed local port: nothing may leave the machine if the folder check passes.
-    command = [sys.executable, str(ROOT / "scripts" / "fetch_data.py"), "ped2", "--dest", str(dest)]
+    command = [sys.executable, "-m", "regularity", "fetch", "ped2", "--dest", str(dest)]
     command += ["--mirror", "http://127.0.0.1:9"]
     return subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
 

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from regularity.datasets.figures import MOVEMENTS, movement_clip, write_movement_strips
-from regularity.datasets.strips import read_strips
+from regularity.data.figures import MOVEMENTS, movement_clip, write_movement_strips
+from regularity.data.strips import read_strips
 
 
 def test_the_same_seed_gives_the_same_clip_and_another_seed_another():
@@ -36,7 +36,7 @@ def test_the_strips_read_back_through_the_strip_reader(tmp_path):
 
 
 def test_load_dataset_writes_the_figures_once_per_spec(tmp_path):
-    from regularity.datasets import load_dataset
+    from regularity.data import load_dataset
 
     dataset = load_dataset("figures", tmp_path, normal="squat", clips_per_movement=4, frames=8)
     assert len(dataset.train) == 1 and len(dataset.test) == 3 * len(MOVEMENTS)

@@ -2,16 +2,21 @@
 NaN and collapse stops, and both scores through the core."""
 
 import csv
+from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import keras
 import numpy as np
 import pytest
 from conftest import Epochs, Interrupt
 
-from gan import GanConfig, UCSDGanTrainer, create_networks
-from regularity.evaluation import evaluate_run, load_critics
-from regularity.training import TrainingDiverged, finite_weights
+from gan.ucsd import GanConfig, create_networks
+from gan.ucsd.config import build_discriminator, build_generator
+from regularity.data.preprocess import Normalizer
+from regularity.run.evaluation import evaluate_run, load_critics
+from regularity.run.pipeline import get_training_data, train_run, training_windows
+from regularity.run.training import TrainingDiverged, finite_weights
 
 SHAPE = (10, 32, 48, 2)  # grey + motion, as the recipes
 
@@ -20,6 +25,13 @@ def tiny_config(root, run_dir, **overrides):
     values = dict(data_root=str(root), run_dir=str(run_dir), size=SHAPE[1:3], epochs=2,
                   window_stride=4, dtype_policy=None, average_epochs=0)  # fmt: skip
     return GanConfig.recipe("synthetic", **{**values, **overrides})
+
+
+def training_batches(config, transform=True):
+    """The run's training windows: noisy inputs and clean targets (clean both without transform)."""
+    train, _, _ = get_training_data(config.open_dataset(), config)
+    normalizer = Normalizer.fit(train.clips(), config.scaling)
+    return training_windows(config, train, normalizer, transform=transform)
 
 
 def weights_of(network):
@@ -31,8 +43,9 @@ def changed(before, after):
 
 
 def test_generator_and_discriminator_shapes(tiny_root, tmp_path):
-    trainer = UCSDGanTrainer(tiny_config(tiny_root, tmp_path / "run"))
-    generator, discriminator = trainer.create_generator(), trainer.create_discriminator()
+    config = tiny_config(tiny_root, tmp_path / "run")
+    generator = build_generator(config, config.input_shape())
+    discriminator = build_discriminator(config, config.input_shape())
     windows = np.zeros((2, *SHAPE), np.float32)
     assert generator(windows).shape == (2, *SHAPE)
     assert discriminator(windows).shape == (2, SHAPE[0])  # one logit a frame
@@ -44,9 +57,8 @@ def test_generator_and_discriminator_shapes(tiny_root, tmp_path):
 
 def test_noise_goes_on_the_inputs_and_the_target_stays_clean(tiny_root, tmp_path):
     config = tiny_config(tiny_root, tmp_path / "run", pseudo_anomaly_rate=0.0, noise_level=0.3)
-    trainer = UCSDGanTrainer(config)
-    clean_inputs, clean_targets = next(iter(trainer.get_training_data()))
-    noisy_inputs, targets = next(iter(trainer.get_noisy_data()))  # the same seed: same windows
+    clean_inputs, clean_targets = next(iter(training_batches(config, transform=False)))
+    noisy_inputs, targets = next(iter(training_batches(config)))  # the same seed: same windows
     np.testing.assert_array_equal(targets, clean_targets)
     np.testing.assert_array_equal(clean_inputs, clean_targets)  # reconstruction: x is y
     noise = (noisy_inputs - clean_inputs).numpy()
@@ -61,10 +73,9 @@ def test_noise_goes_on_the_inputs_and_the_target_stays_clean(tiny_root, tmp_path
 
 def test_one_train_step_changes_both_networks(tiny_root, tmp_path):
     config = tiny_config(tiny_root, tmp_path / "run")
-    trainer = UCSDGanTrainer(config)
-    gan = trainer.create_networks()
+    gan = create_networks(config, config.input_shape())
     generator, discriminator = weights_of(gan.generator), weights_of(gan.discriminator)
-    logs = gan.fit(trainer.get_noisy_data().take(1), epochs=1, verbose=0).history
+    logs = gan.fit(training_batches(config).take(1), epochs=1, verbose=0).history
     assert int(gan.g_optimizer.iterations) == int(gan.d_optimizer.iterations) == 1
     assert changed(generator, gan.generator.get_weights())
     assert changed(discriminator, gan.discriminator.get_weights())
@@ -101,12 +112,11 @@ class Snapshot(keras.callbacks.Callback):
 @pytest.mark.slow
 def test_a_kill_resumes_to_the_same_state_and_both_scores_are_reported(tiny_root, tmp_path):
     config = tiny_config(tiny_root, tmp_path / "run", average_epochs=1)
-    trainer = UCSDGanTrainer(config)
     before = Snapshot()
     with pytest.raises(KeyboardInterrupt):
-        trainer.train(verbose=0, callbacks=[before, Interrupt(after_epoch=0)])
+        train_run(config, verbose=0, callbacks=[before, Interrupt(after_epoch=0)])
     after, epochs = Snapshot(), Epochs()
-    gan = trainer.train(verbose=0, callbacks=[after, epochs])
+    gan = train_run(config, verbose=0, callbacks=[after, epochs])
     assert epochs.seen == [1]  # epoch 0 was not trained again
     killed, resumed = before.at["killed"], after.at["resumed"]
     for saved, restored in zip(killed[:3], resumed[:3], strict=True):  # G, D, G's averages
@@ -146,9 +156,8 @@ class PoisonDiscriminator(keras.callbacks.Callback):
 @pytest.mark.slow
 def test_a_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(tiny_root, tmp_path):
     config = tiny_config(tiny_root, tmp_path / "run", epochs=3)
-    trainer = UCSDGanTrainer(config)
     with pytest.raises(TrainingDiverged, match="d_loss.*NaN or infinite at epoch 2"):
-        trainer.train(verbose=0, callbacks=[PoisonDiscriminator(epoch=1)])
+        train_run(config, verbose=0, callbacks=[PoisonDiscriminator(epoch=1)])
     run = Path(config.run_dir)
     checkpoints = sorted(p.name for p in (run / "checkpoints").glob("epoch_*.keras"))
     assert checkpoints == ["epoch_001.keras"]
@@ -169,7 +178,7 @@ def test_a_collapse_stops_training_like_a_nan(tiny_root, tmp_path):
     # a floor above any real d_loss: the first epoch counts as collapsed
     config = tiny_config(tiny_root, tmp_path / "run", collapse_d_loss=100.0)
     with pytest.raises(TrainingDiverged, match="discriminator collapsed.*at epoch 1"):
-        UCSDGanTrainer(config).train(verbose=0)
+        train_run(config, verbose=0)
     run = Path(config.run_dir)
     assert not list((run / "checkpoints").glob("epoch_*.keras"))
     assert not (run / "model.keras").exists()
@@ -177,12 +186,18 @@ def test_a_collapse_stops_training_like_a_nan(tiny_root, tmp_path):
 
 @pytest.mark.slow
 def test_the_leaderboard_lists_both_scores_of_the_gan(tiny_root, tmp_path):
-    from regularity.families import Family, register_family
-    from regularity.leaderboard import leaderboard
+    from regularity.run.families import Family, register_family
+    from regularity.run.leaderboard import leaderboard
 
     recipe = {**GanConfig.recipes["synthetic"], "size": SHAPE[1:3], "epochs": 1,
               "window_stride": 6, "dtype_policy": None}  # fmt: skip
-    register_family(Family("gan_board", GanConfig, create_networks, {"synthetic": recipe}, "gan"))
+
+    @dataclass
+    class BoardConfig(GanConfig):
+        recipes: ClassVar[dict] = {"synthetic": recipe}
+        model: str = "gan_board"
+
+    register_family(Family("gan_board", BoardConfig, create_networks, "gan"))
     entries = leaderboard("synthetic", tmp_path / "board", tmp_path / "runs", str(tiny_root),
                           train=True, only=["gan_board"])  # fmt: skip
     assert [e["entry"] for e in entries] == [
@@ -196,8 +211,8 @@ def test_the_leaderboard_lists_both_scores_of_the_gan(tiny_root, tmp_path):
 def test_a_per_frame_critic_is_placed_on_the_frames_it_judges():
     from keras import layers
 
-    from regularity.inference import predict_test_data
-    from regularity.scoring import ScoreSpec, critic_errors
+    from regularity.score.inference import predict_test_data
+    from regularity.score.scoring import ScoreSpec, critic_errors
 
     windows = keras.Input((None, 4, 4, 1))
     per_frame_mean = layers.Reshape((-1,))(
@@ -211,7 +226,7 @@ def test_a_per_frame_critic_is_placed_on_the_frames_it_judges():
     errors = critic_errors(logits, valid, ScoreSpec(smooth_window=1))
     np.testing.assert_allclose(errors, -np.arange(23), rtol=1e-6)
     # a clip shorter than a predictor's window: no window, per-frame zeros, none valid
-    from regularity.windows import Target, WindowSpec
+    from regularity.data.windows import Target, WindowSpec
 
     short, none = predict_test_data(critic, frames[:3], WindowSpec(Target.FUTURE, 3, 2))
     assert short.shape == (3,) and not none.any()

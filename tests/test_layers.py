@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from regularity.layers import laplacian_split
+from gan.ocr.layers import laplacian_split
 
 
 @pytest.mark.parametrize("shape", [(2, 64, 64, 1), (2, 63, 90, 3), (1, 33, 17, 1)])

@@ -1,6 +1,6 @@
 import numpy as np
 
-from regularity.media import contact_sheet, generate_video, outline_masks, read_video
+from regularity.show.media import contact_sheet, generate_video, outline_masks, read_video
 
 
 def test_video_reads_back_with_its_frame_count_and_size(tmp_path):

@@ -14,22 +14,17 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from convlstm_ae.movement import (
-    MovementConfig,
-    MovementTrainer,
-    build_backbone,
-    build_movement_model,
-    create_movement_model,
-)
-from regularity.matching import (
+from convlstm_ae.movement.config import MovementConfig
+from convlstm_ae.movement.matching import (
     ClipMatch,
     match_figures,
     motion_energy_images,
     thresholds_of,
     window_similarity,
 )
-from regularity.preprocess import Normalizer
-from regularity.windows import Target, WindowSpec, window_dataset
+from convlstm_ae.movement.model import MovementTrainer, build_backbone, build_movement_model
+from regularity.data.preprocess import Normalizer
+from regularity.data.windows import Target, WindowSpec, window_dataset
 
 UNIT = Normalizer("unit")  # 0..255 -> 0..1
 
@@ -126,11 +121,11 @@ def test_a_local_weights_file_is_loaded(tmp_path) -> None:  # noqa: ANN001
     )
     path = tmp_path / "backbone.weights.h5"
     source.save_weights(path)
-    loaded = build_backbone("mobilenetv3", (32, 32), str(path))
+    loaded = build_backbone("mobilenetv3", (32, 32), weights=str(path))
     kernel = source.get_layer("conv").kernel
     np.testing.assert_array_equal(loaded.layers[-1].get_layer("conv").kernel, kernel)
     with pytest.raises(FileNotFoundError, match="no such backbone weights file"):
-        build_backbone("mobilenetv3", (32, 32), str(tmp_path / "missing.h5"))
+        build_backbone("mobilenetv3", (32, 32), weights=str(tmp_path / "missing.h5"))
 
 
 def test_config_refuses_what_cannot_work() -> None:
@@ -175,9 +170,9 @@ def test_motion_energy_images_see_where_frames_change() -> None:
 
 @pytest.mark.slow
 def test_ssim_matching_separates_two_movements_and_the_cli_answers(tmp_path, capsys) -> None:  # noqa: ANN001
+    from convlstm_ae.movement.matching import match_run
     from regularity.__main__ import main
-    from regularity.matching import match_run
-    from regularity.pipeline import train_run
+    from regularity.run.pipeline import train_run
 
     config = MovementConfig(
         run_dir=str(tmp_path / "wave"),
@@ -197,7 +192,7 @@ def test_ssim_matching_separates_two_movements_and_the_cli_answers(tmp_path, cap
         head_epochs=2,
         batch_size=4,
     )
-    train_run(config, create_movement_model, verbose=0)
+    train_run(config, verbose=0)
     history = (tmp_path / "wave" / "history.csv").read_text().splitlines()
     phases = [float(row.split(",")[history[0].split(",").index("phase")]) for row in history[1:]]
     assert phases[:2] == [1.0, 1.0] and phases[-1] == 2.0  # both phases logged
@@ -240,8 +235,8 @@ def test_mirroring_flips_inputs_and_targets_of_the_same_windows() -> None:
 
 
 def test_validation_windows_are_never_mirrored() -> None:
-    from regularity.clipstore import MemoryClips
-    from regularity.pipeline import training_windows, validation_windows
+    from regularity.data.clipstore import MemoryClips
+    from regularity.run.pipeline import training_windows, validation_windows
 
     clip = np.random.default_rng(0).integers(0, 255, (12, 32, 32, 1), np.uint8)
     config = MovementConfig(mirror=True, size=(32, 32), window=WindowSpec(Target.SHIFTED, 3))
@@ -271,7 +266,7 @@ def test_matching_refuses_a_run_that_is_not_a_movement_matcher(tmp_path, capsys)
 
 
 def test_typical_is_the_smaller_standardised_ssim_and_skill() -> None:
-    from regularity.matching import MovementRun
+    from convlstm_ae.movement.matching import MovementRun
 
     statistics = {"ssim": [0.9, 0.05], "ssim_skill": [0.3, 0.1]}
     windows = {"ssim": np.array([0.9, 0.95, 0.7]), "ssim_skill": np.array([0.3, -0.2, 0.5])}

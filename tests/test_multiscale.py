@@ -3,14 +3,14 @@
 import numpy as np
 import pytest
 
-from gan.multiscale import build_multiscale_discriminator, build_multiscale_generator
+from gan.multiscale.network import build_multiscale_discriminator, build_multiscale_generator
 
 TINY_G = (((4,), (3, 3)), ((4,), (3, 3)), ((4,), (3, 3)), ((4,), (3, 3)))
 TINY_D = (((4,), (3,), (8,)), ((4,), (3,), (8,)), ((4,), (3,), (8,)), ((4,), (3,), (8,)))
 
 
 def test_one_prediction_per_scale_coarsest_first():
-    generator = build_multiscale_generator(4, 3, (16, 4, 2, 1), TINY_G)
+    generator = build_multiscale_generator(4, 3, divisors=(16, 4, 2, 1), stages=TINY_G)
     outputs = generator(np.zeros((2, 64, 64, 12), "float32"))
     assert [tuple(o.shape) for o in outputs] == [
         (2, 4, 4, 3), (2, 16, 16, 3), (2, 32, 32, 3), (2, 64, 64, 3)
@@ -18,7 +18,7 @@ def test_one_prediction_per_scale_coarsest_first():
 
 
 def test_each_stage_sees_the_previous_prediction_upsampled():
-    generator = build_multiscale_generator(4, 3, (16, 4, 2, 1), TINY_G)
+    generator = build_multiscale_generator(4, 3, divisors=(16, 4, 2, 1), stages=TINY_G)
     for scale in (2, 3, 4):
         upsampled = generator.get_layer(f"g{scale}_upsampled")
         assert upsampled.input.name == generator.get_layer(f"g{scale - 1}_prediction").output.name
@@ -28,14 +28,16 @@ def test_each_stage_sees_the_previous_prediction_upsampled():
 
 
 def test_trained_on_patches_it_predicts_a_whole_frame():
-    generator = build_multiscale_generator(2, 1, (4, 2, 1), TINY_G[:3])
+    generator = build_multiscale_generator(2, 1, divisors=(4, 2, 1), stages=TINY_G[:3])
     patch = generator(np.zeros((1, 32, 32, 2), "float32"))[-1]
     frame = generator(np.zeros((1, 128, 192, 2), "float32"))[-1]  # the same weights
     assert patch.shape == (1, 32, 32, 1) and frame.shape == (1, 128, 192, 1)
 
 
 def test_the_discriminator_gives_one_logit_per_scale():
-    discriminator = build_multiscale_discriminator((32, 32), 4, 3, (8, 4, 2, 1), TINY_D)
+    discriminator = build_multiscale_discriminator(
+        (32, 32), 4, 3, divisors=(8, 4, 2, 1), stages=TINY_D
+    )
     stacked = np.zeros((2, 32, 32, 12), "float32")
     nexts = [np.zeros((2, 32 // d, 32 // d, 3), "float32") for d in (8, 4, 2, 1)]
     assert [tuple(o.shape) for o in discriminator([stacked, *nexts])] == [(2, 1)] * 4
@@ -43,26 +45,26 @@ def test_the_discriminator_gives_one_logit_per_scale():
 
 def test_scales_must_fall_to_full_size():
     with pytest.raises(ValueError, match="divisors must fall to 1"):
-        build_multiscale_generator(4, 3, (1, 2, 4, 16), TINY_G)
+        build_multiscale_generator(4, 3, divisors=(1, 2, 4, 16), stages=TINY_G)
     with pytest.raises(ValueError, match="3 scales but 4 stages"):
-        build_multiscale_generator(4, 3, (4, 2, 1), TINY_G)
+        build_multiscale_generator(4, 3, divisors=(4, 2, 1), stages=TINY_G)
 
 
 def tiny_trainer(adversarial_weight=0.05, frames=2, channels=1, patch=16):
     import keras
 
-    from convlstm_ae.predictors import stack_frames
-    from gan.multiscale import MultiscaleTrainer
+    from gan.multiscale.network import MultiscaleTrainer
+    from regularity.nets.prediction import stack_frames
 
-    generator = build_multiscale_generator(frames, channels, (4, 2, 1), TINY_G[:3])
+    generator = build_multiscale_generator(frames, channels, divisors=(4, 2, 1), stages=TINY_G[:3])
     windows = keras.Input((frames, 32, 48, channels))
     scorer = keras.Model(windows, generator(stack_frames(windows))[-1])
     discriminator = None
     if adversarial_weight:
         discriminator = build_multiscale_discriminator(
-            (patch, patch), frames, channels, (4, 2, 1), TINY_D[:3]
+            (patch, patch), frames, channels, divisors=(4, 2, 1), stages=TINY_D[:3]
         )
-    trainer = MultiscaleTrainer(generator, scorer, (4, 2, 1), discriminator=discriminator,
+    trainer = MultiscaleTrainer(generator, scorer, divisors=(4, 2, 1), discriminator=discriminator,
                                 adversarial_weight=adversarial_weight)  # fmt: skip
     trainer.compile(
         keras.optimizers.Adam(1e-2), keras.optimizers.Adam(1e-2) if discriminator else None
@@ -71,7 +73,7 @@ def tiny_trainer(adversarial_weight=0.05, frames=2, channels=1, patch=16):
 
 
 def test_the_adversarial_terms_have_the_right_signs():
-    from gan.multiscale import adversarial_terms
+    from regularity.nets.adversarial import adversarial_terms
 
     sure, unsure = np.full((4, 1), 8.0, "float32"), np.zeros((4, 1), "float32")
     # D right (real called real, the prediction fake): a cost for G, almost none for D
@@ -140,7 +142,7 @@ def test_each_network_is_trained_by_its_own_loss_only():
 
 
 def test_a_generator_trained_on_patches_predicts_whole_frames():
-    from gan.predict import MotionPatches
+    from gan.multiscale.config import MotionPatches
 
     # a bright bar moving right by 2 pixels a frame over a dark frame, 32x48
     clip = np.full((12, 32, 48, 1), -1.0, "float32")
@@ -159,7 +161,7 @@ def test_a_generator_trained_on_patches_predicts_whole_frames():
 
 
 def test_patches_are_drawn_where_the_frames_move_and_stay_aligned():
-    from gan.predict import MotionPatches
+    from gan.multiscale.config import MotionPatches
 
     x = np.zeros((8, 2, 32, 48, 1), "float32")
     y = np.zeros((8, 32, 48, 1), "float32")
@@ -177,7 +179,7 @@ def test_patches_are_drawn_where_the_frames_move_and_stay_aligned():
 
 
 def test_the_config_refuses_scales_and_patches_it_cannot_train():
-    from gan.predict import MultiscaleConfig
+    from gan.multiscale.config import MultiscaleConfig
 
     with pytest.raises(ValueError, match="divisible by 8"):
         MultiscaleConfig(size=(60, 64))
@@ -200,9 +202,9 @@ def test_the_family_trains_on_patches_resumes_after_a_kill_and_detects(tiny_root
     import keras
     from conftest import Epochs, Interrupt
 
-    from gan import MULTISCALE_FAMILY
-    from regularity.evaluation import evaluate_run
-    from regularity.pipeline import train_run
+    from gan.multiscale import FAMILY as MULTISCALE_FAMILY
+    from regularity.run.evaluation import evaluate_run
+    from regularity.run.pipeline import train_run
 
     config = MULTISCALE_FAMILY.config.from_recipe(
         MULTISCALE_FAMILY.recipes["synthetic"], data_root=str(tiny_root),
@@ -210,10 +212,10 @@ def test_the_family_trains_on_patches_resumes_after_a_kill_and_detects(tiny_root
         window_stride=4, window={"target": "next", "inputs": 2},
     )  # fmt: skip
     with pytest.raises(KeyboardInterrupt):
-        train_run(config, MULTISCALE_FAMILY.build_model, verbose=0,
+        train_run(config, verbose=0,
                   callbacks=[Interrupt(after_epoch=0)])  # fmt: skip
     epochs = Epochs()
-    trainer = train_run(config, MULTISCALE_FAMILY.build_model, verbose=0, callbacks=[epochs])
+    trainer = train_run(config, verbose=0, callbacks=[epochs])
     assert epochs.seen == [1]  # resumed: epoch 0 not trained again
     # both optimizers restored: each counts both epochs' steps
     assert int(trainer.network_optimizer.iterations) == 2 * epochs.batches

@@ -5,29 +5,29 @@ import csv
 
 import numpy as np
 import pytest
-
-from gan import OCRConfig, create_ocr_gan
-from gan.ocr import (
-    ABLATIONS,
-    SCORE,
-    build_ocr_discriminator,
-    build_ocr_generator,
-    generator_of,
-    mean_attention,
-    plot_run_attention,
-)
-from regularity.evaluation import evaluate_run, load_critics, load_scorer, score_clip
-from regularity.layers import ChannelSelection, LearnedPositions
-from regularity.pipeline import train_run
-from regularity.preprocess import Normalizer
-from regularity.protocols import (
+from studies.protocols import (
     global_minmax_accuracy,
     lenient_protocols,
     lenient_table,
     per_batch_auc,
     snippet_folder_auc,
 )
-from regularity.scoring import ScoreSpec
+
+from gan.ocr import OCRConfig, create_ocr_gan
+from gan.ocr.ablations import ABLATIONS
+from gan.ocr.layers import ChannelSelection, LearnedPositions
+from gan.ocr.model import (
+    SCORE,
+    build_ocr_discriminator,
+    build_ocr_generator,
+    generator_of,
+    mean_attention,
+)
+from gan.ocr.plots import plot_run_attention
+from regularity.data.preprocess import Normalizer
+from regularity.run.evaluation import evaluate_run, load_critics, load_scorer, score_clip
+from regularity.run.pipeline import train_run
+from regularity.score.scoring import ScoreSpec
 
 SIZE = (16, 24)
 
@@ -47,7 +47,7 @@ def windows_of(steps, batch=2, seed=0):
 @pytest.mark.parametrize("steps", [16, 8])
 def test_every_module_has_its_shape(steps):
     shape = (steps, *SIZE, 1)
-    generator = build_ocr_generator(shape, (4, 8, 8), fusion_filters=4)
+    generator = build_ocr_generator(shape, filters=(4, 8, 8), fusion_filters=4)
     out = generator(windows_of(steps))
     assert out["fake"].shape == out["fake_lap"].shape == out["fake_res"].shape == (2, *shape)
     h, w = SIZE[0] // 2, SIZE[1] // 2  # the fusion works at half size
@@ -55,7 +55,7 @@ def test_every_module_has_its_shape(steps):
     for level, n in enumerate((4, 8, 8), 1):
         assert out[f"selection{level}"].shape == (2, steps, 2, n)
     np.testing.assert_allclose(out["fake"], out["fake_lap"] + out["fake_res"], atol=1e-6)
-    discriminator = build_ocr_discriminator(shape, (4, 8))
+    discriminator = build_ocr_discriminator(shape, filters=(4, 8))
     d_out = discriminator(windows_of(steps))
     assert d_out["logits"].shape == (2, steps) and d_out["features"].shape == (2, steps, 8)
     positions = LearnedPositions()
@@ -63,7 +63,9 @@ def test_every_module_has_its_shape(steps):
     assert positions.positions.shape == (steps, 5)
     assert mean_attention(generator, windows_of(steps)).shape == (2, steps, steps)
     # ablations build without the modules they drop
-    plain = build_ocr_generator(shape, (4, 8, 8), temporal_fusion=False, channel_selection=False)
+    plain = build_ocr_generator(
+        shape, filters=(4, 8, 8), temporal_fusion=False, channel_selection=False
+    )
     assert set(plain(windows_of(steps))) == {"fake", "fake_lap", "fake_res"}
 
 
@@ -139,7 +141,7 @@ def test_config_refuses_what_cannot_be_built(tiny_root, tmp_path):
 def test_trained_run_scores_deterministically_through_the_core(tiny_root, tmp_path):
     run = tmp_path / "run"
     config = tiny_config(tiny_root, run, epochs=2)
-    trainer = train_run(config, create_ocr_gan, verbose=0)
+    trainer = train_run(config, verbose=0)
     x = windows_of(8)
     selection = np.asarray(trainer.generator(x)["selection1"])
     # the frame-score critic holds the generator: its selection weights survive save and load
@@ -204,7 +206,7 @@ def test_snippet_labels_from_folders_rank_recordings_not_frames():
 
 
 def test_scoring_variants_put_the_runs_own_frame_score_first(tiny_root, tmp_path):
-    from regularity.comparisons import scoring_variants
+    from studies.comparisons import scoring_variants
 
     tiny_config(tiny_root, tmp_path / "run").save()
     specs = scoring_variants(tmp_path / "run", aggregates=True)

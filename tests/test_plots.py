@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from regularity.plots import history_figure, plot_history
+from regularity.show.plots import history_figure, plot_history
 
 
 def write_history(path, losses, val_losses):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.ndimage import gaussian_filter
 
-from regularity.prediction import (
+from regularity.score.quality import (
     copy_last_frame,
     evaluate_prediction,
     masked_psnr,
@@ -12,7 +12,7 @@ from regularity.prediction import (
     sharpness,
     ssim,
 )
-from regularity.scoring import psnr
+from regularity.score.scoring import psnr
 
 CAP = 10 * np.log10(255.0**2 / 1e-12)  # identical frames: the mse floor of scoring.psnr
 

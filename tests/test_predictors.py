@@ -5,10 +5,10 @@ import pytest
 from conftest import write_moving_squares
 from keras import ops
 
-from convlstm_ae.predictors import build_unet_predictor
-from regularity.datasets.base import Video
-from regularity.losses import gradient_difference_loss, intensity_loss, motion_loss
-from regularity.preprocess import drop_low_motion, motion_energy
+from gan.unet.network import build_unet_predictor
+from regularity.data.base import Video
+from regularity.data.preprocess import drop_low_motion, motion_energy
+from regularity.nets.losses import gradient_difference_loss, intensity_loss, motion_loss
 
 
 @pytest.mark.parametrize("frames", [1, 4])
@@ -58,7 +58,7 @@ def test_the_low_motion_filter_drops_a_static_clip_and_keeps_a_moving_one():
 
 
 def test_seq2seq_teacher_forcing_and_autoregression_differ_where_they_should():
-    from convlstm_ae.predictors import build_seq2seq_predictor
+    from convlstm_ae.seq2seq.network import build_seq2seq_predictor
 
     teacher_forced, autoregressive = build_seq2seq_predictor((4, 16, 24, 3), horizon=3, filters=4)
     rng = np.random.default_rng(0)
@@ -80,7 +80,7 @@ def test_seq2seq_teacher_forcing_and_autoregression_differ_where_they_should():
 def test_the_prediction_trainer_logs_each_term_and_trains_the_network():
     import keras
 
-    from convlstm_ae.predictors import PredictionTrainer
+    from regularity.nets.prediction import PredictionTrainer
 
     rng = np.random.default_rng(0)
     x = rng.uniform(-1, 1, (4, 2, 16, 16, 1)).astype(np.float32)
@@ -100,7 +100,8 @@ def test_the_prediction_trainer_logs_each_term_and_trains_the_network():
 def test_the_adversarial_option_trains_both_networks_and_adds_its_weighted_term():
     import keras
 
-    from convlstm_ae.predictors import PredictionTrainer, build_frame_discriminator
+    from gan.unet.network import build_frame_discriminator
+    from regularity.nets.prediction import PredictionTrainer
 
     rng = np.random.default_rng(0)
     x = rng.uniform(-1, 1, (4, 2, 16, 16, 1)).astype(np.float32)
@@ -124,7 +125,7 @@ def test_the_adversarial_option_trains_both_networks_and_adds_its_weighted_term(
 def test_the_least_squares_terms_have_the_right_signs():
     import keras
 
-    from convlstm_ae.predictors import PredictionTrainer
+    from regularity.nets.prediction import PredictionTrainer
 
     class Constant(keras.Model):  # a discriminator that says `value` of any frame
         def __init__(self, value):
@@ -144,38 +145,41 @@ def test_the_least_squares_terms_have_the_right_signs():
 
 
 def test_predictor_configs_refuse_what_cannot_train_before_loading_data():
-    from convlstm_ae.predict import PredictorConfig, Seq2SeqConfig
+    from convlstm_ae.seq2seq.config import Seq2SeqConfig
+    from gan.unet.config import UNetConfig
 
     with pytest.raises(ValueError, match="adversarial_weight needs a one-frame predictor"):
         Seq2SeqConfig(adversarial_weight=0.05)
     with pytest.raises(ValueError, match="must be divisible by 16"):
-        PredictorConfig(size=(120, 160))
+        UNetConfig(size=(120, 160))
     with pytest.raises(ValueError, match="loss weights"):
-        PredictorConfig(intensity_weight=0, gradient_weight=0)
+        UNetConfig(intensity_weight=0, gradient_weight=0)
     with pytest.raises(ValueError, match="motion must be False"):
-        PredictorConfig(motion=True)
+        UNetConfig(motion=True)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("model", ["unet_predictor", "seq2seq_predictor", "adversarial"])
 def test_both_predictors_run_through_the_pipeline(model, tiny_root, tmp_path):
-    from convlstm_ae.predict import PredictorConfig, create_predictor
-    from regularity.evaluation import evaluate_run
-    from regularity.pipeline import train_run
-    from regularity.windows import Target, WindowSpec
+    from convlstm_ae.seq2seq.config import Seq2SeqConfig
+    from gan.unet.config import UNetConfig
+    from regularity.data.windows import Target, WindowSpec
+    from regularity.run.evaluation import evaluate_run
+    from regularity.run.pipeline import train_run
 
     adversarial = model == "adversarial"
     model = "unet_predictor" if adversarial else model
     window = (WindowSpec(Target.NEXT, inputs=2) if model == "unet_predictor"
               else WindowSpec(Target.FUTURE, inputs=2, outputs=2))  # fmt: skip
     # averaged weights with a discriminator: Keras must not finalise the average over D's too
-    config = PredictorConfig(model=model, window=window, adversarial_weight=0.05 * adversarial,
-                             average_epochs=float(adversarial),
-                             d_filters=(4, 8), dataset="synthetic",
-                             data_root=str(tiny_root), run_dir=str(tmp_path / "run"),
-                             size=(32, 48), epochs=1, window_stride=4, filters=(4, 8, 16),
-                             seq2seq_filters=4, seq2seq_layers=1)  # fmt: skip
-    trainer = train_run(config, create_predictor, verbose=0)
+    shared = dict(window=window, dataset="synthetic", data_root=str(tiny_root),
+                  run_dir=str(tmp_path / "run"), size=(32, 48), epochs=1, window_stride=4)
+    if model == "unet_predictor":
+        config = UNetConfig(**shared, adversarial_weight=0.05 * adversarial, d_filters=(4, 8),
+                            average_epochs=float(adversarial), filters=(4, 8, 16))
+    else:
+        config = Seq2SeqConfig(**shared, seq2seq_filters=4, seq2seq_layers=1)  # fmt: skip
+    trainer = train_run(config, verbose=0)
     assert trainer.scoring_model.name == model
     metrics = evaluate_run(config.run_dir, write_videos=0)
     assert 0 <= metrics["frame_auc"]["micro_minmax"] <= 1
@@ -186,19 +190,19 @@ def test_both_predictors_run_through_the_pipeline(model, tiny_root, tmp_path):
 
 @pytest.mark.slow
 def test_a_short_training_on_moving_shapes_beats_copy_last_frame(tmp_path):
-    from convlstm_ae.predict import PredictorConfig, create_predictor
-    from regularity.pipeline import train_run
-    from regularity.prediction import prediction_report
-    from regularity.windows import Target, WindowSpec
+    from gan.unet.config import UNetConfig
+    from regularity.data.windows import Target, WindowSpec
+    from regularity.run.pipeline import train_run
+    from regularity.run.quality import prediction_report
 
     write_moving_squares(tmp_path)
-    config = PredictorConfig(
+    config = UNetConfig(
         dataset="motion", data_root=str(tmp_path), run_dir=str(tmp_path / "run"),
         dataset_options={"min_motion": 0.5}, size=(32, 32), color="rgb",
         window=WindowSpec(Target.NEXT, inputs=2), filters=(16, 32, 64),
         epochs=40, window_stride=1, batch_size=8, learning_rate=2e-3,
     )  # fmt: skip
-    train_run(config, create_predictor, verbose=0)
+    train_run(config, verbose=0)
     report = prediction_report(config.run_dir)
     for step in ("1", "2"):
         model, baseline = report["model"][step], report["copy_last_frame"][step]

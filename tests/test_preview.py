@@ -1,4 +1,4 @@
-"""Looking at a dataset: scripts/preview_dataset.py and the helpers it shares with notebook 00."""
+"""Looking at a dataset: `python -m regularity preview`, and what notebook 00 shares with it."""
 
 import json
 import subprocess
@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def preview_cli(env: dict, *args: str) -> subprocess.CompletedProcess:
-    command = [sys.executable, str(ROOT / "scripts" / "preview_dataset.py"), *args]
+    command = [sys.executable, "-m", "regularity", "preview", *args]
     return subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
 
 

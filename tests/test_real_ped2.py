@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from regularity.datasets import load_dataset
-from regularity.datasets.groundtruth import parse_span_mat, parse_ucsd_m, spans_to_labels
+from regularity.data import load_dataset
+from regularity.data.groundtruth import parse_span_mat, parse_ucsd_m, spans_to_labels
 
 
 def test_ped2_counts_and_masks(ped2_root):

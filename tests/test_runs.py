@@ -4,7 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from regularity.runs import project_path, project_root
+from regularity.run.files import project_path, project_root
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,7 +29,7 @@ def test_outside_a_project_relative_paths_stay_relative_to_the_working_folder(
 
 
 def test_a_recipe_resolves_data_and_run_paths_from_the_project_root(monkeypatch):
-    from convlstm_ae import AEConfig
+    from convlstm_ae.autoencoder import AEConfig
 
     monkeypatch.chdir(ROOT / "notebooks")  # where Jupyter starts a notebook
     config = AEConfig.recipe("synthetic", run_dir="runs/x", data_root=None)

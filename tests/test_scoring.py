@@ -2,10 +2,11 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score, roc_curve
 
-from regularity.inference import predict_test_data
-from regularity.marking import spot_irregularity
-from regularity.metrics import eer, frame_auc, tpr_fpr
-from regularity.scoring import (
+from regularity.data.windows import Target, WindowSpec
+from regularity.score.inference import predict_test_data
+from regularity.score.marking import spot_irregularity
+from regularity.score.metrics import eer, frame_auc, tpr_fpr
+from regularity.score.scoring import (
     error_maps,
     error_weights,
     frame_difference_errors,
@@ -15,7 +16,6 @@ from regularity.scoring import (
     psnr_abnormality,
     regularity_score,
 )
-from regularity.windows import Target, WindowSpec
 
 
 class Echo:
@@ -190,7 +190,7 @@ def test_constant_motion_gives_a_constant_baseline_first_frame_included():
 
 
 def test_frames_no_output_covers_take_the_nearest_covered_frames_score():
-    from regularity.scoring import ScoreSpec, frame_scores
+    from regularity.score.scoring import ScoreSpec, frame_scores
 
     maps = np.arange(8, dtype=np.float64).reshape(8, 1, 1)
     valid = np.array([False, False, True, False, True, True, False, False])
@@ -209,7 +209,7 @@ def test_a_window_with_gaps_is_scored_on_every_frame_and_no_target_is_an_input()
 
 
 def test_the_psnr_measure_gives_liu_et_al_s_anomaly_score():
-    from regularity.scoring import ScoreSpec, score_outputs
+    from regularity.score.scoring import ScoreSpec, score_outputs
 
     frames = np.zeros((3, 4, 4, 1), np.float32)
     outputs = frames + np.array([1.0, 4.0, 2.0], np.float32)[:, None, None, None]

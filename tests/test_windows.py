@@ -1,10 +1,9 @@
 import numpy as np
 import pytest
 
-from regularity.clipstore import DiskClips
-from regularity.inference import predict_test_data
-from regularity.preprocess import Normalizer, Scaling, prepare_frames
-from regularity.windows import (
+from regularity.data.clipstore import DiskClips
+from regularity.data.preprocess import Normalizer, Scaling, prepare_frames
+from regularity.data.windows import (
     SkipFrameAnomalies,
     Target,
     WindowSpec,
@@ -12,6 +11,7 @@ from regularity.windows import (
     window_indices,
     windows_of_clips,
 )
+from regularity.score.inference import predict_test_data
 
 
 def test_window_indices_cover_every_frame_when_asked():

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 import keras
 from keras import layers, ops
 
-from regularity.config import RunConfig
-from regularity.families import Family
-from regularity.training import LoggedTerms
-from regularity.windows import Target, WindowSpec
+from regularity.data.windows import Target, WindowSpec
+from regularity.nets.trainers import Trainer
+from regularity.run.config import RunConfig
+from regularity.run.families import Family
 
 
 @dataclass
@@ -59,7 +59,7 @@ def build_discriminator(input_shape):
     return keras.Model(inputs, layers.Dense(1, name="logit")(x), name="discriminator")
 
 
-class ToyGan(LoggedTerms):
+class ToyGan(Trainer):
     def __init__(self, generator, discriminator, adversarial_weight=0.1, nan_from_step=-1):
         super().__init__(["g_loss", "d_loss", "rec_loss"], name="toy_gan")
         self.generator, self.discriminator = generator, discriminator
@@ -113,7 +113,7 @@ class ToyGan(LoggedTerms):
 
 
 def build_gan(config, input_shape, steps_per_epoch):
-    from regularity.training import weight_averaging
+    from regularity.run.training import weight_averaging
 
     gan = ToyGan(
         build_generator(input_shape),

@@ -1,0 +1,276 @@
+"""OCR-GAN Video: a dual-frequency video GAN with channel selection and temporal attention.
+
+Every frame of a window ``[B, T, H, W, C]`` is split into its Laplacian detail ``lap`` and
+low-frequency residual ``res`` (`gan.ocr.layers.LaplacianSplit`, one pyramid level, in the
+model: training and scoring split alike). A temporal fusion reads ``lap + res`` at half size
+through three branches (multi-head attention across the T frames of every position, with a
+learned positional encoding; a ConvLSTM; a 3D convolution), fuses them by a 1x1 convolution
+and adds the summary back to both streams (``fusion_weight``). A dual-stream U-Net, applied
+frame by frame with shared weights, encodes each stream; at every encoder level a channel
+selection (`gan.ocr.layers.ChannelSelection`) reweights the two streams per channel, the
+weights summing to 1. Two decoders give ``fake_lap`` and ``fake_res``; ``fake`` is their sum.
+
+The discriminator is a frame-wise CNN: a feature vector per frame, temporal attention over the
+T vectors (its logits read the attended vectors, so that its own loss trains the attention),
+one real/fake logit per frame. The generator's loss: adversarial + L1 reconstruction +
+feature matching (the discriminator's attended features, real against generated) + temporal
+terms (`regularity.nets.losses`: consecutive-frame consistency, Sobel magnitude of frame
+differences, attention entropy), the temporal weight ramped in over the first epochs.
+
+Score per frame: ``0.9 x mean (fake - x)^2 + 0.1 x mean (f(fake) - f(x))^2`` (the critic
+``ocr``, `gan.ocr.layers.FrameScore`), through the core's window contract.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+from gan.ocr.layers import ChannelSelection, FrameScore, LaplacianSplit, LearnedPositions
+from gan.ocr.losses import attention_entropy, motion_edge_loss, temporal_consistency_loss
+from regularity.nets.adversarial import AdversarialTrainer, adversarial_terms
+
+SCORE = "ocr"  # the critic that gives the frame score
+
+
+def _framewise(layer: layers.Layer, name: str) -> layers.Layer:
+    return layers.TimeDistributed(layer, name=name)
+
+
+def add_temporal_fusion(
+    lap: object, res: object, filters: int, heads: int, weight: float
+) -> tuple[object, object, object]:
+    """The temporal summary of ``lap + res`` added to both streams; also the attention scores.
+
+    Branches at half size on a strided stem: attention across T per position (``heads``
+    heads, learned positions), a ConvLSTM and a 3x3x3 convolution, concatenated, fused by a
+    1x1 convolution to the frame's channels, up-sampled and added times ``weight``.
+    Returns the two streams and the attention ``[B, h * w, heads, T, T]``.
+    """
+    channels = lap.shape[-1]
+    frames = layers.Add(name="fusion_input")([lap, res])
+    stem = _framewise(
+        layers.Conv2D(filters, 3, strides=2, padding="same", activation="relu"), "fusion_stem"
+    )(frames)
+    positioned = LearnedPositions(name="fusion_positions")(stem)
+    steps, height, width = stem.shape[1:4]
+    # Positions folded into one axis: [B, h * w, T, f] (softmax takes at most 5 axes).
+    flat = layers.Reshape((steps, height * width, filters), name="fusion_flat")(positioned)
+    per_position = layers.Permute((2, 1, 3), name="fusion_to_positions")(flat)
+    attention = layers.MultiHeadAttention(
+        heads, max(filters // heads, 1), attention_axes=(2,), name="fusion_attention"
+    )
+    attended, scores = attention(per_position, per_position, return_attention_scores=True)
+    attended = layers.Permute((2, 1, 3), name="fusion_to_frames")(attended)
+    attended = layers.Reshape((steps, height, width, filters), name="fusion_unflat")(attended)
+    recurrent = layers.ConvLSTM2D(
+        filters, 3, padding="same", return_sequences=True, name="fusion_convlstm"
+    )(stem)
+    volumetric = layers.Conv3D(filters, 3, padding="same", activation="relu", name="fusion_conv3d")(
+        stem
+    )
+    fused = layers.Concatenate(name="fusion_branches")([attended, recurrent, volumetric])
+    summary = _framewise(layers.Conv2D(channels, 1), "fusion_1x1")(fused)
+    summary = _framewise(layers.UpSampling2D(2, interpolation="bilinear"), "fusion_up")(summary)
+    summary = layers.Rescaling(weight, name="fusion_weight")(summary)
+    lap = layers.Add(name="lap_with_summary")([lap, summary])
+    res = layers.Add(name="res_with_summary")([res, summary])
+    return lap, res, scores
+
+
+def build_ocr_generator(
+    input_shape: tuple,
+    *,
+    filters: tuple[int, ...] = (16, 32, 64),
+    fusion_filters: int = 8,
+    heads: int = 2,
+    fusion_weight: float = 0.1,
+    temporal_fusion: bool = True,
+    channel_selection: bool = True,
+    temporal_gating: bool = True,
+) -> keras.Model:
+    """Windows ``[B, T, H, W, C]`` -> ``fake``, ``fake_lap``, ``fake_res`` and what it attended.
+
+    Outputs (a dict): ``fake`` (``fake_lap + fake_res``), ``fake_lap``, ``fake_res``,
+    ``selection<i>`` (channel-selection weights ``[B, T, 2, c]`` of encoder level i) and
+    ``attention`` (the fusion's scores) where those modules are on. ``H`` and ``W`` must be
+    divisible by ``2 ** len(filters)``.
+    """
+    steps, height, width, channels = input_shape
+    step = 2 ** len(filters)
+    if height % step or width % step:
+        raise ValueError(f"frame size {height}x{width} must be divisible by {step}")
+    windows = keras.Input(input_shape, name="windows")
+    lap, res = LaplacianSplit(name="laplacian_split")(windows)
+    outputs = {}
+    if temporal_fusion:
+        lap, res, outputs["attention"] = add_temporal_fusion(
+            lap, res, fusion_filters, heads, fusion_weight
+        )
+    streams, skips = {"lap": lap, "res": res}, []
+    for level, n in enumerate(filters, 1):
+        for name in streams:
+            conv = layers.Conv2D(n, 4, strides=2, padding="same")
+            x = _framewise(conv, f"{name}_enc{level}")(streams[name])
+            streams[name] = layers.LeakyReLU(0.2, name=f"{name}_enc{level}_act")(x)
+        if channel_selection:
+            selection = ChannelSelection(temporal_gating=temporal_gating, name=f"selection{level}")
+            streams["lap"], streams["res"], outputs[f"selection{level}"] = selection(
+                [streams["lap"], streams["res"]]
+            )
+        skips.append(dict(streams))
+    bottleneck = layers.Concatenate(name="bottleneck")([streams["lap"], streams["res"]])
+    for name, activation in (("lap", None), ("res", "tanh")):
+        x = bottleneck
+        for level in range(len(filters) - 1, 0, -1):
+            deconv = layers.Conv2DTranspose(filters[level - 1], 4, strides=2, padding="same")
+            x = _framewise(deconv, f"{name}_dec{level}")(x)
+            x = layers.ReLU(name=f"{name}_dec{level}_act")(x)
+            # Skips from every level but the outermost: through a skip at half size a U-Net
+            # copies its input, anomalies included, and its error would say nothing.
+            if level > 1:
+                x = layers.Concatenate(name=f"{name}_skip{level}")([x, skips[level - 1][name]])
+        out = layers.Conv2DTranspose(channels, 4, strides=2, padding="same", activation=activation)
+        outputs[f"fake_{name}"] = _framewise(out, f"fake_{name}")(x)
+    outputs["fake"] = layers.Add(name="fake")([outputs["fake_lap"], outputs["fake_res"]])
+    return keras.Model(windows, outputs, name="ocr_generator")
+
+
+def build_ocr_discriminator(
+    input_shape: tuple, *, filters: tuple[int, ...] = (16, 32, 64), heads: int = 2
+) -> keras.Model:
+    """Windows -> ``logits`` ``[B, T]`` and attended ``features`` ``[B, T, F]`` (a dict).
+
+    Per frame: strided 4x4 convolutions (LeakyReLU; layer norm on all but the first), the
+    spatial mean as its feature vector; then attention across the T vectors (learned positions)
+    added to them; each attended vector gives its frame's logit (so that D's own loss trains
+    the attention that feature matching reads: a logit per frame, informed by the window).
+    """
+    windows = keras.Input(input_shape, name="windows")
+    x = windows
+    for level, n in enumerate(filters, 1):
+        conv = layers.Conv2D(n, 4, strides=2, padding="same")
+        x = _framewise(conv, f"d_conv{level}")(x)
+        if level > 1:
+            x = layers.LayerNormalization(name=f"d_norm{level}")(x)
+        x = layers.LeakyReLU(0.2, name=f"d_act{level}")(x)
+    features = _framewise(layers.GlobalAveragePooling2D(), "d_features")(x)
+    positioned = LearnedPositions(name="d_positions")(features)
+    attention = layers.MultiHeadAttention(
+        heads, max(filters[-1] // heads, 1), name="d_temporal_attention"
+    )
+    attended = layers.Add(name="d_attended")([features, attention(positioned, positioned)])
+    attended = layers.LayerNormalization(name="d_attended_norm")(attended)
+    logits = layers.Reshape((input_shape[0],), name="d_logits")(
+        layers.Dense(1, name="d_logit")(attended)
+    )
+    return keras.Model(windows, {"logits": logits, "features": attended}, name="ocr_discriminator")
+
+
+class OCRGanTrainer(AdversarialTrainer):
+    """OCR-GAN Video's generator against its discriminator (`AdversarialTrainer`).
+
+    ``g_loss = adversarial_weight * BCE(D(fake), real) + reconstruction_weight * L1 +
+    feature_weight * feature matching + ramp * temporal_weight * (consistency + motion +
+    attention entropy)``, ``ramp`` rising from 0 to 1 over ``ramp_steps`` generator steps (the
+    optimizer's step count: a resumed run continues its ramp). ``d_loss = BCE(D(x), real) +
+    BCE(D(fake), fake)``. Every term is logged.
+    """
+
+    def __init__(
+        self,
+        generator: keras.Model,
+        discriminator: keras.Model,
+        *,
+        adversarial_weight: float = 1.0,
+        reconstruction_weight: float = 50.0,
+        feature_weight: float = 1.0,
+        temporal_weight: float = 0.1,
+        ramp_steps: int = 1,
+        score_weights: tuple[float, float] = (0.9, 0.1),
+        collapse_d_loss: float = 0.0,
+    ) -> None:
+        names = ["g_loss", "d_loss", "adv_loss", "rec_loss", "feature_loss", "temporal_loss",
+                 "consistency", "motion", "entropy", "d_real", "d_fake"]  # fmt: skip
+        super().__init__(generator, discriminator, names, collapse_d_loss=collapse_d_loss, name="ocr_gan")
+        self.adversarial_weight = adversarial_weight
+        self.reconstruction_weight = reconstruction_weight
+        self.feature_weight = feature_weight
+        self.temporal_weight = temporal_weight
+        self.ramp_steps = max(int(ramp_steps), 1)
+        # Made here: Keras takes no new layers once the trainer is built.
+        windows = keras.Input(generator.input_shape[1:], name="frames")
+        fake = generator(windows)["fake"]
+        self.reconstruction = keras.Model(windows, fake, name="ocr_reconstruction")
+        score = FrameScore(*score_weights, name="frame_score")(
+            [windows, fake, discriminator(windows)["features"], discriminator(fake)["features"]]
+        )
+        self.frame_score = keras.Model(windows, score, name="ocr_score")
+
+    @property
+    def scoring_model(self) -> keras.Model:
+        """Windows -> ``fake``: its error maps give the red dots and the pixel figures."""
+        return self.reconstruction
+
+    @property
+    def critics(self) -> dict[str, keras.Model]:
+        """The frame score (``0.9 rec + 0.1 features``, negated as a "normal" logit)."""
+        return {SCORE: self.frame_score}
+
+    @property
+    def history_plots(self) -> dict:
+        """Reconstruction and temporal terms against epochs, beside ``loss.png``."""
+        return {
+            "generator_error.png": ("L1 reconstruction", ("rec_loss", "val_rec_loss")),
+            "temporal_terms.png": ("temporal terms", ("consistency", "motion", "entropy")),
+        }
+
+    def call(self, windows: object) -> object:  # noqa: D102
+        return self.reconstruction(windows)
+
+    def ramp(self) -> object:
+        """The temporal weight's factor now: ``min(1, generator steps / ramp_steps)``."""
+        steps = ops.cast(self.g_optimizer.iterations, "float32")
+        return ops.minimum(1.0, steps / float(self.ramp_steps))
+
+    def losses_of(self, inputs: object, targets: object, training: bool) -> dict:
+        """Every loss term of one batch (see the class docstring)."""
+        out = self.generator(inputs, training=training)
+        fake = out["fake"]
+        real_d = self.discriminator(targets, training=training)
+        fake_d = self.discriminator(fake, training=training)
+        adv_loss, d_loss = adversarial_terms(real_d["logits"], fake_d["logits"])
+        terms = {
+            "adv_loss": adv_loss,
+            "rec_loss": ops.mean(ops.abs(fake - targets)),
+            "feature_loss": ops.mean(ops.square(fake_d["features"] - real_d["features"])),
+            "consistency": temporal_consistency_loss(targets, fake),
+            "motion": motion_edge_loss(targets, fake),
+            "entropy": attention_entropy(out["attention"]) if "attention" in out else 0.0,
+        }
+        terms["temporal_loss"] = terms["consistency"] + terms["motion"] + terms["entropy"]
+        terms["g_loss"] = (
+            self.adversarial_weight * adv_loss
+            + self.reconstruction_weight * terms["rec_loss"]
+            + self.feature_weight * terms["feature_loss"]
+            + self.ramp() * self.temporal_weight * terms["temporal_loss"]
+        )
+        terms["d_loss"] = d_loss
+        terms["d_real"] = ops.mean(ops.sigmoid(real_d["logits"]))
+        terms["d_fake"] = ops.mean(ops.sigmoid(fake_d["logits"]))
+        return terms
+
+
+def generator_of(frame_score: keras.Model) -> keras.Model:
+    """The full generator (every output) inside a run's saved frame-score critic."""
+    return frame_score.get_layer("ocr_generator")
+
+
+def mean_attention(generator: keras.Model, windows: np.ndarray) -> np.ndarray:
+    """The fusion's frame-to-frame attention of each window: ``[B, T, T]``.
+
+    Averaged over positions and heads; row t: how frame t attends to every frame.
+    """
+    scores = np.asarray(generator.predict_on_batch(windows)["attention"])
+    return scores.mean(axis=(1, 2))

@@ -1,0 +1,16 @@
+"""Declared recipes of the U-Net next-frame predictor (Liu et al. 2018)."""
+
+from regularity.run.recipes import MOTION, PREDICTION, PREDICTION_UCSD, SYNTHETIC, dev_set
+
+_UNET = {"model": "unet_predictor"}
+UNET_RECIPES: dict[str, dict] = {
+    "synthetic": {**PREDICTION, **SYNTHETIC, **_UNET, "filters": (16, 32, 64, 128)},
+    "ped2": {**PREDICTION_UCSD, **_UNET},
+    "motion": {
+        **PREDICTION,
+        **MOTION,
+        **_UNET,
+        "window": {"target": "next", "inputs": 4, "skip": 2},
+    },
+}
+UNET_RECIPES["ped1"] = dev_set(UNET_RECIPES["ped2"])

@@ -1,0 +1,191 @@
+"""Frame preprocessing: colour, size, and the scaling a model sees (and its inverse)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from regularity.data.base import Color, convert_color
+
+
+def prepare_frames(
+    frames: np.ndarray,
+    size: tuple[int, int] | None,
+    color: Color | str = Color.GREY,
+    motion: bool = False,
+) -> np.ndarray:
+    """Resize and convert uint8 frames once, keeping uint8: ``[N, H, W, C]``.
+
+    Args:
+        frames: ``[N, H, W]`` grey or ``[N, H, W, 3]`` RGB uint8 frames.
+        size: (height, width) to resize to, or None to keep the size.
+        color: "grey" (C = 1) or "rgb" (C = 3).
+        motion: append one channel per colour channel holding ``|I_t - I_{t-1}|``, so that a
+            model sees motion as well as appearance (C doubles).
+
+    """
+    frames = convert_color(frames, color)
+    if size is not None and tuple(frames.shape[1:3]) != tuple(size):
+        # INTER_AREA averages when shrinking, so that down-sampling does not alias texture.
+        frames = np.stack(
+            [cv2.resize(f, (size[1], size[0]), interpolation=cv2.INTER_AREA) for f in frames]
+        ).reshape(len(frames), size[0], size[1], -1)
+    if motion:
+        frames = np.concatenate([frames, absolute_difference(frames)], axis=-1)
+    return np.ascontiguousarray(frames)
+
+
+def absolute_difference(frames: np.ndarray) -> np.ndarray:
+    """|I_t - I_{t-1}| per pixel as uint8; frame 0, which has no predecessor, takes frame 1's.
+
+    Compared with itself, the first frame would read "no motion at all": an artificial minimum
+    that per-video min-max scaling then stretches over every other frame.
+
+    >>> absolute_difference(np.array([[3], [5], [9]], np.uint8)).ravel().tolist()
+    [2, 2, 4]
+    """
+    frames = np.asarray(frames)
+    previous = np.concatenate([frames[1:2] if len(frames) > 1 else frames[:1], frames[:-1]])
+    return np.abs(frames.astype(np.int16) - previous).astype(np.uint8)
+
+
+class Scaling(str, Enum):
+    """How uint8 frames become model inputs."""
+
+    UNIT = "unit"  # [0, 1]
+    SYMMETRIC = "symmetric"  # [-1, 1], for tanh outputs
+    STANDARD = "standard"  # per-pixel mean and std of the training frames (Chong & Tay 2017)
+
+
+@dataclass
+class Normalizer:
+    """Maps uint8 frames to the model's scale and back; works on NumPy arrays and tf tensors.
+
+    >>> n = Normalizer("symmetric")
+    >>> n.apply(np.array([0.0, 255.0])).tolist()
+    [-1.0, 1.0]
+    >>> n.invert(n.apply(np.array([51.0]))).round(6).tolist()
+    [51.0]
+    """
+
+    scaling: Scaling | str = Scaling.UNIT
+    mean: np.ndarray | float = field(default=0.0, repr=False)
+    std: np.ndarray | float = field(default=1.0, repr=False)
+
+    def __post_init__(self) -> None:
+        self.scaling = Scaling(self.scaling)
+        if self.scaling is Scaling.UNIT:
+            self.mean, self.std = 0.0, 255.0
+        elif self.scaling is Scaling.SYMMETRIC:
+            self.mean, self.std = 127.5, 127.5
+
+    @classmethod
+    def fit(cls, frame_arrays: Iterable[np.ndarray], scaling: Scaling | str) -> Normalizer:
+        """A normaliser for ``scaling``; STANDARD learns per-pixel statistics of the frames.
+
+        Args:
+            frame_arrays: prepared uint8 clips ``[N, H, W, C]`` (training data only), any
+                iterable (read once).
+            scaling: the scaling to fit.
+
+        """
+        if Scaling(scaling) is not Scaling.STANDARD:
+            return cls(scaling)
+        # One pass, clip by clip, in float64: no float copy of all frames, and a stream of
+        # clips (`regularity.data.clipstore`) is read once.
+        total = squares = 0.0
+        count = 0
+        for clip in frame_arrays:
+            total = total + clip.sum(axis=0, dtype=np.float64)
+            squares = squares + np.square(clip, dtype=np.float64).sum(axis=0)
+            count += len(clip)
+        mean = total / count
+        std = np.sqrt(np.maximum(squares / count - mean**2, 0.0))
+        # A floor keeps static pixels (std ~ 0) from turning sensor noise into huge inputs.
+        std = np.maximum(std, 0.05 * std.mean() + 1.0)
+        return cls(scaling, mean.astype(np.float32), std.astype(np.float32))
+
+    def apply(self, frames):  # noqa: ANN001, ANN201 - NumPy arrays and tf tensors alike
+        """Scale float frames (values 0..255) to the model's input scale."""
+        return (frames - self.mean) / self.std
+
+    def invert(self, scaled):  # noqa: ANN001, ANN201
+        """Back from the model's scale to 0..255 (float, not clipped)."""
+        return scaled * self.std + self.mean
+
+    def to_uint8(self, scaled: np.ndarray) -> np.ndarray:
+        """Model output back to displayable uint8 frames."""
+        return np.clip(np.rint(self.invert(np.asarray(scaled, np.float32))), 0, 255).astype(
+            np.uint8
+        )
+
+    def save(self, path: str | Path) -> None:
+        """Write the statistics next to a model (``normalizer.npz``)."""
+        np.savez(path, scaling=self.scaling.value, mean=self.mean, std=self.std)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Normalizer:
+        """Read what `save` wrote."""
+        with np.load(path) as data:
+            return cls(str(data["scaling"]), data["mean"], data["std"])
+
+
+def motion_energy(frames: np.ndarray) -> float:
+    """Mean L2 distance between consecutive frames, per pixel: the RMS of ``I_t - I_{t-1}``.
+
+    In grey levels (0..255), so that clips of different sizes compare; 0 for a still clip.
+
+    >>> motion_energy(np.array([[[0]], [[3]], [[3]]], np.uint8))
+    1.5
+    """
+    frames = np.asarray(frames, np.float32)
+    if len(frames) < 2:
+        return 0.0
+    steps = np.diff(frames, axis=0).reshape(len(frames) - 1, -1)
+    return float(np.sqrt(np.square(steps).mean(axis=1)).mean())
+
+
+def drop_low_motion(videos: Iterable, threshold: float) -> tuple[list, dict[str, float]]:
+    """The videos that move at least ``threshold`` (`motion_energy`) and those dropped.
+
+    A predictor trained on clips where nothing moves learns to copy the last frame; the
+    dropped ones are returned by name with their energy, so that they are reported.
+    """
+    kept, dropped = [], {}
+    for video in videos:
+        energy = motion_energy(video.frames)
+        if energy >= threshold:
+            kept.append(video)
+        else:
+            dropped[video.name] = round(energy, 3)
+        video.release()
+    return kept, dropped
+
+
+@dataclass
+class InputSpec:
+    """How a model's inputs are made from uint8 frames (saved in every run's config)."""
+
+    size: tuple[int, int]  # (height, width): the run config's, the one default
+    color: str = Color.GREY.value
+    motion: bool = False
+
+    def __post_init__(self) -> None:
+        self.size = tuple(int(v) for v in self.size)
+        self.color = Color(self.color).value
+        if len(self.size) != 2 or min(self.size) < 1:
+            raise ValueError(f"size must be (height, width), got {self.size}")
+
+    @property
+    def channels(self) -> int:
+        """Channels of a prepared frame: 1 (grey) or 3 (RGB), doubled by a motion input."""
+        return (3 if self.color == Color.RGB.value else 1) * (2 if self.motion else 1)
+
+    def prepare(self, frames: np.ndarray) -> np.ndarray:
+        """Prepared uint8 frames ``[N, H, W, C]`` for this spec."""
+        return prepare_frames(frames, tuple(self.size), self.color, self.motion)

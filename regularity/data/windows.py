@@ -1,0 +1,343 @@
+"""Windows over clips as index arithmetic, and the `tf.data` pipeline that streams them.
+
+A window is ``span`` frames taken every ``skip`` frames (``skip`` > 1 is the "selection at an
+interval" of UCF-101 prediction and the temporal-stride augmentation of Chong & Tay 2017);
+consecutive windows start ``stride`` frames apart. `WindowSpec` says which of a window's frames
+are inputs and which are targets, for training and testing alike. Only indices are stored:
+frames are gathered from the uint8 clip store batch by batch and scaled on the fly.
+
+Skip-frame pseudo anomalies (Astrid et al. 2021, "Learning Not to Reconstruct Anomalies"): some
+training windows show frames ``jump`` apart (motion too fast to be normal) and must still be
+reconstructed as the normal window from the same start, so that an autoencoder learns not to
+reproduce fast motion.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from regularity.data.clipstore import DiskClips, MemoryClips
+from regularity.data.preprocess import Normalizer
+
+if TYPE_CHECKING:
+    import tensorflow as tf
+
+
+class Target(str, Enum):
+    """What a model must output for a window of input frames."""
+
+    SAME = "same"  # T frames -> the same T (autoencoders)
+    NEXT = "next"  # k frames -> the one that follows (next-frame predictors)
+    FUTURE = "future"  # k frames -> the n that follow (sequence-to-sequence predictors)
+    SHIFTED = "shifted"  # frames t..t+S-1 -> t+1..t+S (sequences predicting their successors)
+
+
+@dataclass(frozen=True)
+class WindowSpec:
+    """The window contract: which frames a model sees and which it must output.
+
+    A window covers ``span`` frames, ``skip`` apart on the clip; ``positions()`` says which of
+    them are inputs and which are targets. Training windows (`window_dataset`) and test-time
+    inference (`regularity.score.inference.predict_test_data`) both take their frame indices from
+    `WindowSpec.split`, so that what a model is trained on and what it is tested on agree.
+
+    >>> spec = WindowSpec(Target.FUTURE, inputs=2, outputs=2)
+    >>> [i.tolist() for i in spec.split(spec.windows(5))]
+    [[[0, 1], [1, 2]], [[2, 3], [3, 4]]]
+    >>> [i.tolist() for i in WindowSpec(Target.SHIFTED, 3).split(np.array([[0, 1, 2, 3]]))]
+    [[[0, 1, 2]], [[1, 2, 3]]]
+    """
+
+    target: Target | str = Target.SAME
+    inputs: int = 10
+    outputs: int = 1  # frames predicted by `Target.FUTURE`; the other targets imply theirs
+    skip: int = 1  # frames between the frames of a window ("selection at an interval")
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "target", Target(self.target))
+        implied = {Target.SAME: self.inputs, Target.NEXT: 1, Target.SHIFTED: self.inputs}
+        object.__setattr__(self, "outputs", implied.get(self.target, self.outputs))
+        if self.inputs < 1 or self.outputs < 1 or self.skip < 1:
+            raise ValueError(f"a window needs inputs, outputs and skip >= 1, got {self}")
+
+    @property
+    def span(self) -> int:
+        """Frames one window covers, inputs and targets together."""
+        if self.target is Target.SAME:
+            return self.inputs
+        if self.target is Target.SHIFTED:
+            return self.inputs + 1
+        return self.inputs + self.outputs
+
+    def positions(self) -> tuple[np.ndarray, np.ndarray]:
+        """Positions of the input frames and of the target frames within a window."""
+        inputs = np.arange(self.inputs)
+        if self.target is Target.SAME:
+            return inputs, inputs
+        if self.target is Target.SHIFTED:
+            return inputs, inputs + 1
+        return inputs, self.inputs + np.arange(self.outputs)
+
+    def windows(self, n_frames: int, stride: int = 1, cover_end: bool = False) -> np.ndarray:
+        """Frame indices ``[n_windows, span]`` of every window of a clip (`window_indices`)."""
+        return window_indices(n_frames, self.span, stride, self.skip, cover_end)
+
+    def split(self, windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Frame indices of each window's inputs ``[W, inputs]`` and targets ``[W, outputs]``."""
+        inputs, targets = self.positions()
+        return windows[:, inputs], windows[:, targets]
+
+    @property
+    def test_stride(self) -> int:
+        """Default stride at test time.
+
+        Disjoint windows for a reconstruction of consecutive frames (they cover every frame),
+        every start otherwise.
+        """
+        return self.inputs if self.target is Target.SAME and self.skip == 1 else 1
+
+    @classmethod
+    def of(cls, value: WindowSpec | dict | int) -> WindowSpec:
+        """A spec from a spec, a dict (``config.json``) or a length (reconstruct that many)."""
+        if isinstance(value, WindowSpec):
+            return value
+        if isinstance(value, dict):
+            return cls(**value)
+        return cls(Target.SAME, int(value))
+
+
+@dataclass(frozen=True)
+class SkipFrameAnomalies:
+    """Which training windows become skip-frame pseudo anomalies (Astrid et al. 2021).
+
+    Defaults are the published Ped2 setting: one window in five, jumps of 2 to 5 frames.
+    """
+
+    rate: float = 0.2
+    jumps: tuple[int, ...] = (2, 3, 4, 5)
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.rate <= 1.0:
+            raise ValueError(f"pseudo-anomaly rate must lie in [0, 1], got {self.rate}")
+        if not self.jumps or min(self.jumps) < 2:
+            raise ValueError(f"pseudo-anomaly jumps must be 2 frames or more, got {self.jumps}")
+
+
+def window_indices(
+    n_frames: int, length: int, stride: int = 1, skip: int = 1, cover_end: bool = False
+) -> np.ndarray:
+    """Frame indices of every window of a clip, ``[n_windows, length]``.
+
+    Args:
+        n_frames: frames in the clip.
+        length: frames per window.
+        stride: frames between the starts of consecutive windows.
+        skip: frames between consecutive frames of a window.
+        cover_end: add a last window that ends on the clip's last frame, so that every frame
+            is covered; a clip shorter than one window repeats its last frame.
+
+    >>> window_indices(5, 3).tolist()
+    [[0, 1, 2], [1, 2, 3], [2, 3, 4]]
+    >>> window_indices(6, 3, stride=3, cover_end=True).tolist()
+    [[0, 1, 2], [3, 4, 5]]
+    >>> window_indices(7, 3, stride=3, cover_end=True).tolist()
+    [[0, 1, 2], [3, 4, 5], [4, 5, 6]]
+
+    """
+    span = (length - 1) * skip + 1
+    starts = np.arange(0, max(n_frames - span + 1, 0), stride)
+    if cover_end and (len(starts) == 0 or starts[-1] + span < n_frames):
+        starts = np.append(starts, max(n_frames - span, 0))
+    windows = starts[:, None] + np.arange(length) * skip
+    return np.minimum(windows, n_frames - 1)
+
+
+def windows_of_clips(
+    lengths: Sequence[int],
+    window: WindowSpec | int,
+    stride: int = 1,
+    skips: int | Sequence[int] = 1,
+) -> np.ndarray:
+    """Windows ``[n, span]`` of several clips laid end to end, as indices into their concatenation.
+
+    Each skip in ``skips`` multiplies the window's own ``skip`` (temporal-stride augmentation);
+    a clip too short for a window at some skip gives none there.
+    """
+    window = WindowSpec.of(window)
+    skips = [skips] if isinstance(skips, int) else list(skips)
+    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    blocks = [
+        offset + window_indices(n, window.span, stride, skip * window.skip)
+        for n, offset in zip(lengths, offsets, strict=True)
+        for skip in skips
+        if (window.span - 1) * skip * window.skip < n
+    ]
+    if not blocks:
+        raise ValueError(f"no clip is long enough for a window of {window.span} frames")
+    return np.concatenate(blocks).astype(np.int32)
+
+
+Transform = Callable[["tf.Tensor", "tf.Tensor"], tuple]
+
+
+def window_dataset(
+    clips: Sequence[np.ndarray] | MemoryClips | DiskClips,
+    window: WindowSpec | int,
+    normalizer: Normalizer,
+    batch_size: int = 4,
+    stride: int = 1,
+    skips: int | Sequence[int] = 1,
+    shuffle: bool = True,
+    seed: int = 0,
+    drop_remainder: bool = False,
+    pseudo_anomalies: SkipFrameAnomalies | None = None,
+    motion: bool = False,
+    transform: Transform | None = None,
+) -> tf.data.Dataset:
+    """A `tf.data.Dataset` of (inputs, targets) batches of windows over uint8 clips.
+
+    Args:
+        clips: prepared uint8 clips ``[N, H, W, C]`` (`regularity.data.preprocess.prepare_frames`)
+            or a store of them (`regularity.data.clipstore`): a batch gathers only its frames.
+        window: the window contract (an int: reconstruct windows of that many frames). Inputs
+            are ``[B, inputs, H, W, C]``; targets ``[B, outputs, H, W, C]``, or ``[B, H, W, C]``
+            for `Target.NEXT`.
+        normalizer: scaling applied to each gathered batch.
+        batch_size: windows per batch.
+        stride: frames between window starts.
+        skips: one skip or several (each window set is added: temporal-stride augmentation).
+        shuffle: reshuffle the windows every epoch (random-start batches).
+        seed: shuffling seed.
+        drop_remainder: drop the last short batch (needed by some distribution strategies).
+        pseudo_anomalies: turn that share of windows into skip-frame inputs whose target is the
+            normal window from the same start (`Target.SAME` only).
+        motion: the clips carry motion channels (`regularity.data.preprocess.prepare_frames`), which
+            a skip-frame input must show at its own jump.
+        transform: called on each scaled ``(inputs, targets)`` batch, returns the pair to train
+            on (noise on the inputs only, targets at several scales, ...).
+
+    Returns:
+        The dataset; its ``cardinality()`` is the number of batches per epoch.
+
+    """
+    import tensorflow as tf
+
+    window = WindowSpec.of(window)
+    store = clips if isinstance(clips, MemoryClips | DiskClips) else MemoryClips(clips)
+    if pseudo_anomalies is not None:
+        if window.target is not Target.SAME:
+            raise ValueError(
+                "skip-frame pseudo anomalies need reconstruction targets (Target.SAME)"
+            )
+        if np.max(skips) * window.skip >= min(pseudo_anomalies.jumps):
+            raise ValueError(
+                f"skips {skips} are trained as normal motion, so pseudo-anomaly jumps "
+                f"{pseudo_anomalies.jumps} must all be larger"
+            )
+    lengths = store.lengths
+    indices = windows_of_clips(lengths, window, stride, skips)
+    ends = np.cumsum(lengths)
+    clip_of_window = np.searchsorted(ends, indices[:, 0], side="right")
+    bounds = np.stack([ends - lengths, ends - 1], axis=1)[clip_of_window].astype(np.int32)
+    dataset = tf.data.Dataset.from_tensor_slices((indices, bounds))
+    if shuffle:
+        dataset = dataset.shuffle(len(indices), seed=seed, reshuffle_each_iteration=True)
+    input_positions, target_positions = window.positions()
+
+    def frames_at(batch_indices):  # noqa: ANN001, ANN202
+        # The store is NumPy (memory or pread); only the batch's own frames are read.
+        out = tf.numpy_function(store.gather, [batch_indices], tf.uint8, stateful=False)
+        out.set_shape(batch_indices.shape.concatenate(store.frame_shape))
+        return out
+
+    def scale(uint8_windows):  # noqa: ANN001, ANN202
+        return normalizer.apply(tf.cast(uint8_windows, tf.float32))
+
+    def gather(batch_indices, batch_bounds):  # noqa: ANN001, ANN202
+        if pseudo_anomalies is not None:
+            inputs, targets = _with_skip_frames(
+                frames_at, batch_indices, batch_bounds, pseudo_anomalies, motion
+            )
+            pair = scale(inputs), scale(targets)
+        else:
+            windows = scale(frames_at(batch_indices))
+            targets = tf.gather(windows, target_positions, axis=1)
+            if window.target is Target.NEXT:
+                targets = targets[:, 0]
+            pair = tf.gather(windows, input_positions, axis=1), targets
+        return transform(*pair) if transform is not None else pair
+
+    # Windows come from memory, not files: a multi-worker strategy shards them by batch (DATA);
+    # its default (AUTO) looks for files first and warns.
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return (
+        dataset.batch(batch_size, drop_remainder=drop_remainder)
+        .map(gather, num_parallel_calls=tf.data.AUTOTUNE)
+        .prefetch(tf.data.AUTOTUNE)
+        .with_options(options)
+    )
+
+
+def _with_skip_frames(frames_at, indices, bounds, anomalies, motion):  # noqa: ANN001, ANN202
+    """uint8 (inputs, targets) of one batch in which a random share of windows jump frames."""
+    import tensorflow as tf
+
+    batch, length = tf.shape(indices)[0], tf.shape(indices)[1]
+    first, last = bounds[:, 0], bounds[:, 1]
+    pick = tf.random.uniform([batch], 0, len(anomalies.jumps), tf.int32)
+    jump = tf.gather(tf.constant(anomalies.jumps, tf.int32), pick)
+    # Move the start back where the jumping window would run past its clip's end.
+    start = tf.maximum(tf.minimum(indices[:, 0], last - (length - 1) * jump), first)
+    steps = tf.range(length)[None]
+    skipped = tf.minimum(start[:, None] + steps * jump[:, None], last[:, None])
+    normal = tf.minimum(start[:, None] + steps, last[:, None])
+    chosen = tf.random.uniform([batch]) < anomalies.rate
+    targets = frames_at(tf.where(chosen[:, None], normal, indices))
+    if not motion:
+        return frames_at(tf.where(chosen[:, None], skipped, indices)), targets
+    # Stored motion channels hold |I_t - I_{t-1}|; a jumping window must show the difference
+    # across its own jump, or its motion would look normal.
+    plain = frames_at(indices)
+    half = plain.shape[-1] // 2
+    before = tf.maximum(skipped[:, :1] - jump[:, None], first[:, None])
+    shown = frames_at(tf.concat([before, skipped], 1))[..., :half]
+    change = tf.abs(tf.cast(shown[:, 1:], tf.int16) - tf.cast(shown[:, :-1], tf.int16))
+    # A window starting on its clip's first frame has no predecessor there: as in
+    # `absolute_difference`, that frame takes its successor's difference.
+    at_clip_start = (skipped[:, 0] - jump < first)[:, None, None, None, None]
+    change = tf.concat([tf.where(at_clip_start, change[:, 1:2], change[:, :1]), change[:, 1:]], 1)
+    jumping = tf.concat([shown[:, 1:], tf.cast(change, plain.dtype)], -1)
+    return tf.where(chosen[:, None, None, None, None], jumping, plain), targets
+
+
+NOISE_KINDS = ("gaussian", "uniform")
+
+
+def input_noise(kind: str, level: float) -> object:
+    """A batch transform adding ``kind`` noise of ``level`` to the inputs (None for level 0).
+
+    ``"gaussian"``: std ``level``; ``"uniform"``: in ``[-level, level]``; the targets are left
+    clean, so that the generator learns to give back the clean window.
+    """
+    if kind not in NOISE_KINDS:
+        raise ValueError(f"noise must be one of {NOISE_KINDS}, not {kind!r}")
+    if not level:
+        return None
+    level = float(level)
+
+    def add_noise(inputs, targets):  # noqa: ANN001, ANN202
+        import tensorflow as tf
+
+        if kind == "gaussian":
+            noise = tf.random.normal(tf.shape(inputs), stddev=level)
+        else:
+            noise = tf.random.uniform(tf.shape(inputs), -level, level)
+        return inputs + noise, targets
+
+    return add_noise

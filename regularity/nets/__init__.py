@@ -1,0 +1,1 @@
+"""Shared network pieces: blocks, losses, the trainer contract, adversarial and prediction."""

@@ -1,0 +1,1 @@
+"""Stage 3, runs: config, the family contract, training, evaluation, the leaderboard."""

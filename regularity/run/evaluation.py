@@ -1,0 +1,440 @@
+"""Testing a trained run: thresholds from normal clips, each test video scored, the report.
+
+``evaluate_run(run_dir)`` works for any family: it reads the run's `RunConfig`, loads the
+network that scores (`scoring_network`), and writes ``scores.csv``, ``metrics.json``,
+``roc.png``, marked videos and regularity graphs into the run folder.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+from tqdm.auto import tqdm
+
+from regularity.data.base import Video
+from regularity.data.clipstore import prepared_clips
+from regularity.data.preprocess import Normalizer
+from regularity.data.windows import WindowSpec
+from regularity.errors import ParameterError
+from regularity.nets.trainers import critics_of, scoring_network
+from regularity.run.config import RunConfig, RunMissingError, with_settings
+from regularity.run.families import families, load_config
+from regularity.run.files import read_json, write_json
+from regularity.run.training import SCORERS
+from regularity.score.inference import get_test_data, predict_test_data
+from regularity.score.marking import smooth_error_map, spot_irregularity
+from regularity.score.metrics import dots_in_mask, ucsd_pixel_hit
+from regularity.score.scoring import (
+    ScoreSpec,
+    abnormality_score,
+    critic_errors,
+    frame_difference_errors,
+    score_outputs,
+)
+from regularity.show.media import generate_video, outline_masks
+from regularity.show.plots import generate_regularity_graph
+from regularity.show.report import quantify_performance
+
+logger = logging.getLogger(__name__)
+
+
+RECONSTRUCTION = "reconstruction"  # the first score's name when a second scorer gives e(t)
+
+
+def load_scorer(run_dir: str | Path, checkpoint: str | Path | None = None) -> object:
+    """The scoring network saved in a run folder (``model.keras``, or one checkpoint)."""
+    import keras
+
+    families()  # every family imported: the custom layers its networks hold are registered
+
+    path = Path(checkpoint or Path(run_dir) / "model.keras")
+    if not path.is_file():
+        raise RunMissingError(
+            f"{path}: no trained model here: training did not finish (resume it with the same "
+            "command, or train it first)"
+        )
+    return keras.saving.load_model(path)
+
+
+def load_critics(run_dir: str | Path, checkpoint: str | Path | None = None) -> dict[str, object]:
+    """A run's second scorers, ``scorers/<name>.keras``: windows -> one "normal" logit a frame.
+
+    A GAN saves its discriminator applied to the generator's output there (ALOCC's D(G(X))); a
+    run without that folder has none. ``checkpoint``: an epoch checkpoint's
+    (``checkpoints/epoch_003.keras``): the scorers saved with it.
+    """
+    import keras
+
+    families()  # every family imported: the custom layers its networks hold are registered
+
+    if checkpoint is None:
+        paths = {p.stem: p for p in (Path(run_dir) / SCORERS).glob("*.keras")}
+    else:
+        checkpoint = Path(checkpoint)
+        found = (checkpoint.parent / SCORERS).glob(f"{checkpoint.stem}_*.keras")
+        paths = {p.stem[len(checkpoint.stem) + 1 :]: p for p in found}
+    return {name: keras.saving.load_model(paths[name]) for name in sorted(paths)}
+
+
+def run_thresholds(run_dir: str | Path) -> dict:
+    """A run's ``thresholds.json``, or an error saying that its training did not finish."""
+    path = Path(run_dir) / "thresholds.json"
+    if not path.is_file():
+        raise RunMissingError(f"{path}: no thresholds: the run's training did not finish")
+    return read_json(path)
+
+
+def score_frames(
+    model: object,
+    scaled: np.ndarray,
+    normalizer: Normalizer,
+    score: ScoreSpec,
+    window: WindowSpec | int = 10,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Error maps ``[N, H, W]``, smoothed e(t) and the valid-frame mask of scaled frames."""
+    outputs, valid = predict_test_data(scoring_network(model), scaled, window)
+    return *score_outputs(scaled, outputs, valid, normalizer.std, score), valid
+
+
+def critic_scores(
+    critics: dict[str, object], scaled: np.ndarray, score: ScoreSpec, window: WindowSpec | int
+) -> dict[str, np.ndarray]:
+    """Each second scorer's e(t) of a clip's scaled frames (`critic_errors`)."""
+    second = {}
+    for name, critic in critics.items():
+        # Every window start: a critic reading a window in time order judges its first frames
+        # on less context, so each frame is judged at every position of the window.
+        logits, valid = predict_test_data(critic, scaled, window, stride=1)
+        second[name] = critic_errors(logits, valid, score)
+    return second
+
+
+def score_clip(
+    model: object,
+    scaled: np.ndarray,
+    normalizer: Normalizer,
+    score: ScoreSpec,
+    window: WindowSpec | int,
+    critics: dict[str, object] | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Error maps, the frame score e(t), the valid mask and every second score of a clip.
+
+    ``score.frame_score`` names the critic whose e(t) is the frame score (its own then kept
+    as ``"reconstruction"``); by default it is the error maps' e(t).
+    """
+    maps, errors, valid = score_frames(model, scaled, normalizer, score, window)
+    second = critic_scores(critics or {}, scaled, score, window)
+    if score.frame_score:
+        if score.frame_score not in second:
+            raise ValueError(
+                f"the frame score is the second scorer {score.frame_score!r}, which the run "
+                f"does not have (it has: {sorted(second) or 'none'})"
+            )
+        errors, second = second.pop(score.frame_score), {RECONSTRUCTION: errors, **second}
+    return maps, errors, valid, second
+
+
+def normal_clip_scores(
+    model: object,
+    clips: Iterable[np.ndarray],
+    normalizer: Normalizer,
+    score: ScoreSpec,
+    window: WindowSpec | int,
+    critics: dict[str, object] | None = None,
+) -> Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Error maps, frame score e(t) and valid mask of each normal clip (prepared uint8).
+
+    Only the critic that gives the frame score (``score.frame_score``) is asked.
+    """
+    critics = {k: v for k, v in (critics or {}).items() if k == score.frame_score}
+    for clip in clips:
+        scaled = normalizer.apply(clip.astype(np.float32)).astype(np.float32)
+        yield score_clip(model, scaled, normalizer, score, window, critics)[:3]
+
+
+def normal_thresholds(
+    model: object,
+    clips: Iterable[np.ndarray],
+    normalizer: Normalizer,
+    score: ScoreSpec,
+    window: WindowSpec | int,
+    kind: str = "normal",
+    critics: dict[str, object] | None = None,
+) -> dict:
+    """Pixel and frame thresholds from normal clips (prepared uint8), no test labels.
+
+    The pixel threshold is a high percentile of the smoothed error maps (red dots); the frame
+    threshold a high percentile of the smoothed e(t) (TPR/FPR on raw scores). ``kind`` says in
+    the recorded source which normal clips they were (e.g. "held-out normal"). ``critics``:
+    the run's second scorers, needed where one of them gives the frame score.
+    """
+    pixels, frames, count = [], [], 0
+    for maps, errors, valid in normal_clip_scores(model, clips, normalizer, score, window, critics):
+        if not valid.any():  # shorter than one window: the model produces none of its frames
+            logger.warning("a normal clip of %d frames is too short to score; left out", len(maps))
+            continue
+        count += 1
+        pixels.append(smooth_error_map(maps[valid], score.dot_sigma).ravel())
+        frames.append(errors)
+    if not count:
+        raise ValueError(
+            f"no normal clip is long enough for a window of {WindowSpec.of(window).span}"
+        )
+    return {
+        "pixel": float(np.percentile(np.concatenate(pixels), score.pixel_percentile)),
+        "frame": float(np.percentile(np.concatenate(frames), score.frame_percentile)),
+        "source": f"percentiles {score.pixel_percentile} (pixels) and {score.frame_percentile} "
+        f"(frames) of {count} {kind} clips",
+    }
+
+
+def derive_thresholds(config: RunConfig, model: object, dataset: object) -> dict:
+    """Write ``thresholds.json`` from the run's normal clips (`RunConfig.thresholds_from`)."""
+    if config.thresholds_from == "normal":
+        videos, kind = dataset.train, "normal (training and held-out)"
+    else:  # without held-out clips the last training clip stands in: thresholds need normal data
+        videos, kind = config.held_out_clips(dataset), "held-out normal"
+    clips = prepared_clips(videos, config.input_spec().prepare)  # one at a time
+    normalizer = Normalizer.load(Path(config.run_dir) / "normalizer.npz")
+    critics = critics_of(model) or load_critics(config.run_dir)
+    thresholds = normal_thresholds(
+        model, clips, normalizer, config.score, config.window, kind, critics
+    )
+    write_json(Path(config.run_dir) / "thresholds.json", thresholds)
+    return thresholds
+
+
+def rescore_settings(run_dir: str | Path, settings: dict) -> RunConfig:
+    """Change how a trained run is scored (``score.*``, ``thresholds_from``), then its thresholds.
+
+    Only fields that leave the trained model as it is may change; ``config.json`` is rewritten
+    with them (the package versions it was trained with kept) and the thresholds are derived
+    again from the normal clips. A training field is refused with its name.
+    """
+    stored = load_config(run_dir)
+    try:
+        config = type(stored).from_dict(with_settings(stored.to_dict(), settings), strict=True)
+    except (TypeError, ValueError) as error:
+        raise ParameterError(Path(run_dir) / "config.json", f"bad setting: {error}") from error
+    changed = sorted(k for k, v in config.identity().items() if stored.identity().get(k) != v)
+    if changed:
+        raise ParameterError(
+            Path(run_dir) / "config.json",
+            f"a trained run's scoring may change, not its training fields {changed}",
+        )
+    path = Path(run_dir) / "config.json"
+    write_json(path, {**read_json(path), "score": config.to_dict()["score"],
+                      "thresholds_from": config.thresholds_from})  # fmt: skip
+    derive_thresholds(config, load_scorer(run_dir), config.open_dataset())
+    return config
+
+
+@dataclass
+class VideoResult:
+    """What testing one video leaves behind (small: no frames, no maps)."""
+
+    name: str
+    labels: np.ndarray | None
+    errors: np.ndarray
+    baseline: np.ndarray
+    localisation: dict = field(default_factory=dict)
+    score_seconds: float = 0.0
+    critics: dict[str, np.ndarray] = field(default_factory=dict)  # second scores' e(t)
+
+
+def _localise(
+    dots: list[np.ndarray], masks: np.ndarray, detections: list[np.ndarray], labels: np.ndarray
+) -> dict:
+    abnormal = np.flatnonzero(labels)
+    inside = [dots_in_mask(dots[t], masks[t]) for t in abnormal]
+    return {
+        "dots": int(sum(len(i) for i in inside)),
+        "dots_inside": int(sum(i.sum() for i in inside)),
+        "frames": len(abnormal),
+        "frames_with_dot_inside": int(sum(i.any() for i in inside)),
+        "frames_40pct": int(sum(ucsd_pixel_hit(detections[t], masks[t]) for t in abnormal)),
+    }
+
+
+def score_video(
+    model: object,
+    video: Video,
+    config: RunConfig,
+    normalizer: Normalizer,
+    score: ScoreSpec,
+    critics: dict[str, object],
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray], float]:
+    """A video's error maps, frame score e(t), every second score, and the seconds e(t) took.
+
+    Preparing the decoded frames and what gives e(t) are timed (the error maps and, where
+    ``score.frame_score`` names one, that critic): the scoring speed is the frame score's.
+    """
+    window = config.window
+    start = time.perf_counter()
+    scaled = get_test_data(video, config.input_spec(), normalizer)
+    timed = {k: v for k, v in critics.items() if k == score.frame_score}
+    maps, errors, _, second = score_clip(model, scaled, normalizer, score, window, timed)
+    seconds = time.perf_counter() - start
+    others = {k: v for k, v in critics.items() if k != score.frame_score}
+    second.update(critic_scores(others, scaled, score, window))
+    return maps, errors, second, seconds
+
+
+def mark_video(video: Video, maps: np.ndarray, score: ScoreSpec) -> tuple[np.ndarray, dict]:
+    """Red dots where the smoothed error maps pass the pixel threshold, ground truth outlined.
+
+    Returns the marked frames and, where the video has masks and labels, how well the dots
+    and the thresholded maps hit the masks of its abnormal frames (`_localise`).
+    """
+    original = video.frames
+    smoothed = smooth_error_map(maps, score.dot_sigma)
+    threshold = score.thresholds["pixel"]
+    marked, dots = [], []
+    for frame, frame_map in zip(original, smoothed, strict=True):
+        image, frame_dots = spot_irregularity(frame, frame_map, threshold, sigma=0)
+        marked.append(image)
+        dots.append(frame_dots)
+    marked = np.stack(marked)
+    if video.masks is None or video.labels is None:
+        return marked, {}
+    size = original.shape[2:0:-1]
+    detections = [
+        cv2.resize(d, size, interpolation=cv2.INTER_NEAREST) > 0
+        for d in (smoothed > threshold).astype(np.uint8)
+    ]
+    localisation = _localise(dots, video.masks, detections, video.labels)
+    return outline_masks(marked, video.masks), localisation
+
+
+def _warm_up(model: object, config: RunConfig, critics: dict[str, object]) -> None:
+    # Untimed calls with a full and a short batch build both predict graphs first, so that
+    # score_fps measures scoring rather than graph tracing (as decoding is left out too).
+    spec = config.input_spec()
+    frames = 8 * config.window.span + 1
+    warm_up = np.zeros((frames, *spec.size, spec.channels), np.float32)
+    predict_test_data(scoring_network(model), warm_up, config.window)
+    if config.score.frame_score in critics:  # timed as well: it gives e(t)
+        predict_test_data(critics[config.score.frame_score], warm_up, config.window, stride=1)
+
+
+def score_videos(
+    config: RunConfig,
+    videos: list[Video],
+    out_dir: str | Path,
+    model: object = None,
+    write_videos: int | None = None,
+    fps: float = 10.0,
+) -> tuple[list[VideoResult], float]:
+    """Score videos with a trained run (its `RunConfig`); marked videos, graphs in ``out_dir``.
+
+    Returns:
+        The per-video results and the scoring speed in frames/s of the frame score (the error
+        maps and, where ``score.frame_score`` names one, that critic; decoding and the other
+        second scorers left out).
+
+    """
+    run_dir = config.run_dir
+    model = model or load_scorer(run_dir)
+    score = ScoreSpec(**{**vars(config.score), "thresholds": run_thresholds(run_dir)})
+    normalizer = Normalizer.load(Path(run_dir) / "normalizer.npz")
+    critics = load_critics(run_dir)
+    _warm_up(model, config, critics)
+    results = []
+    for i, video in enumerate(tqdm(videos, desc="scoring", unit="video")):
+        original = video.frames  # decoded before the clock starts: scoring speed, not disk speed
+        maps, errors, second, seconds = score_video(
+            model, video, config, normalizer, score, critics
+        )
+        marked, localisation = mark_video(video, maps, score)
+        if write_videos is None or i < write_videos:
+            generate_video(marked, Path(out_dir) / "videos" / video.name, fps=fps)
+        labels = video.labels if video.labels is not None else np.zeros(len(original), bool)
+        generate_regularity_graph(
+            1 - abnormality_score(errors),
+            Path(out_dir) / "graphs" / f"{video.name}.png",
+            labels=labels,
+            title=video.name,
+        )
+        baseline = frame_difference_errors(original)
+        results.append(
+            VideoResult(video.name, video.labels, errors, baseline, localisation, seconds, second)
+        )
+        video.release()
+    frames = sum(len(r.errors) for r in results)
+    return results, frames / max(sum(r.score_seconds for r in results), 1e-9)
+
+
+def evaluate_run(
+    run_dir: str | Path,
+    model: object = None,
+    write_videos: int | None = None,
+    fps: float = 10.0,
+) -> dict:
+    """Test a trained run on its own dataset's test split and write every result into the run.
+
+    Only the run's own test split is scored into the run folder; other videos go through
+    `score_any`, which writes beside the run and never over its results.
+
+    Args:
+        run_dir: a run folder holding ``config.json``, ``model.keras``, ``normalizer.npz`` and
+            ``thresholds.json``.
+        model: the model, if already in memory (otherwise ``model.keras`` is loaded); a
+            multi-network model is scored through its ``scoring_model``.
+        write_videos: write marked videos for the first N test clips (None: all).
+        fps: playback rate of the videos.
+
+    Returns:
+        The merged ``metrics.json``.
+
+    """
+    config = load_config(run_dir)
+    dataset = config.open_dataset()
+    start = time.perf_counter()
+    results, fps_scored = score_videos(config, dataset.test, run_dir, model, write_videos, fps)
+    return quantify_performance(
+        results,
+        run_dir,
+        run_thresholds(run_dir),
+        dataset=config.dataset,
+        model=config.model,
+        score_fps=round(fps_scored, 1),
+        test_seconds=round(time.perf_counter() - start, 1),
+        config=read_json(Path(run_dir) / "config.json"),
+    )
+
+
+def score_any(
+    run_dir: str | Path,
+    paths: list[str | Path],
+    out_dir: str | Path | None = None,
+    write_videos: bool = True,
+) -> tuple[Path, float]:
+    """Score any video files or frame folders with a trained run, never touching its results.
+
+    Writes marked mp4s (red dots), regularity graphs and ``scores.csv`` (no labels: no ROC, no
+    AUC) into ``out_dir``, by default ``<run>_scored`` beside the run folder.
+
+    Returns:
+        The output folder and the scoring speed in frames/s.
+
+    """
+    from regularity.data.videos import open_video
+    from regularity.show.report import write_scores
+
+    run_dir = Path(run_dir)
+    config = load_config(run_dir)
+    out_dir = Path(out_dir) if out_dir else run_dir.with_name(f"{run_dir.name}_scored")
+    if out_dir.resolve() == run_dir.resolve():
+        raise ValueError(f"{out_dir}: scoring other videos must not overwrite the run's results")
+    videos = [open_video(p, config.color) for p in paths]
+    results, fps = score_videos(config, videos, out_dir, write_videos=None if write_videos else 0)
+    write_scores(results, out_dir / "scores.csv")
+    write_json(out_dir / "summary.json", {"run": run_dir, "videos": [str(p) for p in paths],
+                                          "score_fps": round(fps, 1)})  # fmt: skip
+    return out_dir, fps

@@ -1,0 +1,159 @@
+"""One leaderboard: every family's declared run beside the frame difference, one protocol.
+
+Every registered family's declared run of a dataset is evaluated and written, with the
+no-learning frame difference, as a Markdown table and one ROC plot.
+
+The protocol is `regularity.run.evaluation.evaluate_run`'s for every entry: official test split,
+frame AUC three ways (+ the paper's normalisation), EER, TPR/FPR at a threshold from normal
+training clips (99th percentile of e(t)), red dots against the pixel masks. The no-learning
+frame difference goes through the same report code, its threshold from the same normal clips.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from regularity.data import load_dataset
+from regularity.run.evaluation import VideoResult, evaluate_run
+from regularity.run.families import families
+from regularity.run.files import project_path, write_json
+from regularity.run.pipeline import train_run
+from regularity.score.scoring import abnormality_score, frame_difference_errors
+from regularity.show.plots import plot_roc
+from regularity.show.report import BASELINE, detection_figures, pooled
+
+logger = logging.getLogger(__name__)
+
+COLUMNS = (
+    "entry", "frame AUC (minmax / raw / macro)", "paper", "EER", "TPR / FPR", "dots in mask / 40%",
+    "training", "scoring", "peak RSS",
+)  # fmt: skip
+
+
+def frame_difference_entry(dataset: object, percentile: float = 99.0) -> dict:
+    """The no-learning baseline's figures and per-video scores on a dataset's test split."""
+    normal = []
+    for video in dataset.train:
+        normal.append(frame_difference_errors(video.frames))
+        video.release()
+    threshold = float(np.percentile(np.concatenate(normal), percentile))
+    results = []
+    for video in dataset.test:
+        errors = frame_difference_errors(video.frames)
+        results.append(VideoResult(video.name, video.labels, errors, errors))
+        video.release()
+    figures = detection_figures(results, threshold)
+    figures.pop("baseline", None)
+    return {"entry": "frame difference (no learning)", "description": BASELINE, **figures,
+            "curves": pooled(results)}  # fmt: skip
+
+
+def _run_curves(run_dir: Path, second_scores: list[str]) -> dict[str, tuple]:
+    """Labels and pooled abnormality of a run's scores, from one read of its ``scores.csv``.
+
+    ``""``: the first score (its stored ``abnormality``); each second score's column min-max
+    scaled per video, as `regularity.show.report.pooled` does.
+    """
+    with (run_dir / "scores.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    labels = np.array([int(r["label"]) for r in rows])
+    curves = {"": (labels, np.array([float(r["abnormality"]) for r in rows]))}
+    videos = np.array([r["video"] for r in rows])
+    for column in second_scores:
+        values = np.array([float(r[column]) for r in rows])
+        for video in dict.fromkeys(videos):
+            values[videos == video] = abnormality_score(values[videos == video])
+        curves[column] = (labels, values)
+    return curves
+
+
+def _f(value: float | None, digits: int = 3) -> str:
+    return "" if value is None else f"{value:.{digits}f}"
+
+
+def markdown_row(entry: dict) -> str:
+    """One table row of an entry's figures (blank where a figure does not apply)."""
+    auc = entry.get("frame_auc") or {}
+    loc = entry.get("localisation") or {}
+    minutes = entry.get("train_seconds")
+    cells = [
+        entry["entry"],
+        " / ".join(_f(auc.get(k)) for k in ("micro_minmax", "micro_raw", "macro")),
+        _f(auc.get("micro_paper")),
+        _f(entry.get("eer")),
+        f"{_f(entry.get('tpr'))} / {_f(entry.get('fpr'))}" if "tpr" in entry else "",
+        f"{_f(loc.get('dots_inside_mask'), 2)} / {_f(loc.get('ucsd_pixel_40pct'), 2)}"
+        if loc
+        else "",
+        entry.get("training") or (f"{minutes / 60:.1f} min" if minutes else "none"),
+        f"{entry['score_fps']:.0f} frames/s" if entry.get("score_fps") else "",
+        f"{entry['peak_rss_mb_train']:,} MB" if entry.get("peak_rss_mb_train") else "",
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+def leaderboard(
+    dataset: str,
+    out_dir: str | Path,
+    runs_root: str | Path = "runs",
+    data_root: str | None = None,
+    train: bool = False,
+    write_videos: int | None = 0,
+    only: list[str] | None = None,
+) -> list[dict]:
+    """Evaluate every family's declared run of ``dataset`` and the frame difference.
+
+    Args:
+        dataset: a dataset every entry is evaluated on (e.g. "ped2").
+        out_dir: where ``leaderboard_<dataset>.md``, ``.json`` and ``_roc.png`` go.
+        runs_root: folder of the declared runs (``<runs_root>/<family>_<dataset>``).
+        data_root: the data root, when not the recipes' own.
+        train: train a declared run that is not there yet (else it is listed as missing).
+        write_videos: marked videos per run (0: none, None: all).
+        only: the families to list (default: every registered one).
+
+    Returns:
+        The entries, the frame difference first.
+
+    """
+    out_dir = Path(out_dir)
+    overrides = {"data_root": data_root} if data_root else {}
+    entries, curves = [], {}
+    for family in families().values():
+        if dataset not in family.recipes or (only is not None and family.name not in only):
+            continue
+        config = family.declared(dataset, runs_root, **overrides)
+        run_dir = Path(config.run_dir)
+        if not (run_dir / "model.keras").is_file():
+            if not train:
+                logger.warning("%s: not trained (pass train=True / --train)", run_dir)
+                entries.append({"entry": f"{family.name} (not trained: {run_dir})"})
+                continue
+            train_run(config)
+        metrics = evaluate_run(run_dir, write_videos=write_videos)
+        entries.append({**metrics, "entry": f"{family.name} ({family.description})"})
+        second = metrics.get("second_scores") or {}
+        run_curves = _run_curves(run_dir, list(second))
+        curves[family.name] = run_curves[""]
+        for score, figures in second.items():
+            # A second score of the same run (a GAN's D(G(X))): ranking figures only.
+            entry = f"{family.name}, second score: {score}"
+            entries.append({**figures, "entry": entry, "training": "same run"})
+            curves[f"{family.name} {score}"] = run_curves[score]
+    data_root = data_root or next(
+        (e["config"]["data_root"] for e in entries if "config" in e), "data"
+    )
+    baseline = frame_difference_entry(load_dataset(dataset, root=project_path(data_root)))
+    curves["frame difference"] = baseline.pop("curves")
+    entries.insert(0, baseline)
+    lines = [f"| {' | '.join(COLUMNS)} |", "|" + "---|" * len(COLUMNS)]
+    lines += [markdown_row(e) for e in entries]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / f"leaderboard_{dataset}.md").write_text("\n".join(lines) + "\n")
+    write_json(out_dir / f"leaderboard_{dataset}.json", {"dataset": dataset, "entries": entries})
+    plot_roc(curves, out_dir / f"leaderboard_{dataset}_roc.png")
+    return entries

@@ -1,0 +1,1 @@
+"""Stage 4, showing: videos and GIFs, plots, dataset previews, reports."""

@@ -1,0 +1,162 @@
+"""Figures: the regularity graph, the ROC curve, loss curves."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files, not windows; notebooks display the PNGs
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
+from sklearn.metrics import roc_curve
+
+from regularity.data.groundtruth import labels_to_spans
+
+
+def save_figure(fig: plt.Figure, path: str | Path) -> Path:
+    """Save and close a figure (its folder made); the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def generate_regularity_graph(
+    regularity: np.ndarray,
+    path: str | Path,
+    labels: np.ndarray | None = None,
+    title: str = "",
+    threshold: float | None = None,
+) -> Path:
+    """Regularity score s(t) against frame number, ground-truth abnormal spans shaded.
+
+    Args:
+        regularity: s(t), one value per frame.
+        path: PNG to write.
+        labels: abnormal frames, shaded red.
+        title: figure title (the clip name).
+        threshold: optional horizontal line (a regularity level from normal data).
+
+    """
+    fig, ax = plt.subplots(figsize=(8, 3))
+    frames = np.arange(1, len(regularity) + 1)
+    ax.plot(frames, regularity, color="tab:blue", lw=1.5, label="regularity s(t)")
+    if labels is not None:
+        for i, (a, b) in enumerate(labels_to_spans(labels)):
+            ax.axvspan(
+                a - 0.5,
+                b + 0.5,
+                color="tab:red",
+                alpha=0.2,
+                label="abnormal (ground truth)" if i == 0 else None,
+            )
+    if threshold is not None:
+        ax.axhline(threshold, color="k", ls="--", lw=1, label="threshold")
+    ax.set(
+        xlabel="frame",
+        ylabel="regularity score",
+        ylim=(-0.02, 1.02),
+        xlim=(1, max(len(regularity), 2)),
+        title=title,
+    )
+    ax.legend(loc="lower left", fontsize=8)
+    return save_figure(fig, path)
+
+
+def plot_roc(curves: dict[str, tuple[np.ndarray, np.ndarray]], path: str | Path) -> Path:
+    """ROC curves, one per named (labels, scores) pair, AUC in the legend."""
+    from sklearn.metrics import auc
+
+    fig, ax = plt.subplots(figsize=(4.5, 4.5))
+    for name, (labels, scores) in curves.items():
+        fpr, tpr, _ = roc_curve(labels, scores)
+        ax.plot(fpr, tpr, lw=1.5, label=f"{name} (AUC {auc(fpr, tpr):.3f})")
+    ax.plot([0, 1], [0, 1], color="grey", ls=":", lw=1)
+    ax.set(xlabel="false positive rate", ylabel="true positive rate", title="frame-level ROC")
+    ax.legend(loc="lower right", fontsize=8)
+    return save_figure(fig, path)
+
+
+def history_figure(
+    history_csv: str | Path, columns: tuple[str, ...] | None = None, title: str = "training"
+) -> plt.Figure | None:
+    """Loss curves from a Keras ``CSVLogger`` file, or None.
+
+    ``columns``: the columns to plot (default: every column ending in "loss").
+
+    Epochs are whole numbers; the loss axis is logarithmic, its ticks written plainly (1, 2 and 5
+    times each power of ten over up to three decades), only when the losses span a decade or
+    more (linear otherwise).
+    """
+    history_csv = Path(history_csv)
+    if not history_csv.is_file():
+        return None
+    with history_csv.open() as f:
+        rows = list(csv.DictReader(f))
+    if not rows:
+        return None
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    epochs = [int(r["epoch"]) + 1 for r in rows]
+    shown = []
+    for key in rows[0]:
+        if (key in columns) if columns else key.endswith("loss"):
+            values = [float(r[key]) if r[key] not in ("", "NA") else np.nan for r in rows]
+            ax.plot(epochs, values, marker="o", label=key)
+            shown.extend(values)
+    ax.set(xlabel="epoch", ylabel="loss", title=title)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+    positive = np.asarray(shown)[np.isfinite(shown) & (np.asarray(shown) > 0)]
+    decades = np.log10(positive.max() / positive.min()) if len(positive) else 0.0
+    if decades >= 1:
+        ax.set_yscale("log")
+        # 1, 2 and 5 times each power of ten over a few decades; powers of ten beyond.
+        ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0) if decades <= 3 else (1.0,)))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.yaxis.set_minor_formatter(NullFormatter())
+    ax.legend(fontsize=8)
+    return fig
+
+
+def plot_history(
+    history_csv: str | Path,
+    path: str | Path,
+    columns: tuple[str, ...] | None = None,
+    title: str = "training",
+) -> Path | None:
+    """Write `history_figure` as a PNG (``loss.png``); None without a history."""
+    fig = history_figure(history_csv, columns, title)
+    return None if fig is None else save_figure(fig, path)
+
+
+def with_copy_last_frame(reports: dict[str, dict]) -> dict[str, dict]:
+    """Each predictor's per-step figures, then copy-last-frame's (from the first report)."""
+    first = next(iter(reports.values()))
+    return {**{name: r["model"] for name, r in reports.items()},
+            "copy last frame": first["copy_last_frame"]}  # fmt: skip
+
+
+def plot_prediction(reports: dict[str, dict], path: str | Path) -> Path:
+    """PSNR and SSIM per predicted step, whole frame and moving pixels, beside copy-last-frame.
+
+    ``reports``: predictor name -> `regularity.score.quality.prediction_report` (the baseline is
+    drawn once, from the first report).
+    """
+    panels = (("psnr", "PSNR (dB)"), ("psnr_moving", "PSNR, moving pixels (dB)"),
+              ("ssim", "SSIM"), ("ssim_moving", "SSIM, moving pixels"))  # fmt: skip
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels), 3.2))
+    lines = with_copy_last_frame(reports)
+    for ax, (key, label) in zip(axes, panels, strict=True):
+        for name, figures in lines.items():
+            steps = sorted(figures, key=int)
+            values = [np.nan if figures[s][key] is None else figures[s][key] for s in steps]
+            style = {"ls": ":", "color": "grey"} if name == "copy last frame" else {}
+            ax.plot([int(s) for s in steps], values, marker="o", label=name, **style)
+        ax.set(xlabel="predicted frame", title=label)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    return save_figure(fig, path)

@@ -1,0 +1,1 @@
+"""Research tooling outside the installed library: scoring comparisons, lenient protocols."""

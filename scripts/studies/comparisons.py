@@ -1,0 +1,142 @@
+"""Comparisons on a trained run's test split: several ways of scoring, every checkpoint.
+
+Benchmarks and ablations, not the reported protocol (that is `regularity.run.evaluation`): they
+reuse its inference and scoring, and predict each test video once per model.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from regularity.data.preprocess import Normalizer
+from regularity.data.windows import WindowSpec
+from regularity.nets.trainers import scoring_network
+from regularity.run.config import RunConfig
+from regularity.run.evaluation import load_critics, load_scorer
+from regularity.run.families import load_config
+from regularity.run.files import read_json
+from regularity.score.inference import get_test_data, predict_test_data
+from regularity.score.metrics import frame_auc
+from regularity.score.scoring import (
+    Aggregate,
+    Channels,
+    ErrorScale,
+    Measure,
+    ScoreSpec,
+    critic_errors,
+    score_outputs,
+)
+
+
+def test_split(run_dir: str | Path) -> tuple[RunConfig, Normalizer, list, list]:
+    """A run's config, normaliser, scaled test clips and their labels (for comparisons)."""
+    config = load_config(run_dir)
+    normalizer = Normalizer.load(Path(run_dir) / "normalizer.npz")
+    dataset = config.open_dataset()
+    scaled = [get_test_data(v, config.input_spec(), normalizer) for v in dataset.test]
+    return config, normalizer, scaled, [v.labels for v in dataset.test]
+
+
+def frame_aucs(
+    model: object,
+    scaled: list[np.ndarray],
+    labels: list[np.ndarray],
+    normalizer: Normalizer,
+    specs: dict[str, ScoreSpec],
+    window: WindowSpec | int = 10,
+    critics: dict[str, object] | None = None,
+) -> dict[str, dict]:
+    """Frame AUC (`frame_auc`) of one model under several score specs, each video predicted once.
+
+    Args:
+        model: as for `predict_test_data`.
+        scaled: scaled frames of each video (see `get_test_data`).
+        labels: per video, True for abnormal frames.
+        normalizer: the run's normaliser (the grey-level error scale needs its std).
+        specs: score specs by name (one whose ``frame_score`` names a critic scores by it).
+        window: the window contract the model was trained under.
+        critics: the run's second scorers (`load_critics`), where a spec needs one.
+
+    """
+    errors = {name: [] for name in specs}
+    needed = {s.frame_score for s in specs.values() if s.frame_score}
+    missing = needed - set(critics or {})
+    if missing:
+        raise ValueError(f"a score spec needs the second scorer(s) {sorted(missing)}: not given")
+    for x in scaled:
+        outputs, valid = predict_test_data(scoring_network(model), x, window)
+        logits = {c: predict_test_data(critics[c], x, window, stride=1) for c in needed}
+        for name, score in specs.items():
+            if score.frame_score:
+                errors[name].append(critic_errors(*logits[score.frame_score], score))
+            else:
+                errors[name].append(score_outputs(x, outputs, valid, normalizer.std, score)[1])
+    return {name: frame_auc(errors[name], labels) for name in specs}
+
+
+def scoring_variants(
+    run_dir: str | Path, aggregates: bool = False, smooth_windows: list[int] | None = None
+) -> dict[str, ScoreSpec]:
+    """Ways of scoring a run to compare, the run's own first.
+
+    Error maps under every error scale x channel choice x aggregation, and the PSNR measure
+    (Liu et al.'s score, which needs no aggregation), by default; with ``aggregates`` only the
+    aggregations and PSNR; with ``smooth_windows`` the run's own spec under each smoothing window.
+    """
+    config = load_config(run_dir)
+    base = config.score
+    if smooth_windows:
+        return {f"smooth_{w}": replace(base, smooth_window=w) for w in smooth_windows}
+    error = replace(base, measure=Measure.ERROR.value, frame_score="")
+    names = dict.fromkeys([Aggregate(base.aggregate), *Aggregate])
+    if aggregates:
+        variants = {a.value: replace(error, aggregate=a.value) for a in names}
+    else:
+        channels = list(Channels) if config.motion else [Channels.ALL]
+        variants = {
+            f"{s.value}/{c.value}/{a.value}": replace(
+                error, scale=s.value, channels=c.value, aggregate=a.value
+            )
+            for s, c, a in itertools.product(ErrorScale, channels, names)
+        }
+    psnr = {"psnr": replace(error, measure=Measure.PSNR.value)}
+    own = {"own": base} if base.frame_score else {}  # a critic's frame score: the run's own first
+    first = {**psnr, **variants} if Measure(base.measure) is Measure.PSNR else {**variants, **psnr}
+    return {**own, **first}
+
+
+def compare_scoring(run_dir: str | Path, specs: dict[str, ScoreSpec]) -> dict[str, dict]:
+    """Frame AUC of a run's model under several score specs (each video predicted once)."""
+    config, normalizer, scaled, labels = test_split(run_dir)
+    model, critics = load_scorer(run_dir), load_critics(run_dir)
+    return frame_aucs(model, scaled, labels, normalizer, specs, config.window, critics)
+
+
+def checkpoint_curve(
+    run_dir: str | Path, specs: dict[str, ScoreSpec], every: int = 1
+) -> list[dict]:
+    """Frame AUC against training time: each ``every``-th epoch checkpoint, and the last."""
+    run_dir = Path(run_dir)
+    config, normalizer, scaled, labels = test_split(run_dir)
+    epochs = len((run_dir / "history.csv").read_text().splitlines()) - 1
+    minutes_per_epoch = read_json(run_dir / "metrics.json")["train_seconds"] / 60 / epochs
+    curve = []
+    checkpoints = sorted((run_dir / "checkpoints").glob("epoch_*.keras"))
+    for checkpoint in checkpoints:
+        epoch = int(checkpoint.stem.split("_")[1])
+        if epoch % every and checkpoint != checkpoints[-1]:
+            continue
+        model, critics = load_scorer(run_dir, checkpoint), load_critics(run_dir, checkpoint)
+        aucs = frame_aucs(model, scaled, labels, normalizer, specs, config.window, critics)
+        curve.append(
+            {
+                "epoch": epoch,
+                "train_minutes": round(epoch * minutes_per_epoch, 1),
+                "frame_auc": aucs,
+            }
+        )
+    return curve
