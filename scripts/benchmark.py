@@ -22,6 +22,7 @@ from pathlib import Path
 from regularity.cli import setting, summary
 from regularity.run.families import load_config
 from regularity.run.pipeline import train_run
+from regularity.run.recipes import SHARED_DATA
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -238,7 +239,7 @@ def parser() -> argparse.ArgumentParser:
     sub = main.add_subparsers(dest="command", required=True)
     data = sub.add_parser("data", help="load a dataset and stream one epoch of windows")
     data.add_argument("--dataset", default="ped2", help="dataset name (load_dataset)")
-    data.add_argument("--root", default="../shared/data", help="data root")
+    data.add_argument("--root", default=SHARED_DATA, help="data root")
     data.add_argument("--size", type=int, default=256, help="square frame size to resize to")
     data.add_argument("--length", type=int, default=10, help="frames per window")
     data.add_argument("--batch-size", type=int, default=4, help="windows per batch")

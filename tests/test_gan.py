@@ -22,8 +22,10 @@ SHAPE = (10, 32, 48, 2)  # grey + motion, as the recipes
 
 
 def tiny_config(root, run_dir, **overrides):
+    # narrow networks: the tests check training mechanics, not what a paper-sized model learns
     values = dict(data_root=str(root), run_dir=str(run_dir), size=SHAPE[1:3], epochs=2,
-                  window_stride=4, dtype_policy=None, average_epochs=0)  # fmt: skip
+                  window_stride=4, dtype_policy=None, average_epochs=0,
+                  filters=(8, 4, 4, 4, 4, 8), d_filters=(4, 8, 8))  # fmt: skip
     return GanConfig.recipe("synthetic", **{**values, **overrides})
 
 

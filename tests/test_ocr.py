@@ -212,3 +212,27 @@ def test_scoring_variants_put_the_runs_own_frame_score_first(tiny_root, tmp_path
     specs = scoring_variants(tmp_path / "run", aggregates=True)
     assert list(specs)[0] == "own" and specs["own"].frame_score == SCORE
     assert all(not spec.frame_score for name, spec in specs.items() if name != "own")
+
+
+def test_each_ablation_turns_off_its_part_and_keeps_the_recipe_and_budget(tiny_root, tmp_path):
+    from gan.ocr.ablations import ablation_configs
+
+    flags = {"no_temporal_fusion": ("temporal_fusion", False),
+             "no_channel_selection": ("channel_selection", False),
+             "no_temporal_losses": ("temporal_weight", 0.0),
+             "no_adversarial": ("adversarial_weight", 0.0)}  # fmt: skip
+    full = tiny_config(tiny_root, tmp_path / "ocr")
+    settings = {"filters": [4, 8, 8], "window": {"target": "same", "inputs": 8}}
+    configs = ablation_configs("synthetic", str(tmp_path / "ocr"), settings, size=SIZE, epochs=1)
+    assert list(configs) == list(flags)
+    for variant, (field, value) in flags.items():
+        config = configs[variant]
+        assert config.run_dir.endswith(f"ocr_{variant}") and getattr(config, field) == value
+        assert config.size == full.size and config.epochs == 1 and config.window.inputs == 8
+        assert config.temporal_fusion == (variant != "no_temporal_fusion")
+        assert config.channel_selection == (variant != "no_channel_selection")
+    assert list(ablation_configs("synthetic", "r", variants=["no_adversarial"])) == [
+        "no_adversarial"
+    ]
+    with pytest.raises(ValueError, match="unknown ablations"):
+        ablation_configs("synthetic", "r", variants=["no_such"])

@@ -1,5 +1,5 @@
 """Two toy model families written only here, to show that a family needs no core change:
-a next-frame predictor and a two-network GAN with its own ``train_step``."""
+a next-frame predictor and a two-network GAN with its own ``train_step``, registered on import."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from keras import layers, ops
 from regularity.data.windows import Target, WindowSpec
 from regularity.nets.trainers import Trainer
 from regularity.run.config import RunConfig
-from regularity.run.families import Family
+from regularity.run.families import Family, register_family
 
 
 @dataclass
@@ -127,5 +127,5 @@ def build_gan(config, input_shape, steps_per_epoch):
     return gan
 
 
-PREDICTOR = Family("toy_predictor", PredictorConfig, build_predictor, description="toy")
-GAN = Family("toy_gan", GanConfig, build_gan, description="toy GAN")
+PREDICTOR = register_family(Family("toy_predictor", PredictorConfig, build_predictor, "toy"))
+GAN = register_family(Family("toy_gan", GanConfig, build_gan, "toy GAN"))

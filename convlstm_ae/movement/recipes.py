@@ -6,6 +6,8 @@ The synthetic figures: 30 clips of each movement, the last 6 held out for testin
 the threshold. Chosen on the synthetic clips only.
 """
 
+from regularity.run.recipes import SHARED_DATA
+
 _MOVEMENT = {
     "model": "movement_matcher",
     "size": (64, 64),
@@ -34,7 +36,7 @@ MOVEMENT_RECIPES: dict[str, dict] = {
     "weizmann": {
         **_MOVEMENT,
         "dataset": "strips",
-        "data_root": "../shared/data",
+        "data_root": SHARED_DATA,
         "color": "rgb",
         "dataset_options": {"normal": "wave1", "holdout": 3},
         "window": {"target": "shifted", "inputs": 9, "skip": 2},

@@ -16,25 +16,47 @@ ABLATIONS: dict[str, dict] = {
 }
 
 
+def ablation_configs(
+    recipe: str,
+    run_dir: str,
+    settings: dict | None = None,
+    variants: list[str] | None = None,
+    **parameters: object,
+) -> dict[str, OCRConfig]:
+    """The config of each of `ABLATIONS` (``variants``: some of them; None: all).
+
+    Each in ``<run_dir>_<variant>``: the full model's recipe, settings and budget, one part off.
+    """
+    unknown = set(variants or ()) - set(ABLATIONS)
+    if unknown:
+        raise ValueError(f"unknown ablations {sorted(unknown)}; known: {', '.join(ABLATIONS)}")
+    return {
+        variant: OCRConfig.recipe(
+            recipe, run_dir=f"{run_dir}_{variant}", settings={**(settings or {}), **change},
+            **parameters,
+        )  # fmt: skip
+        for variant, change in ABLATIONS.items()
+        if variants is None or variant in variants
+    }
+
+
 def train_ablations(
     recipe: str, run_dir: str, settings: dict | None = None, overwrite: bool = False,
-    write_videos: int | None = 0, **parameters: object,
+    write_videos: int | None = 0, variants: list[str] | None = None, **parameters: object,
 ) -> dict[str, dict]:  # fmt: skip
-    """Trains (or resumes) and tests each of `ABLATIONS` on the full model's recipe and budget.
+    """Trains (or resumes) and tests each ablation (`ablation_configs`).
 
-    Variant ``v`` goes to ``<run_dir>_<v>``; returns each one's ``metrics.json``, after the
-    full model's (``run_dir``, trained and tested beforehand) where it is there.
+    Returns each one's ``metrics.json``, after the full model's (``run_dir``, trained and
+    tested beforehand) where it is there.
     """
     from regularity.run.evaluation import evaluate_run
     from regularity.run.pipeline import train_run
 
     full = Path(run_dir) / "metrics.json"
     metrics = {"full": read_json(full)} if full.is_file() else {}
-    for variant, change in ABLATIONS.items():
-        config = OCRConfig.recipe(
-            recipe, run_dir=f"{run_dir}_{variant}", settings={**(settings or {}), **change},
-            **parameters,
-        )  # fmt: skip
+    for variant, config in ablation_configs(
+        recipe, run_dir, settings, variants, **parameters
+    ).items():
         if overwrite or not (Path(config.run_dir) / "metrics.json").is_file():
             train_run(config, overwrite=overwrite)
             evaluate_run(config.run_dir, write_videos=write_videos)

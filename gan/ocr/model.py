@@ -193,7 +193,9 @@ class OCRGanTrainer(AdversarialTrainer):
     ) -> None:
         names = ["g_loss", "d_loss", "adv_loss", "rec_loss", "feature_loss", "temporal_loss",
                  "consistency", "motion", "entropy", "d_real", "d_fake"]  # fmt: skip
-        super().__init__(generator, discriminator, names, collapse_d_loss=collapse_d_loss, name="ocr_gan")
+        super().__init__(
+            generator, discriminator, names, collapse_d_loss=collapse_d_loss, name="ocr_gan"
+        )
         self.adversarial_weight = adversarial_weight
         self.reconstruction_weight = reconstruction_weight
         self.feature_weight = feature_weight

@@ -1,6 +1,6 @@
 """Declared recipes of OCR-GAN Video."""
 
-from regularity.run.recipes import dev_set
+from regularity.run.recipes import SHARED_DATA, dev_set
 
 # "paper": the configuration the design reports (64x64, T = 16,
 # batch 16, one epoch) on its disjoint 16-frame snippets (window stride 16). The declared run:
@@ -22,7 +22,7 @@ OCR_RECIPES: dict[str, dict] = {
     "paper": {
         **_OCR,
         "dataset": "ped2",
-        "data_root": "../shared/data",
+        "data_root": SHARED_DATA,
         "size": (64, 64),
         "batch_size": 16,
         "window_stride": 16,
@@ -31,7 +31,7 @@ OCR_RECIPES: dict[str, dict] = {
     "ped2": {
         **_OCR,
         "dataset": "ped2",
-        "data_root": "../shared/data",
+        "data_root": SHARED_DATA,
         "size": (64, 96),
         "batch_size": 8,
         "window_stride": 4,

@@ -4,6 +4,10 @@ A family's ``recipes.py`` starts from these, so that two families differ only in
 own. Each choice was fixed before test labels were looked at (the family READMEs say how).
 """
 
+# The real data beside the project (UCSD Ped2, UCF-101 clips, Weizmann strips, dev/ped1): the one
+# place this default lives.
+SHARED_DATA = "../shared/data"
+
 # The embedded synthetic walkway (the main job, about 70 s of training on 2 cores).
 SYNTHETIC = {
     "dataset": "synthetic",
@@ -16,7 +20,7 @@ SYNTHETIC = {
 # UCSD at 128x192 for 20 epochs or 50 minutes, whichever ends first.
 UCSD = {
     "dataset": "ped2",
-    "data_root": "../shared/data",
+    "data_root": SHARED_DATA,
     "size": (128, 192),
     "epochs": 20,
     "max_minutes": 50,
@@ -25,7 +29,7 @@ UCSD = {
 # (the strips' size), every 2nd frame ("selection at an interval").
 MOTION = {
     "dataset": "motion",
-    "data_root": "../shared/data",
+    "data_root": SHARED_DATA,
     "dataset_options": {"min_motion": 2.0, "test_every": 4},
     "color": "rgb",
     "size": (64, 64),
@@ -63,4 +67,4 @@ PREDICTION_UCSD = {
 
 def dev_set(recipe: dict) -> dict:
     """The labelled development set (part of UCSD Ped1): a Ped2 recipe, unchanged, on it."""
-    return {**recipe, "dataset": "ped1", "data_root": "../shared/data/dev"}
+    return {**recipe, "dataset": "ped1", "data_root": f"{SHARED_DATA}/dev"}
