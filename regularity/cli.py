@@ -116,9 +116,13 @@ def _score(args: argparse.Namespace) -> None:
 
 
 def _match(args: argparse.Namespace) -> None:
-    from convlstm_ae.movement.matching import does_it_perform
+    from regularity.errors import ParameterError
+    from regularity.run.families import family_of, load_config
 
-    for answer in does_it_perform(args.run, args.clips, args.out):
+    family = family_of(load_config(args.run).model)
+    if family.match is None:
+        raise ParameterError(args.run, f"a {family.name} run does not match clips to a movement")
+    for answer in family.match(args.run, args.clips, args.out):
         verdict = "performs" if answer["performs"] else "does NOT perform"
         print(f"{answer['clip']}: {verdict} {answer['movement']} ({answer['measure']} "
               f"{answer['score']:.3f}, threshold {answer['threshold']:.3f}); "

@@ -27,7 +27,6 @@ from regularity.run.recipes import SHARED_DATA
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-
 def bench_data(args: argparse.Namespace) -> dict:
     from functools import partial
 

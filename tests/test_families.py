@@ -111,8 +111,8 @@ def test_a_changed_parameter_never_resumes_another_run(tiny_root, tmp_path):
     assert config.replace(epochs=9, run_dir=str(tmp_path / "x")).identity() == config.identity()
 
 
-def test_evaluating_a_missing_run_says_which_notebook_makes_it(tmp_path):
-    with pytest.raises(RunMissingError, match="01_convlstm_ae_train"):
+def test_evaluating_a_missing_run_says_how_to_make_it(tmp_path):
+    with pytest.raises(RunMissingError, match="python -m regularity train FAMILY"):
         evaluate_run(tmp_path / "never_trained")
 
 

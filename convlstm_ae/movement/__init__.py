@@ -11,4 +11,5 @@ FAMILY = Family(
     MovementConfig,
     create_movement_model,
     "Movement matcher: a keras.applications backbone + ConvLSTM predicting each frame's successor",
+    match=does_it_perform,
 )

@@ -32,7 +32,9 @@ def ablation_configs(
         raise ValueError(f"unknown ablations {sorted(unknown)}; known: {', '.join(ABLATIONS)}")
     return {
         variant: OCRConfig.recipe(
-            recipe, run_dir=f"{run_dir}_{variant}", settings={**(settings or {}), **change},
+            recipe,
+            run_dir=f"{run_dir}_{variant}",
+            settings={**(settings or {}), **change},
             **parameters,
         )  # fmt: skip
         for variant, change in ABLATIONS.items()

@@ -220,8 +220,8 @@ def read_run_json(run_dir: str | Path) -> dict:
     if not path.is_file():
         raise RunMissingError(
             f"{run_dir}: no trained run here ({path.name} is missing); train it first "
-            "(the family's training notebook, e.g. notebooks/01_convlstm_ae_train.ipynb, "
-            "or regularity.run.pipeline.train_run)"
+            "(python -m regularity train FAMILY --run-dir RUN, or the family's training "
+            "notebook)"
         )
     try:
         return read_json(path)

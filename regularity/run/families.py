@@ -46,6 +46,9 @@ class Family:
     config: type[RunConfig]
     build: Callable
     description: str = ""
+    # ``match(run_dir, clips, out_dir) -> [answer]``: whether each clip performs what the run
+    # learned (`python -m regularity match`); None for a family that detects anomalies only.
+    match: Callable | None = None
 
     @property
     def recipes(self) -> dict[str, dict]:
