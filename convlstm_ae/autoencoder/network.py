@@ -10,7 +10,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from regularity.nets.blocks import add_encoder, deconv, frame_padding, normalization_layer
+from regularity.nets.blocks import frame_conv, frame_padding, normalization_layer
 
 PAPER_FILTERS = (128, 64, 64, 32, 64, 128)
 
@@ -42,8 +42,9 @@ def build_convlstm_ae(
     padding = frame_padding(height, width)
     dtype = dtype_policy
     inputs = keras.Input(shape=(None, height, width, channels), name="frames")
-    x = add_encoder(inputs, filters[0], 11, 4, padding, "enc1", normalization, dtype)
-    x = add_encoder(x, filters[1], 5, 2, padding, "enc2", normalization, dtype)
+    shared = {"padding": padding, "normalization": normalization}
+    x = frame_conv(inputs, "enc1", filters=filters[0], kernel=11, strides=4, **shared, dtype=dtype)
+    x = frame_conv(x, "enc2", filters=filters[1], kernel=5, strides=2, **shared, dtype=dtype)
     for i, n in enumerate(filters[2:5], start=1):
         x = layers.ConvLSTM2D(
             n, 3, padding="same", return_sequences=True, name=f"convlstm{i}", dtype=dtype
@@ -51,6 +52,11 @@ def build_convlstm_ae(
         norm = normalization_layer(normalization, f"convlstm{i}_norm", dtype)
         if norm is not None:
             x = norm(x)
-    x = deconv(x, filters[5], 5, 2, padding, "dec1", normalization, dtype=dtype)
-    x = deconv(x, channels, 11, 4, padding, "dec2", None, output_activation, dtype="float32")
+    x = frame_conv(
+        x, "dec1", filters=filters[5], kernel=5, strides=2, transpose=True, **shared, dtype=dtype
+    )
+    x = frame_conv(
+        x, "dec2", filters=channels, kernel=11, strides=4, padding=padding, transpose=True,
+        normalization=None, activation=output_activation, dtype="float32",
+    )  # fmt: skip
     return keras.Model(inputs, x, name="convlstm_ae")

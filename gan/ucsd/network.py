@@ -1,7 +1,7 @@
 """The adversarial ConvLSTM autoencoder: generator, discriminator and their training step.
 
-The generator is the Chong & Tay autoencoder itself (`convlstm_ae.build_convlstm_ae`: two
-`add_encoder` blocks, the ConvLSTM bottleneck, two `deconv` blocks). The discriminator reads a
+The generator is the Chong & Tay autoencoder itself (`convlstm_ae.autoencoder`: two encoder
+blocks, the ConvLSTM bottleneck, two decoder blocks). The discriminator reads a
 window of 10 frames and gives every frame one logit: "this frame belongs to a real normal
 window". As in ALOCC (Sabokrou et al. 2018), the generator is trained on noisy windows to give
 back the clean ones and to fool the discriminator; after training, D(G(X)) is a second score.

@@ -58,35 +58,27 @@ def per_frame(
     return x
 
 
-def add_encoder(
+def frame_conv(
     x: keras.KerasTensor,
+    name: str,
+    *,
     filters: int,
     kernel: int,
     strides: int,
     padding: str,
-    name: str,
-    normalization: str | None = "layer",
-    dtype: object = None,
-) -> keras.KerasTensor:
-    """One spatial encoder block, applied to every frame: Conv2D, normalisation, tanh."""
-    conv = layers.Conv2D(filters, kernel, strides=strides, padding=padding, dtype=dtype)
-    return per_frame(x, conv, f"{name}_conv", normalization, "tanh", dtype)
-
-
-def deconv(
-    x: keras.KerasTensor,
-    filters: int,
-    kernel: int,
-    strides: int,
-    padding: str,
-    name: str,
+    transpose: bool = False,
     normalization: str | None = "layer",
     activation: str | None = "tanh",
     dtype: object = None,
 ) -> keras.KerasTensor:
-    """One spatial decoder block, applied to every frame: Conv2DTranspose (+ norm, activation)."""
-    conv = layers.Conv2DTranspose(filters, kernel, strides=strides, padding=padding, dtype=dtype)
-    return per_frame(x, conv, f"{name}_deconv", normalization, activation, dtype)
+    """One spatial block applied to every frame: convolution, normalisation, activation.
+
+    Conv2D for an encoder (layer ``<name>_conv``), Conv2DTranspose for a decoder (``transpose``;
+    ``<name>_deconv``).
+    """
+    kind, suffix = (layers.Conv2DTranspose, "deconv") if transpose else (layers.Conv2D, "conv")
+    conv = kind(filters, kernel, strides=strides, padding=padding, dtype=dtype)
+    return per_frame(x, conv, f"{name}_{suffix}", normalization, activation, dtype)
 
 
 OUTPUT_ACTIVATION = {Scaling.UNIT: "sigmoid", Scaling.SYMMETRIC: "tanh", Scaling.STANDARD: None}

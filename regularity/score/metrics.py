@@ -30,9 +30,9 @@ def eer(labels: np.ndarray, scores: np.ndarray) -> float:
 def frame_auc(
     scores: Sequence[np.ndarray], labels: Sequence[np.ndarray]
 ) -> dict[str, float | None]:
-    """Frame-level ROC AUC three ways (DESIGN.md), and as Chong & Tay 2017 normalise.
+    """Frame-level ROC AUC three ways (the suite's definitions), and as Chong & Tay 2017 normalise.
 
-    ``micro_minmax``, ``micro_raw`` and ``macro`` are DESIGN.md's. ``micro_paper`` pools the
+    ``micro_minmax``, ``micro_raw`` and ``macro`` are the suite's. ``micro_paper`` pools the
     frames after the paper's own per-video normalisation, ``(e - min e) / max e``, which is what
     its Ped2 figure was computed with; it needs errors (scores >= 0) and is None otherwise.
 

@@ -1,6 +1,6 @@
 """Prediction quality: PSNR, SSIM and sharpness, over whole frames and over moving pixels.
 
-DESIGN.md asks for these figures always beside the copy-last-frame baseline, which predicts
+These figures always stand beside the copy-last-frame baseline, which predicts
 that nothing moves: a predictor earns its place only where it beats that baseline, and the
 moving pixels (found by dense optical flow between consecutive real frames) are where it can.
 Frames are on the grey-level scale (0..255, float or uint8) unless a ``peak`` says otherwise.

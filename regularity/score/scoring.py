@@ -1,6 +1,6 @@
 """From a model's per-frame output to scores: error maps, e(t), s(t), PSNR, smoothing.
 
-The definitions are those of DESIGN.md: ``D_t = (I_t - Î_t)^2`` per pixel; ``e(t)`` aggregates
+The suite's definitions: ``D_t = (I_t - Î_t)^2`` per pixel; ``e(t)`` aggregates
 ``D_t`` over the frame; ``s(t) = 1 - (e - min e) / (max e - min e)`` within a video. ``D_t`` may be
 taken on the model's input scale or back in grey levels (`ErrorScale`), over all channels or only
 the motion channels a motion input adds (`Channels`).
