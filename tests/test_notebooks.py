@@ -67,6 +67,9 @@ def test_notebooks_01_and_02_write_a_complete_run(tiny_root, tmp_path, project_e
         "-p",
         "write_videos",
         "1",
+        "-p",
+        "settings",
+        "{filters: [8, 4, 4, 4, 4, 8]}",  # narrow: the recipe's bf16 and windows are kept
     ]
     done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, env=project_env)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -140,7 +143,8 @@ def test_notebook_03_trains_and_tests_the_gan_with_both_scores(tiny_root, tmp_pa
     command = [sys.executable, str(ROOT / "scripts" / "run_notebooks.py"), "03", "--name", "gan"]
     command += ["--runs", str(runs), "-p", "data_root", str(tiny_root), "-p", "size", "[32, 48]"]
     command += ["-p", "epochs", "1", "-p", "window_stride", "6", "-p", "write_videos", "1"]
-    command += ["-p", "settings", "{dtype_policy: null}"]
+    command += ["-p", "settings",
+                "{dtype_policy: null, filters: [8, 4, 4, 4, 4, 8], d_filters: [4, 8, 8]}"]
     done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, env=project_env)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "second score alocc: {'frame_auc'" in done.stdout
