@@ -262,7 +262,7 @@ def test_matching_refuses_a_run_that_is_not_a_movement_matcher(tmp_path, capsys)
 
     (tmp_path / "config.json").write_text(json.dumps({"model": "convlstm_ae"}))
     assert main(["match", str(tmp_path), "clip.avi"]) != 0
-    assert "not a movement matcher's run" in capsys.readouterr().err
+    assert "run does not match clips to a movement" in capsys.readouterr().err
 
 
 def test_typical_is_the_smaller_standardised_ssim_and_skill() -> None:
