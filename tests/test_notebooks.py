@@ -143,8 +143,11 @@ def test_notebook_03_trains_and_tests_the_gan_with_both_scores(tiny_root, tmp_pa
     command = [sys.executable, str(ROOT / "scripts" / "run_notebooks.py"), "03", "--name", "gan"]
     command += ["--runs", str(runs), "-p", "data_root", str(tiny_root), "-p", "size", "[32, 48]"]
     command += ["-p", "epochs", "1", "-p", "window_stride", "6", "-p", "write_videos", "1"]
-    command += ["-p", "settings",
-                "{dtype_policy: null, filters: [8, 4, 4, 4, 4, 8], d_filters: [4, 8, 8]}"]
+    command += [
+        "-p",
+        "settings",
+        "{dtype_policy: null, filters: [8, 4, 4, 4, 4, 8], d_filters: [4, 8, 8]}",
+    ]
     done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, env=project_env)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "second score alocc: {'frame_auc'" in done.stdout
@@ -243,9 +246,7 @@ def test_notebook_08_trains_a_movement_matcher_and_answers(tmp_path, project_env
 
 
 @pytest.mark.slow
-def test_notebook_04_trains_ocr_gan_and_its_ablations(
-    tiny_root, tmp_path, project_env
-):
+def test_notebook_04_trains_ocr_gan_and_its_ablations(tiny_root, tmp_path, project_env):
     runs = tmp_path / "runs"
     command = [sys.executable, str(ROOT / "scripts" / "run_notebooks.py"), "04", "--name", "ocr",
                "--runs", str(runs), "-p", "data_root", str(tiny_root), "-p", "size", "[16, 24]",

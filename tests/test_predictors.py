@@ -172,11 +172,23 @@ def test_both_predictors_run_through_the_pipeline(model, tiny_root, tmp_path):
     window = (WindowSpec(Target.NEXT, inputs=2) if model == "unet_predictor"
               else WindowSpec(Target.FUTURE, inputs=2, outputs=2))  # fmt: skip
     # averaged weights with a discriminator: Keras must not finalise the average over D's too
-    shared = dict(window=window, dataset="synthetic", data_root=str(tiny_root),
-                  run_dir=str(tmp_path / "run"), size=(32, 48), epochs=1, window_stride=4)
+    shared = dict(
+        window=window,
+        dataset="synthetic",
+        data_root=str(tiny_root),
+        run_dir=str(tmp_path / "run"),
+        size=(32, 48),
+        epochs=1,
+        window_stride=4,
+    )
     if model == "unet_predictor":
-        config = UNetConfig(**shared, adversarial_weight=0.05 * adversarial, d_filters=(4, 8),
-                            average_epochs=float(adversarial), filters=(4, 8, 16))
+        config = UNetConfig(
+            **shared,
+            adversarial_weight=0.05 * adversarial,
+            d_filters=(4, 8),
+            average_epochs=float(adversarial),
+            filters=(4, 8, 16),
+        )
     else:
         config = Seq2SeqConfig(**shared, seq2seq_filters=4, seq2seq_layers=1)  # fmt: skip
     trainer = train_run(config, verbose=0)
