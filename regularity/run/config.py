@@ -166,9 +166,12 @@ class RunConfig:
         return cls(**values)
 
     @classmethod
-    def from_run(cls, run_dir: str | Path) -> RunConfig:
-        """The config stored in a run folder (its ``run_dir`` is where it was found)."""
-        stored = read_run_json(run_dir)
+    def from_run(cls, run_dir: str | Path, stored: dict | None = None) -> RunConfig:
+        """The config stored in a run folder (its ``run_dir`` is where it was found).
+
+        ``stored``: its ``config.json``, where the caller has read it already.
+        """
+        stored = dict(stored) if stored is not None else read_run_json(run_dir)
         # A relative data root was written from the project root: read it from there too.
         stored["data_root"] = str(project_path(stored.get("data_root", "data")))
         try:

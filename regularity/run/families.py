@@ -23,6 +23,7 @@ import inspect
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, fields
+from functools import cache
 from importlib.metadata import entry_points
 from pathlib import Path
 
@@ -90,14 +91,21 @@ def register_family(family: Family) -> Family:
     return family
 
 
-def families() -> dict[str, Family]:
-    """Every registered family, installed packages' entry points included."""
+@cache
+def _load_installed_families() -> None:
+    # Once per process: every loader asks for the registry (custom layers register on import),
+    # and reading the installed packages' metadata each time would be I/O for nothing.
     for point in entry_points(group="regularity.families"):
         if point.name not in _REGISTRY:
             try:
                 register_family(point.load())
             except ImportError as error:  # one broken family must not hide the others
                 logger.warning("family %s could not be loaded: %s", point.name, error)
+
+
+def families() -> dict[str, Family]:
+    """Every registered family, installed packages' entry points included."""
+    _load_installed_families()
     return dict(_REGISTRY)
 
 
@@ -114,9 +122,10 @@ def load_config(run_dir: str | Path) -> RunConfig:
 
     A run of a family that is not registered here is read as a plain `RunConfig`.
     """
-    model = read_run_json(run_dir).get("model")
-    config_class = families()[model].config if model in families() else RunConfig
-    return config_class.from_run(run_dir)
+    stored = read_run_json(run_dir)
+    known = families()
+    config_class = known[stored["model"]].config if stored.get("model") in known else RunConfig
+    return config_class.from_run(run_dir, stored)
 
 
 def recipe_config(

@@ -34,8 +34,8 @@ logger = logging.getLogger(__name__)
 BuildModel = Callable[[RunConfig, tuple, int], keras.Model]
 # What a fresh start removes from a run folder besides its figures (a resume keeps all of it).
 RUN_OUTPUTS = (
-    "checkpoints", "logs", "history.csv", "loss.png", "metrics.json", "model.keras", "cache",
-    "normalizer.npz", "thresholds.json", "scores.csv", "roc.png", "videos", "graphs", "scorers",
+    "checkpoints", "logs", "history.csv", "metrics.json", "model.keras", "cache",
+    "normalizer.npz", "thresholds.json", "scores.csv", "videos", "graphs", "scorers",
 )  # fmt: skip
 
 
