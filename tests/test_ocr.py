@@ -182,7 +182,10 @@ def test_trained_run_scores_deterministically_through_the_core(tiny_root, tmp_pa
     assert "reconstruction" in row and SCORE not in row
     assert plot_run_attention(run).is_file()
     lenient = lenient_protocols(run, batch_frames=32)
-    assert lenient["strict"]["micro_minmax"] == metrics["frame_auc"]["micro_minmax"]
+    # the strict protocol is the reported figure (read back from scores.csv: float round-off)
+    assert lenient["strict"]["micro_minmax"] == pytest.approx(
+        metrics["frame_auc"]["micro_minmax"], abs=1e-12
+    )
     assert 0 <= lenient["snippet_folder_labels"] <= 1
     assert "per-batch" in lenient_table(lenient)
 
