@@ -87,7 +87,6 @@ def _preview(args: argparse.Namespace) -> None:
 def _train(args: argparse.Namespace) -> None:
     from regularity.run.evaluation import evaluate_run
     from regularity.run.families import recipe_config
-    from regularity.run.files import to_plain
     from regularity.run.pipeline import train_run
 
     config = recipe_config(args.family, args.recipe, args.run_dir, dict(args.set))
@@ -95,24 +94,40 @@ def _train(args: argparse.Namespace) -> None:
     print(f"trained {config.run_dir}")
     if not args.no_evaluate:
         metrics = evaluate_run(config.run_dir, model, write_videos=args.videos)
-        print(json.dumps(to_plain(summary(metrics))))
+        _print_evaluation(metrics, Path(config.run_dir))
 
 
 def _evaluate(args: argparse.Namespace) -> None:
     from regularity.run.evaluation import evaluate_run, rescore_settings
-    from regularity.run.files import to_plain
 
     if args.set:
         rescore_settings(args.run, dict(args.set))
-    metrics = evaluate_run(args.run, write_videos=args.videos)
+    metrics = evaluate_run(args.run, write_videos=args.videos, fps=args.fps)
+    _print_evaluation(metrics, args.run)
+
+
+def _print_evaluation(metrics: dict, run: Path) -> None:
+    from regularity.run.files import to_plain
+    from regularity.score.verdict import verdict_line
+
+    for clip in metrics.get("clips", []):
+        print(verdict_line(clip))
     print(json.dumps(to_plain(summary(metrics))))
+    print(f"report: {run / 'report.html'}")
 
 
 def _score(args: argparse.Namespace) -> None:
     from regularity.run.evaluation import score_any
+    from regularity.score.verdict import verdict_line
 
-    out, fps = score_any(args.run, args.videos, args.out, write_videos=not args.no_videos)
-    print(f"scored {len(args.videos)} video(s) at {fps:.1f} frames/s; results in {out}/")
+    out, scored = score_any(
+        args.run, args.videos, args.out, write_videos=not args.no_videos, fps=args.fps
+    )
+    for clip in scored["clips"]:
+        print(verdict_line(clip))
+    print(f"scored {len(args.videos)} video(s) at {scored['score_fps']:.1f} frames/s against "
+          f"the threshold {scored['threshold']['value']:.4g} ({scored['threshold']['source']})")
+    print(f"results in {out}/; report: {out / 'report.html'}")  # fmt: skip
 
 
 def _match(args: argparse.Namespace) -> None:
@@ -176,18 +191,23 @@ def parser() -> argparse.ArgumentParser:
     evaluate.add_argument("run", type=Path, help="a trained run folder (holds config.json)")
     add_settings(evaluate, "score (thresholds are derived again; training fields refused)")
     evaluate.add_argument("--videos", type=int, default=2, help="marked test videos to write")
+    evaluate.add_argument("--fps", type=float, help="video frame rate (default: each clip's own)")
     score = command("score", _score, "score video files or frame folders with a trained run")
     score.add_argument("run", type=Path, help="a trained run folder (holds config.json)")
     score.add_argument("videos", nargs="+", type=Path, help="video files or frame folders")
     score.add_argument("--out", type=Path, help="output folder (default: <run>_scored)")
     score.add_argument("--no-videos", action="store_true", help="write no marked mp4s")
+    score.add_argument("--fps", type=float, help="video frame rate (default: each clip's own)")
     match = command("match", _match, "does each clip perform a movement matcher's movement?")
     match.add_argument("run", type=Path, help="a trained movement matcher's run folder")
     match.add_argument("clips", nargs="+", type=Path, help="video files, frame folders or strips")
     match.add_argument("--out", type=Path, help="folder for the curves (default: <run>_matched)")
     board = command("leaderboard", _leaderboard, "every family's declared run beside baselines")
     board.add_argument("--dataset", default="ped2", help="dataset every entry is evaluated on")
-    board.add_argument("--out", default="docs/leaderboard", help="folder for the table and plot")
+    board.add_argument(
+        "--out", default="runs/leaderboard",
+        help="folder for the table and plot (the committed ones: docs/leaderboard)",
+    )  # fmt: skip
     board.add_argument("--runs", default="runs", help="folder of the declared runs")
     board.add_argument("--data-root", help="data root, when not the recipes' own")
     board.add_argument("--train", action="store_true", help="train declared runs not there yet")
@@ -195,9 +215,34 @@ def parser() -> argparse.ArgumentParser:
     return main
 
 
+def import_tensorflow_quietly() -> None:
+    """Import TensorFlow with its C++ start-up lines (CUDA probe, CPU features) kept off stderr.
+
+    They are written to the process's stderr before any log setting applies, and a user of
+    the command line would read them as errors. Python's own errors still show.
+    """
+    import os
+    import sys
+
+    if "tensorflow" in sys.modules:
+        return
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        import tensorflow
+
+        tensorflow.config.list_physical_devices()  # the device probe logs as well
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status (2: bad input, said in one line)."""
     args = parser().parse_args(argv)
+    import_tensorflow_quietly()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
     return exit_status(lambda: args.run_command(args))

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import papermill
@@ -94,25 +96,31 @@ def main() -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     out = run_dir / "notebooks"
-    out.mkdir(parents=True, exist_ok=True)
+    # Executed aside, moved into the run only when it ran through: a refused or failed run
+    # (another configuration already there, say) must not replace that run's own copy.
+    aside = Path(tempfile.mkdtemp(prefix=f"{args.name}_notebooks_"))
     for notebook, own in chosen.items():
         print(f"== {notebook.name} -> {out / notebook.name}", flush=True)
         try:
             papermill.execute_notebook(
                 notebook,
-                out / notebook.name,
+                aside / notebook.name,
                 parameters=own,
                 cwd=Path.cwd(),
                 progress_bar=False,
                 log_output=True,
             )
         except papermill.PapermillExecutionError as err:
-            # The cell's own error, in one line: the notebook beside it keeps the traceback.
+            # The cell's own error, in one line: the notebook aside keeps the traceback.
             print(f"error: {notebook.name}: {err.ename}: {err.evalue}", file=sys.stderr)
             print(
-                f"the executed notebook, with the traceback: {out / notebook.name}", file=sys.stderr
+                f"the executed notebook, with the traceback: {aside / notebook.name}",
+                file=sys.stderr,
             )
             return 2
+        out.mkdir(parents=True, exist_ok=True)
+        shutil.move(aside / notebook.name, out / notebook.name)
+    shutil.rmtree(aside, ignore_errors=True)
     metrics = run_dir / "metrics.json"
     if metrics.is_file():
         figures = json.loads(metrics.read_text())

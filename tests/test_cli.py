@@ -4,6 +4,7 @@ import importlib.util
 import json
 import shutil
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import ClassVar
 
@@ -30,7 +31,9 @@ def benchmark():
 
 
 def json_line(capsys):
-    return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    """The JSON line of what a command printed (an evaluation prints verdicts around it)."""
+    lines = capsys.readouterr().out.strip().splitlines()
+    return json.loads(next(line for line in reversed(lines) if line.startswith("{")))
 
 
 @pytest.fixture(scope="module")
@@ -106,10 +109,9 @@ def test_every_benchmark_subcommand_runs_on_tiny_data(trained_run, tiny_root, ca
     assert disk["epoch_windows"] == memory["epoch_windows"] > 0 and disk["store"] == "disk"
     board = ["leaderboard", "--dataset", "synthetic", "--data-root", str(tiny_root),
              "--runs", str(tmp_path), "--out", str(tmp_path / "board")]  # fmt: skip
-    assert regularity_main(board) == 0
-    entries = read_json(tmp_path / "board" / "leaderboard_synthetic.json")["entries"]
-    assert entries[0]["entry"].startswith("frame difference")
-    assert any("not trained" in e["entry"] for e in entries)  # listed, not silently dropped
+    # no declared run trained there: refused, nothing written (never an empty table)
+    assert regularity_main(board) == 2
+    assert "nothing to rank" in capsys.readouterr().err and not (tmp_path / "board").exists()
 
 
 @pytest.mark.slow
@@ -153,9 +155,66 @@ def test_score_any_video_writes_beside_the_run_and_keeps_its_results(trained_run
     summary = json.loads((out / "summary.json").read_text())
     assert summary["score_fps"] > 0 and not (out / "roc.png").exists()
     assert "frame_auc" not in summary
+    # a verdict per clip, on the run's absolute e(t) against its normal-clip threshold
+    threshold = read_json(trained_run / "thresholds.json")
+    assert summary["threshold"]["value"] == threshold["frame"] and summary["threshold"]["source"]
+    errors = {}
+    for row in rows[1:]:
+        video, _, _, error, *_ = row.split(",")
+        errors.setdefault(video, []).append(float(error))
+    for clip in summary["clips"]:
+        over = [e > threshold["frame"] for e in errors[clip["name"]]]
+        assert clip["frames"] == len(over) and clip["flagged_frames"] == sum(over)
+        assert clip["verdict"] == ("irregular" if any(over) else "regular")
+        assert sum(s["end"] - s["start"] + 1 for s in clip["spans"]) == sum(over)
+    page = (out / "report.html").read_text()
+    for clip in summary["clips"]:
+        assert (
+            f'src="graphs/{clip["name"]}.png"' in page
+            and f'src="videos/{clip["name"]}.mp4"' in page
+        )
     after = {p: (trained_run / p).read_bytes() for p in before}
     assert after == before  # the run's own test results are untouched
     assert regularity_main(["score", str(trained_run), str(tmp_path / "missing.avi")]) == 2
+
+
+def test_bad_scoring_inputs_are_one_line_and_leave_nothing(trained_run, tmp_path, capsys):
+    frames = np.random.default_rng(1).integers(0, 255, (24, 60, 90), dtype=np.uint8)
+    write_avi(tmp_path / "a" / "01.avi", frames)
+    write_avi(tmp_path / "b" / "01.avi", frames[::-1])
+    write_avi(tmp_path / "short.avi", frames[:5])
+    out = tmp_path / "scored"
+
+    def refused(*argv):
+        capsys.readouterr()
+        status = regularity_main(["score", str(trained_run), *map(str, argv)])
+        err = capsys.readouterr().err
+        assert status == 2 and err.startswith("error: ") and "Traceback" not in err, err
+        return err
+
+    span = read_json(trained_run / "config.json")["window"]["inputs"]
+    err = refused(tmp_path / "a" / "01.avi", tmp_path / "short.avi", "--out", out)
+    assert "short.avi" in err and f"5 frames, fewer than the {span}" in err
+    assert not out.exists() and not list(tmp_path.glob(".scored*"))  # nothing written
+    assert "never into it" in refused(tmp_path / "a" / "01.avi", "--out", trained_run)
+    assert "never into it" in refused(tmp_path / "a" / "01.avi", "--out", trained_run / "x")
+    assert "not an earlier scoring" in refused(tmp_path / "a" / "01.avi", "--out", tmp_path)
+    (tmp_path / "file").write_text("")
+    assert "is a file" in refused(tmp_path / "a" / "01.avi", "--out", tmp_path / "file")
+    # two inputs with one stem: each keeps its own graph, video and rows
+    both = [tmp_path / "a" / "01.avi", tmp_path / "b" / "01.avi"]
+    assert regularity_main(["score", str(trained_run), *map(str, both), "--out", str(out)]) == 0
+    names = [c["name"] for c in read_json(out / "summary.json")["clips"]]
+    assert names == ["a_01", "b_01"]
+    assert sorted(p.stem for p in (out / "videos").glob("*.mp4")) == names
+    rows = (out / "scores.csv").read_text().splitlines()[1:]
+    assert (
+        sum(r.startswith("a_01,") for r in rows) == sum(r.startswith("b_01,") for r in rows) == 24
+    )
+    # scoring again into the same folder: one scoring, the earlier clips' files gone
+    assert regularity_main(["score", str(trained_run), str(both[0]), "--out", str(out)]) == 0
+    assert [p.stem for p in (out / "graphs").glob("*.png")] == ["01"]
+    assert [c["name"] for c in read_json(out / "summary.json")["clips"]] == ["01"]
 
 
 @pytest.mark.slow
@@ -174,8 +233,15 @@ def test_leaderboard_puts_every_family_beside_the_frame_difference(tiny_root, tm
         "frame difference (no learning)",
         "toy_board (toy predictor)",
     ]
-    table = (tmp_path / "board" / "leaderboard_synthetic.md").read_text().splitlines()
+    listed = leaderboard("synthetic", tmp_path / "listed", tmp_path / "runs", str(tiny_root),
+                         only=["toy_board", "convlstm_ae"])  # fmt: skip
+    assert "not trained" in listed[-1]["entry"]  # listed last, not silently dropped
+    page = (tmp_path / "board" / "leaderboard_synthetic.md").read_text()
+    table = [line for line in page.splitlines() if line.startswith("|")]
+    assert page.startswith("# Leaderboard: synthetic") and f"Generated {date.today()}" in page
     assert len(table) == 4 and "frame AUC" in table[0] and table[2].startswith("| frame difference")
+    assert "Column key" in page and "- **EER**:" in page
+    assert entries == read_json(tmp_path / "board" / "leaderboard_synthetic.json")["entries"]
     baseline, model = entries
     assert 0 < baseline["frame_auc"]["micro_minmax"] <= 1 and 0 <= baseline["fpr"] <= 1
     assert model["frame_auc"]["micro_minmax"] is not None and model["score_fps"] > 0

@@ -136,7 +136,7 @@ def test_interrupted_training_resumes_from_its_last_checkpoint(tmp_path):
     fit(small_dense(), pairs(x), tmp_path, epochs=4, callbacks=[counter], verbose=0)
     assert counter.seen == [2, 3]  # epochs 0 and 1 were not trained again
     rows = (tmp_path / "history.csv").read_text().splitlines()
-    assert [r.split(",")[0] for r in rows[1:]] == ["0", "1", "2", "3"]
+    assert [r.split(",")[0] for r in rows[1:]] == ["1", "2", "3", "4"]
     assert sorted(p.name for p in (tmp_path / "checkpoints").glob("epoch_*.keras")) == [
         f"epoch_{i:03d}.keras" for i in range(1, 5)
     ]

@@ -151,5 +151,5 @@ def test_two_workers_resume_together_from_the_chief_backup(tiny_root, tmp_path, 
     assert chief["epochs"] == other["epochs"] == [1]
     assert chief["weights"] == other["weights"]
     rows = (run / "history.csv").read_text().splitlines()[1:]
-    assert [row.split(",")[0] for row in rows] == ["0", "1"]
+    assert [row.split(",")[0] for row in rows] == ["1", "2"]
     assert not (run / "checkpoints" / "backup").exists()

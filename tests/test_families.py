@@ -80,10 +80,7 @@ def test_a_nan_in_any_loss_term_stops_with_the_last_good_checkpoint(tiny_root, t
         train_run(config, verbose=0, callbacks=[epochs])
     assert epochs.seen == [1]
     rows = (run / "history.csv").read_text().splitlines()[1:]
-    assert [row.split(",")[0] for row in rows] == ["0"]  # each good epoch once, no partial one
-    assert [row.split(",")[0] for row in (run / "history.csv").read_text().splitlines()[1:]] == [
-        "0"
-    ]
+    assert [row.split(",")[0] for row in rows] == ["1"]  # each good epoch once, no partial one
 
 
 @pytest.mark.slow
@@ -148,6 +145,13 @@ def test_half_trained_and_damaged_runs_name_the_file(tmp_path):
     (tmp_path / "bad" / "config.json").write_text('{"model": "toy_pre')
     with pytest.raises(DataError, match=r"bad/config.json: not valid JSON"):
         RunConfig.from_run(tmp_path / "bad")
+    # an empty config is said to be empty, not a training that did not finish
+    (tmp_path / "bad" / "config.json").write_text("")
+    with pytest.raises(DataError, match=r"bad/config.json: is empty"):
+        evaluate_run(tmp_path / "bad")
+    (tmp_path / "bad" / "config.json").write_text("{}")
+    with pytest.raises(DataError, match=r"bad/config.json: holds no run configuration"):
+        evaluate_run(tmp_path / "bad")
 
 
 class RawGenerator(keras.callbacks.Callback):

@@ -226,10 +226,15 @@ def read_run_json(run_dir: str | Path) -> dict:
             "(python -m regularity train FAMILY --run-dir RUN, or the family's training "
             "notebook)"
         )
+    if not path.read_text().strip():
+        raise DataError(path, "is empty: not a run configuration (the run cannot be read)")
     try:
-        return read_json(path)
+        stored = read_json(path)
     except ValueError as error:  # JSONDecodeError
         raise DataError(path, f"not valid JSON: {error}") from error
+    if not isinstance(stored, dict) or "model" not in stored:
+        raise DataError(path, "holds no run configuration (no 'model' field)")
+    return stored
 
 
 def check_resumable(config: RunConfig, overwrite: bool = False) -> bool:

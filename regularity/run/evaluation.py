@@ -8,7 +8,10 @@ network that scores (`scoring_network`), and writes ``scores.csv``, ``metrics.js
 from __future__ import annotations
 
 import logging
+import shutil
+import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +24,7 @@ from regularity.data.base import Video
 from regularity.data.clipstore import prepared_clips
 from regularity.data.preprocess import Normalizer
 from regularity.data.windows import WindowSpec
-from regularity.errors import ParameterError
+from regularity.errors import ParameterError, WriteError
 from regularity.nets.trainers import critics_of, scoring_network
 from regularity.run.config import RunConfig, RunMissingError, with_settings
 from regularity.run.families import families, load_config
@@ -37,13 +40,16 @@ from regularity.score.scoring import (
     frame_difference_errors,
     score_outputs,
 )
+from regularity.score.verdict import clip_verdict, footage_of, footage_warnings
 from regularity.show.media import generate_video, outline_masks
+from regularity.show.page import write_report_page
 from regularity.show.plots import generate_regularity_graph
 from regularity.show.report import quantify_performance
 
 logger = logging.getLogger(__name__)
 
 
+DEFAULT_FPS = 10.0  # UCSD's frame rate: a folder of frames carries none
 RECONSTRUCTION = "reconstruction"  # the first score's name when a second scorer gives e(t)
 
 
@@ -53,13 +59,7 @@ def load_scorer(run_dir: str | Path, checkpoint: str | Path | None = None) -> ob
 
     families()  # every family imported: the custom layers its networks hold are registered
 
-    path = Path(checkpoint or Path(run_dir) / "model.keras")
-    if not path.is_file():
-        raise RunMissingError(
-            f"{path}: no trained model here: training did not finish (resume it with the same "
-            "command, or train it first)"
-        )
-    return keras.saving.load_model(path)
+    return keras.saving.load_model(Path(checkpoint or trained_model(run_dir)))
 
 
 def load_critics(run_dir: str | Path, checkpoint: str | Path | None = None) -> dict[str, object]:
@@ -82,6 +82,23 @@ def load_critics(run_dir: str | Path, checkpoint: str | Path | None = None) -> d
     return {name: keras.saving.load_model(paths[name]) for name in sorted(paths)}
 
 
+def trained_model(run_dir: str | Path) -> Path:
+    """A run's ``model.keras``, or an error saying that its training did not finish."""
+    path = Path(run_dir) / "model.keras"
+    if not path.is_file():
+        raise RunMissingError(
+            f"{path}: no trained model here: training did not finish (resume it with the same "
+            "command, or train it first)"
+        )
+    return path
+
+
+def check_trained(run_dir: str | Path) -> None:
+    """Say before any work that a run's training did not finish (no model or no thresholds)."""
+    trained_model(run_dir)
+    run_thresholds(run_dir)
+
+
 def run_thresholds(run_dir: str | Path) -> dict:
     """A run's ``thresholds.json``, or an error saying that its training did not finish."""
     path = Path(run_dir) / "thresholds.json"
@@ -96,9 +113,13 @@ def score_frames(
     normalizer: Normalizer,
     score: ScoreSpec,
     window: WindowSpec | int = 10,
+    progress: str | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Error maps ``[N, H, W]``, smoothed e(t) and the valid-frame mask of scaled frames."""
-    outputs, valid = predict_test_data(scoring_network(model), scaled, window)
+    """Error maps ``[N, H, W]``, smoothed e(t) and the valid-frame mask of scaled frames.
+
+    ``progress``: a name to show a bar of the clip's windows under.
+    """
+    outputs, valid = predict_test_data(scoring_network(model), scaled, window, progress=progress)
     return *score_outputs(scaled, outputs, valid, normalizer.std, score), valid
 
 
@@ -122,13 +143,14 @@ def score_clip(
     score: ScoreSpec,
     window: WindowSpec | int,
     critics: dict[str, object] | None = None,
+    progress: str | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """Error maps, the frame score e(t), the valid mask and every second score of a clip.
 
     ``score.frame_score`` names the critic whose e(t) is the frame score (its own then kept
     as ``"reconstruction"``); by default it is the error maps' e(t).
     """
-    maps, errors, valid = score_frames(model, scaled, normalizer, score, window)
+    maps, errors, valid = score_frames(model, scaled, normalizer, score, window, progress)
     second = critic_scores(critics or {}, scaled, score, window)
     if score.frame_score:
         if score.frame_score not in second:
@@ -186,11 +208,14 @@ def normal_thresholds(
         raise ValueError(
             f"no normal clip is long enough for a window of {WindowSpec.of(window).span}"
         )
+    frames = np.concatenate(frames)
     return {
         "pixel": float(np.percentile(np.concatenate(pixels), score.pixel_percentile)),
-        "frame": float(np.percentile(np.concatenate(frames), score.frame_percentile)),
+        "frame": float(np.percentile(frames, score.frame_percentile)),
         "source": f"percentiles {score.pixel_percentile} (pixels) and {score.frame_percentile} "
         f"(frames) of {count} {kind} clips",
+        # what e(t) looks like on normal footage: a clip scoring far above it all is unlike it
+        "normal_scores": {"median": float(np.median(frames)), "max": float(frames.max())},
     }
 
 
@@ -206,6 +231,7 @@ def derive_thresholds(config: RunConfig, model: object, dataset: object) -> dict
     thresholds = normal_thresholds(
         model, clips, normalizer, config.score, config.window, kind, critics
     )
+    thresholds["footage"] = footage_of(dataset.train)
     write_json(Path(config.run_dir) / "thresholds.json", thresholds)
     return thresholds
 
@@ -246,6 +272,7 @@ class VideoResult:
     localisation: dict = field(default_factory=dict)
     score_seconds: float = 0.0
     critics: dict[str, np.ndarray] = field(default_factory=dict)  # second scores' e(t)
+    verdict: dict = field(default_factory=dict)  # `clip_verdict`, the source and warnings
 
 
 def _localise(
@@ -279,7 +306,9 @@ def score_video(
     start = time.perf_counter()
     scaled = get_test_data(video, config.input_spec(), normalizer)
     timed = {k: v for k, v in critics.items() if k == score.frame_score}
-    maps, errors, _, second = score_clip(model, scaled, normalizer, score, window, timed)
+    maps, errors, _, second = score_clip(
+        model, scaled, normalizer, score, window, timed, progress=video.name
+    )
     seconds = time.perf_counter() - start
     others = {k: v for k, v in critics.items() if k != score.frame_score}
     second.update(critic_scores(others, scaled, score, window))
@@ -289,6 +318,7 @@ def score_video(
 def mark_video(video: Video, maps: np.ndarray, score: ScoreSpec) -> tuple[np.ndarray, dict]:
     """Red dots where the smoothed error maps pass the pixel threshold, ground truth outlined.
 
+    The dots go on the frames as decoded (in colour where the video was opened in colour).
     Returns the marked frames and, where the video has masks and labels, how well the dots
     and the thresholded maps hit the masks of its abnormal frames (`_localise`).
     """
@@ -323,25 +353,47 @@ def _warm_up(model: object, config: RunConfig, critics: dict[str, object]) -> No
         predict_test_data(critics[config.score.frame_score], warm_up, config.window, stride=1)
 
 
+def judge_clip(video: Video, errors: np.ndarray, thresholds: dict) -> dict:
+    """A clip's verdict (`clip_verdict`) with its name, source and footage warnings.
+
+    The warnings are logged as well: a user reads them on the console, not only in a summary.
+    """
+    warnings = footage_warnings(video, errors, thresholds)
+    for warning in warnings:
+        logger.warning("%s: %s", video.source, warning)
+    verdict = clip_verdict(errors, thresholds)
+    return {"name": video.name, "source": video.source, **verdict, "warnings": warnings}
+
+
 def score_videos(
     config: RunConfig,
     videos: list[Video],
     out_dir: str | Path,
     model: object = None,
     write_videos: int | None = None,
-    fps: float = 10.0,
+    fps: float | None = None,
 ) -> tuple[list[VideoResult], float]:
     """Score videos with a trained run (its `RunConfig`); marked videos, graphs in ``out_dir``.
 
+    Args:
+        config: the run's config (`load_config`).
+        videos: the videos to score.
+        out_dir: where ``videos/`` and ``graphs/`` go.
+        model: the scoring model, if already in memory (else the run's ``model.keras``).
+        write_videos: marked videos for the first N clips (None: all).
+        fps: playback rate of the marked videos; None keeps each video's own (10 frames/s,
+            UCSD's rate, for frame folders, which carry none).
+
     Returns:
-        The per-video results and the scoring speed in frames/s of the frame score (the error
-        maps and, where ``score.frame_score`` names one, that critic; decoding and the other
-        second scorers left out).
+        The per-video results, each with its verdict, and the scoring speed in frames/s of the
+        frame score (the error maps and, where ``score.frame_score`` names one, that critic;
+        decoding and the other second scorers left out).
 
     """
     run_dir = config.run_dir
     model = model or load_scorer(run_dir)
-    score = ScoreSpec(**{**vars(config.score), "thresholds": run_thresholds(run_dir)})
+    thresholds = run_thresholds(run_dir)
+    score = ScoreSpec(**{**vars(config.score), "thresholds": thresholds})
     normalizer = Normalizer.load(Path(run_dir) / "normalizer.npz")
     critics = load_critics(run_dir)
     _warm_up(model, config, critics)
@@ -353,28 +405,52 @@ def score_videos(
         )
         marked, localisation = mark_video(video, maps, score)
         if write_videos is None or i < write_videos:
-            generate_video(marked, Path(out_dir) / "videos" / video.name, fps=fps)
+            rate = fps or video.meta.get("fps") or DEFAULT_FPS
+            generate_video(marked, Path(out_dir) / "videos" / video.name, fps=rate)
         labels = video.labels if video.labels is not None else np.zeros(len(original), bool)
         generate_regularity_graph(
             1 - abnormality_score(errors),
             Path(out_dir) / "graphs" / f"{video.name}.png",
             labels=labels,
             title=video.name,
+            errors=errors,
+            threshold=thresholds["frame"],
         )
         baseline = frame_difference_errors(original)
+        verdict = judge_clip(video, errors, thresholds)
         results.append(
-            VideoResult(video.name, video.labels, errors, baseline, localisation, seconds, second)
+            VideoResult(
+                video.name, video.labels, errors, baseline, localisation, seconds, second, verdict
+            )
         )
         video.release()
     frames = sum(len(r.errors) for r in results)
     return results, frames / max(sum(r.score_seconds for r in results), 1e-9)
 
 
+def check_writable(folder: str | Path, *inside: str) -> None:
+    """Refuse a folder that cannot be written before any work is done, not after it.
+
+    ``inside``: sub-folders that will be written too (a file of that name is in the way).
+    """
+    folder = Path(folder)
+    for target in (folder, *(folder / name for name in inside)):
+        if not target.exists():
+            continue
+        if not target.is_dir():
+            raise WriteError(target, "is a file where a folder is written")
+        try:
+            with tempfile.TemporaryFile(dir=target):
+                pass
+        except OSError as error:
+            raise WriteError(target, f"cannot be written ({error.strerror})") from error
+
+
 def evaluate_run(
     run_dir: str | Path,
     model: object = None,
     write_videos: int | None = None,
-    fps: float = 10.0,
+    fps: float | None = None,
 ) -> dict:
     """Test a trained run on its own dataset's test split and write every result into the run.
 
@@ -387,17 +463,20 @@ def evaluate_run(
         model: the model, if already in memory (otherwise ``model.keras`` is loaded); a
             multi-network model is scored through its ``scoring_model``.
         write_videos: write marked videos for the first N test clips (None: all).
-        fps: playback rate of the videos.
+        fps: playback rate of the videos (None: each clip's own, 10 frames/s for frames).
 
     Returns:
-        The merged ``metrics.json``.
+        The merged ``metrics.json``, each clip's verdict under ``clips``.
 
     """
     config = load_config(run_dir)
+    check_trained(run_dir)
+    check_writable(run_dir, "videos", "graphs")
     dataset = config.open_dataset()
     start = time.perf_counter()
     results, fps_scored = score_videos(config, dataset.test, run_dir, model, write_videos, fps)
-    return quantify_performance(
+    stored = read_json(Path(run_dir) / "config.json")
+    metrics = quantify_performance(
         results,
         run_dir,
         run_thresholds(run_dir),
@@ -405,8 +484,42 @@ def evaluate_run(
         model=config.model,
         score_fps=round(fps_scored, 1),
         test_seconds=round(time.perf_counter() - start, 1),
-        config=read_json(Path(run_dir) / "config.json"),
+        config=stored,
+        clips=[r.verdict for r in results],
     )
+    write_report_page(run_dir, f"{Path(run_dir).name}: {config.model} on {config.dataset}",
+                      metrics, stored)  # fmt: skip
+    return metrics
+
+
+def _unique_names(videos: list[Video]) -> None:
+    # Two inputs with one stem (a/01.avi, b/01.avi) would write over each other's graph and
+    # video and share rows in scores.csv: the parent folder joins the name, then a number.
+    stems = Counter(v.name for v in videos)
+    for video in videos:
+        if stems[video.name] > 1:
+            video.name = f"{Path(video.source).parent.name}_{video.name}"
+    seen = Counter()
+    for video in videos:
+        seen[video.name] += 1
+        if seen[video.name] > 1:
+            video.name = f"{video.name}_{seen[video.name]}"
+
+
+def _scoring_folder(run_dir: Path, out_dir: Path) -> None:
+    """Refuse an output folder that would overwrite a run or anything not a scoring."""
+    run, out = run_dir.resolve(), out_dir.resolve()
+    if out == run or out in run.parents or run in out.parents:
+        raise ParameterError(
+            out_dir, f"scoring writes beside the run {run_dir}, never into it or around it"
+        )
+    if out.is_dir() and any(out.iterdir()) and not (out / "summary.json").is_file():
+        raise ParameterError(
+            out_dir, "exists and is not an earlier scoring (no summary.json): choose another --out"
+        )
+    if out.exists() and not out.is_dir():
+        raise WriteError(out_dir, "is a file where the scoring folder goes")
+    check_writable(out if out.is_dir() else out.parent)
 
 
 def score_any(
@@ -414,27 +527,62 @@ def score_any(
     paths: list[str | Path],
     out_dir: str | Path | None = None,
     write_videos: bool = True,
-) -> tuple[Path, float]:
+    fps: float | None = None,
+) -> tuple[Path, dict]:
     """Score any video files or frame folders with a trained run, never touching its results.
 
-    Writes marked mp4s (red dots), regularity graphs and ``scores.csv`` (no labels: no ROC, no
-    AUC) into ``out_dir``, by default ``<run>_scored`` beside the run folder.
+    Writes marked mp4s (red dots, on the colour frames of a colour clip), regularity graphs
+    with the run's threshold, ``scores.csv`` (no labels: no ROC, no AUC), ``summary.json``
+    (each clip's verdict, flagged spans and warnings) and ``report.html`` into ``out_dir``, by
+    default ``<run>_scored`` beside the run folder. One scoring is one folder: it is written
+    aside and replaces an earlier scoring there whole, and bad input leaves nothing.
 
     Returns:
-        The output folder and the scoring speed in frames/s.
+        The output folder and its summary.
 
     """
+    from regularity.data.base import Color
     from regularity.data.videos import open_video
     from regularity.show.report import write_scores
 
     run_dir = Path(run_dir)
     config = load_config(run_dir)
+    check_trained(run_dir)
     out_dir = Path(out_dir) if out_dir else run_dir.with_name(f"{run_dir.name}_scored")
-    if out_dir.resolve() == run_dir.resolve():
-        raise ValueError(f"{out_dir}: scoring other videos must not overwrite the run's results")
-    videos = [open_video(p, config.color) for p in paths]
-    results, fps = score_videos(config, videos, out_dir, write_videos=None if write_videos else 0)
-    write_scores(results, out_dir / "scores.csv")
-    write_json(out_dir / "summary.json", {"run": run_dir, "videos": [str(p) for p in paths],
-                                          "score_fps": round(fps, 1)})  # fmt: skip
-    return out_dir, fps
+    _scoring_folder(run_dir, out_dir)
+    videos = [open_video(p, Color.RGB) for p in paths]  # as shot; the model's input is prepared
+    span = config.window.span
+    for video in videos:  # every input checked before anything is scored or written
+        if len(video) < span:
+            raise ParameterError(
+                video.source,
+                f"{len(video)} frames, fewer than the {span} of the model's window: nothing "
+                "to score",
+            )
+        video.release()
+    _unique_names(videos)
+    staging = out_dir.with_name(f".{out_dir.name}.partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        results, speed = score_videos(
+            config, videos, staging, write_videos=None if write_videos else 0, fps=fps
+        )
+        write_scores(results, staging / "scores.csv")
+        thresholds = run_thresholds(run_dir)
+        summary = {
+            "run": str(run_dir),
+            "score_fps": round(speed, 1),
+            "threshold": {"value": thresholds["frame"], "pixel": thresholds["pixel"],
+                          "source": thresholds["source"]},
+            "clips": [r.verdict for r in results],
+        }  # fmt: skip
+        write_json(staging / "summary.json", summary)
+        title = f"{', '.join(v.name for v in videos)} scored by {run_dir.name}"
+        write_report_page(staging, title, summary, read_json(run_dir / "config.json"))
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    staging.rename(out_dir)
+    return out_dir, summary

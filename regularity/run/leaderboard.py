@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import csv
 import logging
+from datetime import date
 from pathlib import Path
 
 import numpy as np
 
 from regularity.data import load_dataset
+from regularity.errors import ParameterError
 from regularity.run.evaluation import VideoResult, evaluate_run
 from regularity.run.families import families
 from regularity.run.files import project_path, write_json
@@ -32,6 +34,21 @@ COLUMNS = (
     "entry", "frame AUC (minmax / raw / macro)", "paper", "EER", "TPR / FPR", "dots in mask / 40%",
     "training", "scoring", "peak RSS",
 )  # fmt: skip
+
+
+COLUMN_KEY = {
+    "entry": "the family (its declared recipe for this dataset) or the baseline",
+    "frame AUC": "area under the frame-level ROC: micro_minmax pools every frame after per-clip "
+    "min-max of e(t) (the headline), micro_raw pools raw e(t), macro averages per-clip AUCs",
+    "paper": "Chong & Tay's normalisation (e - min e) / max e, pooled",
+    "EER": "equal error rate of the pooled min-max scores",
+    "TPR / FPR": "at the run's threshold from normal training clips (no test labels)",
+    "dots in mask / 40%": "share of red dots inside the ground-truth masks / of abnormal frames "
+    "whose thresholded error covers 40% of the mask (UCSD's pixel-level criterion)",
+    "training": "minutes of training on the 2-core CPU",
+    "scoring": "frames per second of the frame score on the same CPU",
+    "peak RSS": "peak resident memory while training",
+}
 
 
 def frame_difference_entry(dataset: object, percentile: float = 99.0) -> dict:
@@ -144,16 +161,64 @@ def leaderboard(
             entry = f"{family.name}, second score: {score}"
             entries.append({**figures, "entry": entry, "training": "same run"})
             curves[f"{family.name} {score}"] = run_curves[score]
+    if not curves:
+        raise ParameterError(
+            Path(runs_root),
+            f"no declared run of {dataset} is trained here (train them with --train, or point "
+            "--runs at the folder holding them): nothing to rank",
+        )
     data_root = data_root or next(
         (e["config"]["data_root"] for e in entries if "config" in e), "data"
     )
     baseline = frame_difference_entry(load_dataset(dataset, root=project_path(data_root)))
     curves["frame difference"] = baseline.pop("curves")
     entries.insert(0, baseline)
-    lines = [f"| {' | '.join(COLUMNS)} |", "|" + "---|" * len(COLUMNS)]
-    lines += [markdown_row(e) for e in entries]
+    entries = rank_entries(entries)
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / f"leaderboard_{dataset}.md").write_text("\n".join(lines) + "\n")
-    write_json(out_dir / f"leaderboard_{dataset}.json", {"dataset": dataset, "entries": entries})
+    generated = date.today().isoformat()
+    write_json(out_dir / f"leaderboard_{dataset}.json",
+               {"dataset": dataset, "generated": generated, "entries": entries})  # fmt: skip
+    write_table(out_dir / f"leaderboard_{dataset}.md", dataset, entries, generated)
     plot_roc(curves, out_dir / f"leaderboard_{dataset}_roc.png")
     return entries
+
+
+def rank_entries(entries: list[dict]) -> list[dict]:
+    """Baselines first (strongest first), then by frame AUC (micro_minmax), best first.
+
+    Runs not trained yet, which have no figure, come last.
+    """
+
+    def headline(entry: dict) -> float:
+        return ((entry.get("frame_auc") or {}).get("micro_minmax")) or -1.0
+
+    baselines = sorted((e for e in entries if "no learning" in e["entry"]), key=headline)
+    learned = sorted((e for e in entries if "no learning" not in e["entry"]), key=headline)
+    return baselines[::-1] + learned[::-1]
+
+
+def write_table(path: Path, dataset: str, entries: list[dict], generated: str) -> Path:
+    """The leaderboard page: title, dataset, date, the table (`markdown_row`) and a column key."""
+    first = next((e for e in entries if e.get("test_frames")), {})
+    split = (
+        f", {first['test_frames']:,} test frames ({first['abnormal_frames']:,} abnormal)"
+        if first
+        else ""
+    )
+    lines = [
+        f"# Leaderboard: {dataset}",
+        "",
+        f"Dataset: **{dataset}**, its official test split{split}. Generated {generated} by "
+        f"`python -m regularity leaderboard --dataset {dataset}`. Rows: the no-learning baseline "
+        "first, then by frame AUC (micro_minmax), best first.",
+        "",
+        f"| {' | '.join(COLUMNS)} |",
+        "|" + "---|" * len(COLUMNS),
+        *(markdown_row(e) for e in entries),
+        "",
+        "Column key:",
+        "",
+        *(f"- **{name}**: {meaning}" for name, meaning in COLUMN_KEY.items()),
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return path

@@ -197,6 +197,13 @@ class UnlessDiverged(keras.callbacks.Callback):
             self.callback.on_train_end(logs)
 
 
+class HistoryLog(keras.callbacks.CSVLogger):
+    """``history.csv`` with epochs counted from 1, as the checkpoints and ``loss.png`` count."""
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:  # noqa: D102
+        super().on_epoch_end(epoch + 1, logs)
+
+
 class Backup(keras.callbacks.BackupAndRestore):
     """``BackupAndRestore`` (every network and optimizer a model holds), seeded from elsewhere.
 
@@ -305,7 +312,7 @@ def training_callbacks(
             for callback in (
                 Backup(str(backup), restore, save_freq="epoch", delete_checkpoint=True),
                 EpochCheckpoint(checkpoints),
-                keras.callbacks.CSVLogger(str(history), append=True),
+                HistoryLog(str(history), append=True),
             )
         ),
         ProgressLog(log_every),

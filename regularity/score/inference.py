@@ -8,6 +8,7 @@ clip's frame axis where `WindowSpec.split` says its target frame is.
 from __future__ import annotations
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from regularity.data.base import Video
 from regularity.data.preprocess import InputSpec, Normalizer
@@ -30,6 +31,7 @@ def predict_test_data(
     window: WindowSpec | int = 10,
     stride: int | None = None,
     batch_size: int = 8,
+    progress: str | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """One model output per frame, aligned with the frames.
 
@@ -42,6 +44,7 @@ def predict_test_data(
             land on the same frame are averaged, and the last window ends on the last frame, so
             that every frame a model can produce gets exactly one output.
         batch_size: windows per model call.
+        progress: a name: show a bar of the windows under it (a long clip takes minutes).
 
     Returns:
         ``outputs`` like ``frames`` (or ``[N]`` for a model giving one value per target frame,
@@ -66,7 +69,9 @@ def predict_test_data(
     # Pad a short last batch only to a whole number per replica: padding to a full batch would
     # cost a quarter of the model calls on a typical 150-frame clip.
     replicas = getattr(getattr(model, "distribute_strategy", None), "num_replicas_in_sync", 1)
+    bar = tqdm(total=len(inputs), desc=progress, unit="window", leave=False, disable=not progress)
     for i in range(0, len(inputs), batch_size):  # no window at all: every frame invalid
+        bar.update(min(batch_size, len(inputs) - i))
         chunk = inputs[i : i + batch_size]
         padded = np.concatenate([chunk, np.repeat(chunk[-1:], -len(chunk) % replicas, 0)])
         out = np.asarray(model.predict_on_batch(frames[padded]), np.float32)[: len(chunk)]
@@ -80,6 +85,7 @@ def predict_test_data(
             else:
                 np.add.at(total, where, window_out)
                 np.add.at(count, where, 1)
+    bar.close()
     valid = count > 0
     uncovered = np.zeros_like(total) if per_frame else frames  # a frame no window targets
     where = valid.reshape(-1, *[1] * (total.ndim - 1))

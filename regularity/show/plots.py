@@ -30,41 +30,52 @@ def generate_regularity_graph(
     path: str | Path,
     labels: np.ndarray | None = None,
     title: str = "",
+    errors: np.ndarray | None = None,
     threshold: float | None = None,
 ) -> Path:
     """Regularity score s(t) against frame number, ground-truth abnormal spans shaded.
 
+    Given the clip's absolute frame score e(t) and the run's frame threshold (on that scale,
+    from normal clips), a second panel below shows e(t), the threshold as a dashed line and
+    the flagged frames shaded: the per-clip s(t) alone stretches every clip from 1 to 0.
+
     Args:
         regularity: s(t), one value per frame.
         path: PNG to write.
-        labels: abnormal frames, shaded red.
+        labels: abnormal frames (ground truth), shaded red.
         title: figure title (the clip name).
-        threshold: optional horizontal line (a regularity level from normal data).
+        errors: e(t), one value per frame, on the threshold's scale.
+        threshold: the run's frame threshold.
 
     """
-    fig, ax = plt.subplots(figsize=(8, 3))
-    frames = np.arange(1, len(regularity) + 1)
-    ax.plot(frames, regularity, color="tab:blue", lw=1.5, label="regularity s(t)")
-    if labels is not None:
-        for i, (a, b) in enumerate(labels_to_spans(labels)):
-            ax.axvspan(
-                a - 0.5,
-                b + 0.5,
-                color="tab:red",
-                alpha=0.2,
-                label="abnormal (ground truth)" if i == 0 else None,
-            )
-    if threshold is not None:
-        ax.axhline(threshold, color="k", ls="--", lw=1, label="threshold")
-    ax.set(
-        xlabel="frame",
-        ylabel="regularity score",
-        ylim=(-0.02, 1.02),
-        xlim=(1, max(len(regularity), 2)),
-        title=title,
+    judged = errors is not None and threshold is not None
+    fig, axes = plt.subplots(
+        2 if judged else 1, 1, figsize=(8, 5 if judged else 3), sharex=True, squeeze=False
     )
+    ax = axes[0, 0]
+    frames = np.arange(1, len(regularity) + 1)
+    ax.plot(frames, regularity, color="tab:blue", lw=1.5, label="regularity s(t) (per clip)")
+    _shade(ax, labels, "tab:red", "abnormal (ground truth)")
+    ax.set(ylabel="regularity score", ylim=(-0.02, 1.02), xlim=(1, max(len(regularity), 2)))
+    ax.set_title(title)
     ax.legend(loc="lower left", fontsize=8)
+    if judged:
+        below = axes[1, 0]
+        below.plot(frames, errors, color="tab:purple", lw=1.5, label="frame score e(t)")
+        below.axhline(threshold, color="k", ls="--", lw=1, label="threshold (normal clips)")
+        _shade(below, np.asarray(errors) > threshold, "tab:orange", "flagged")
+        _shade(below, labels, "tab:red", None)
+        below.set(ylabel="frame score e(t)")
+        below.legend(loc="upper left", fontsize=8)
+    axes[-1, 0].set_xlabel("frame")
     return save_figure(fig, path)
+
+
+def _shade(ax: plt.Axes, frames: np.ndarray | None, colour: str, label: str | None) -> None:
+    if frames is None:
+        return
+    for i, (a, b) in enumerate(labels_to_spans(frames)):
+        ax.axvspan(a - 0.5, b + 0.5, color=colour, alpha=0.2, label=label if i == 0 else None)
 
 
 def plot_roc(curves: dict[str, tuple[np.ndarray, np.ndarray]], path: str | Path) -> Path:
@@ -100,7 +111,7 @@ def history_figure(
     if not rows:
         return None
     fig, ax = plt.subplots(figsize=(5, 3.5))
-    epochs = [int(r["epoch"]) + 1 for r in rows]
+    epochs = [int(r["epoch"]) for r in rows]  # counted from 1
     shown = []
     for key in rows[0]:
         if (key in columns) if columns else key.endswith("loss"):
