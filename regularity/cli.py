@@ -125,8 +125,10 @@ def _score(args: argparse.Namespace) -> None:
     )
     for clip in scored["clips"]:
         print(verdict_line(clip))
-    print(f"scored {len(args.videos)} video(s) at {scored['score_fps']:.1f} frames/s against "
-          f"the threshold {scored['threshold']['value']:.4g} ({scored['threshold']['source']})")
+    print(
+        f"scored {len(args.videos)} video(s) at {scored['score_fps']:.1f} frames/s against "
+        f"the threshold {scored['threshold']['value']:.4g} ({scored['threshold']['source']})"
+    )
     print(f"results in {out}/; report: {out / 'report.html'}")  # fmt: skip
 
 

@@ -258,3 +258,49 @@ def test_json_the_suite_writes_is_strict(tmp_path):
     text = (tmp_path / "a.json").read_text()
     assert json.loads(text) == {"auc": None, "x": None, "n": [1.5]}
     assert update_metrics(tmp_path, eer=np.float64("nan"))["eer"] is None
+
+
+def open_in_chromium(page: Path, screenshot: Path) -> dict:
+    """Load a page from the file system in headless Chromium: console errors, failed requests,
+    and whether each image and video resolved; a full-page screenshot is written."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("Chromium is not installed (Debian: apt install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    seen = {"errors": [], "failed": []}
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        tab = browser.new_page(viewport={"width": 1280, "height": 900})
+        tab.on("console", lambda m: seen["errors"].append(m.text) if m.type == "error" else None)
+        tab.on("pageerror", lambda error: seen["errors"].append(str(error)))
+        tab.on("requestfailed", lambda request: seen["failed"].append(request.url))
+        tab.goto(page.as_uri(), wait_until="load")
+        tab.wait_for_function(
+            "[...document.querySelectorAll('video')].every(v => v.readyState >= 1 || v.error)",
+            timeout=20_000,
+        )
+        seen["images"] = tab.evaluate(
+            "[...document.images].map(i => [i.getAttribute('src'), i.naturalWidth > 0])"
+        )
+        seen["videos"] = tab.evaluate(
+            "[...document.querySelectorAll('video')].map(v => [v.getAttribute('src'), "
+            "v.readyState >= 1 && !v.error && v.videoWidth > 0])"
+        )
+        tab.screenshot(path=str(screenshot), full_page=True)
+        browser.close()
+    return seen
+
+
+@pytest.mark.slow
+def test_report_pages_open_in_a_real_browser(trained_run, tmp_path):
+    frames = np.random.default_rng(2).integers(0, 255, (24, 60, 90), dtype=np.uint8)
+    write_avi(tmp_path / "clip.avi", frames)
+    out = tmp_path / "scored"
+    assert regularity_main(["score", str(trained_run), str(tmp_path / "clip.avi"), "--out",
+                            str(out)]) == 0  # fmt: skip
+    for folder in (trained_run, out):  # a run's evaluation and a scoring
+        seen = open_in_chromium(folder / "report.html", tmp_path / f"{folder.name}.png")
+        assert seen["errors"] == [] and seen["failed"] == [], seen
+        assert seen["images"] and all(ok for _, ok in seen["images"]), seen["images"]
+        assert seen["videos"] and all(ok for _, ok in seen["videos"]), seen["videos"]
+        assert (tmp_path / f"{folder.name}.png").stat().st_size > 10_000

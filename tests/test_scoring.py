@@ -220,3 +220,44 @@ def test_the_psnr_measure_gives_liu_et_al_s_anomaly_score():
     # min-max of -PSNR is 1 - normalised PSNR: the worst prediction is the most abnormal
     np.testing.assert_allclose(minmax(errors), psnr_abnormality(expected), atol=1e-6)
     assert np.argmax(errors) == 1
+
+
+def test_a_verdict_reads_the_absolute_score_against_the_normal_threshold():
+    from regularity.score.verdict import clip_verdict, verdict_line
+
+    thresholds = {"frame": 1.0, "source": "percentile 99 of 3 normal clips"}
+    # a calm clip stays regular, however min-max would stretch it
+    calm = clip_verdict(np.array([0.2, 0.5, 0.1, 0.9]), thresholds)
+    assert calm["verdict"] == "regular" and calm["flagged_frames"] == 0 and calm["spans"] == []
+    busy = clip_verdict(np.array([0.2, 1.5, 2.5, 0.1, 1.2, 0.3]), thresholds)
+    assert busy["verdict"] == "irregular" and busy["flagged_frames"] == 3
+    assert [(s["start"], s["end"], s["peak"]) for s in busy["spans"]] == [(2, 3, 3), (5, 5, 5)]
+    assert busy["threshold"] == 1.0 and busy["threshold_source"] == thresholds["source"]
+    line = verdict_line({"name": "Test004", **busy})
+    assert (
+        line
+        == "Test004: IRREGULAR, 3 of 6 frames over the threshold: frames 2-3 (peak 3), 5-5 (peak 5)"
+    )
+
+
+def test_footage_unlike_the_training_footage_is_said():
+    from regularity.data.base import Video
+    from regularity.score.verdict import footage_of, footage_warnings
+
+    rng = np.random.default_rng(0)
+    grey = rng.integers(0, 255, (12, 24, 36), dtype=np.uint8)
+    trained = Video("t", "t", lambda: grey, meta={"fps": 10.0})
+    thresholds = {"frame": 1.0, "footage": footage_of([trained]),
+                  "normal_scores": {"median": 0.5, "max": 2.0}}  # fmt: skip
+    assert thresholds["footage"] == {"sizes": [[24, 36]], "color": False, "fps": [10.0]}
+    same = Video("s", "s.avi", lambda: grey, meta={"fps": 10.0})
+    assert footage_warnings(same, np.full(12, 0.5), thresholds) == []
+    colour = rng.integers(0, 255, (12, 48, 64, 3), dtype=np.uint8)
+    other = Video("o", "o.avi", lambda: colour, meta={"fps": 30.0})
+    said = " | ".join(footage_warnings(other, np.full(12, 5.0), thresholds))
+    assert "48x64, the training footage 24x36" in said and "in colour" in said
+    assert "30 frames/s, the training footage 10" in said and "over twice the highest" in said
+    # an abnormal event raises some frames, not all: no warning for it
+    assert footage_warnings(same, np.r_[np.full(6, 0.5), np.full(6, 9.0)], thresholds) == []
+    doubled = Video("d", "d.avi", lambda: np.repeat(grey, 2, axis=0), meta={"fps": 10.0})
+    assert "every other frame repeats" in footage_warnings(doubled, np.zeros(24), thresholds)[0]

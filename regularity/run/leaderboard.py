@@ -25,7 +25,7 @@ from regularity.run.families import families
 from regularity.run.files import project_path, write_json
 from regularity.run.pipeline import train_run
 from regularity.score.scoring import abnormality_score, frame_difference_errors
-from regularity.show.plots import plot_roc
+from regularity.show.plots import BASELINE_CURVE, plot_roc
 from regularity.show.report import BASELINE, detection_figures, pooled
 
 logger = logging.getLogger(__name__)
@@ -171,7 +171,7 @@ def leaderboard(
         (e["config"]["data_root"] for e in entries if "config" in e), "data"
     )
     baseline = frame_difference_entry(load_dataset(dataset, root=project_path(data_root)))
-    curves["frame difference"] = baseline.pop("curves")
+    curves[BASELINE_CURVE] = baseline.pop("curves")
     entries.insert(0, baseline)
     entries = rank_entries(entries)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,7 @@ import numpy as np
 from regularity.run.files import peak_rss_mb, update_metrics
 from regularity.score.metrics import eer, frame_auc, tpr_fpr
 from regularity.score.scoring import abnormality_score
-from regularity.show.plots import plot_roc
+from regularity.show.plots import BASELINE_CURVE, plot_roc
 
 BASELINE = "mean |I_t - I_t-1| (frame 0 takes frame 1's), smoothed over 9 frames"
 LOCALISATION_KEYS = ("dots", "dots_inside", "frames", "frames_with_dot_inside", "frames_40pct")
@@ -118,7 +118,7 @@ def quantify_performance(
     write_scores(results, run_dir / "scores.csv")
     figures = detection_figures(results, threshold["frame"])
     if figures:
-        curves = {"model": pooled(results), "frame difference": pooled(results, "baseline")}
+        curves = {"model": pooled(results), BASELINE_CURVE: pooled(results, "baseline")}
         curves.update({c: pooled(results, c) for c in results[0].critics})
         plot_roc(curves, run_dir / "roc.png")
     return update_metrics(
