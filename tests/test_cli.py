@@ -62,6 +62,22 @@ def test_a_wrong_family_recipe_or_setting_is_one_line_not_a_traceback(argv, mess
     assert err.startswith("error: ") and message in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--set", "size=abc"], "bad setting"),
+        (["--set", "epochz=1"], "unknown config fields for AEConfig: ['epochz']"),
+        (["--set", "epochs=-1"], "must be 1 or more"),
+        (["--recipe", "nosuch"], "has no recipe 'nosuch'"),
+    ],
+)
+def test_the_benchmark_refuses_bad_settings_in_one_line(argv, message, capsys, tmp_path):
+    assert benchmark().main(["train", "--run-dir", str(tmp_path / "run"), *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err and "Traceback" not in err
+    assert not (tmp_path / "run").exists()
+
+
 def test_the_families_command_lists_every_family_with_its_recipes(capsys):
     assert regularity_main(["families"]) == 0
     out = capsys.readouterr().out

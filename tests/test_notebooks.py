@@ -98,6 +98,13 @@ def test_notebooks_01_and_02_write_a_complete_run(tiny_root, tmp_path, project_e
     executed = json.loads((run / "notebooks" / "02_convlstm_ae_test.ipynb").read_text())
     outputs = [o for c in executed["cells"] for o in c.get("outputs", [])]
     assert any("text/html" in o.get("data", {}) for o in outputs)  # the inline video
+    # training again with another size is refused, and writes nothing into the finished run
+    kept = {p: p.read_bytes() for p in (run / "notebooks").iterdir()}
+    again = [*command[:3], "--name", "tiny", "--runs", str(runs), "-p", "data_root",
+             str(tiny_root), "-p", "size", "[32, 32]"]  # fmt: skip
+    done = subprocess.run(again, cwd=tmp_path, capture_output=True, text=True, env=project_env)
+    assert done.returncode == 2 and "another configuration" in done.stderr, done.stderr[-2000:]
+    assert {p: p.read_bytes() for p in (run / "notebooks").iterdir()} == kept
 
 
 def test_notebooks_are_committed_without_outputs():
@@ -127,9 +134,10 @@ def test_notebook_00_previews_a_dataset_with_paths_from_the_project_root(
     preview = json.loads((run / "preview" / "preview.json").read_text())
     assert [c["split"] for c in preview["clips"]] == ["train", "test"]
     assert preview["clips"][1]["abnormal_frames"] > 0
-    for clip in preview["clips"]:
-        assert Path(clip["sheet"]).is_file() and Path(clip["video"]).suffix == ".mp4"
-        assert Path(clip["video"]).parent == run / "preview" / clip["split"]
+    assert Path(preview["root"]).parts[0] == "data"  # portable: from the project root
+    for clip in preview["clips"]:  # named from the preview folder
+        assert (run / "preview" / clip["sheet"]).is_file() and clip["video"].endswith(".mp4")
+        assert Path(clip["video"]).parent == Path(clip["split"])
     executed = json.loads(next((run / "notebooks").glob("00_*.ipynb")).read_text())
     outputs = [o for c in executed["cells"] for o in c.get("outputs", [])]
     texts = "".join("".join(o.get("data", {}).get("text/plain", "")) for o in outputs)

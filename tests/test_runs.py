@@ -48,3 +48,27 @@ def test_importing_the_package_quietens_tensorflow_before_keras_loads_it(project
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert done.stdout.strip() in ("2", "3"), done.stderr[-2000:]
+
+
+def test_a_moved_clone_reads_its_runs_as_the_same_configuration(tmp_path, monkeypatch):
+    import json
+    import shutil
+
+    from convlstm_ae.autoencoder import AEConfig
+    from regularity.run.config import check_resumable
+    from regularity.run.families import load_config
+
+    first = tmp_path / "first" / "clone"
+    (first / "notebooks").mkdir(parents=True)
+    (first / "pyproject.toml").write_text("[project]\n")
+    monkeypatch.chdir(first / "notebooks")
+    config = AEConfig.recipe("ped2", run_dir="runs/x")
+    config.save()
+    stored = json.loads((first / "runs" / "x" / "config.json").read_text())
+    assert stored["run_dir"] == "runs/x" and stored["data_root"] == "../shared/data"
+    moved = tmp_path / "second" / "clone"
+    shutil.copytree(first, moved)
+    monkeypatch.chdir(moved)
+    again = AEConfig.recipe("ped2", run_dir="runs/x")
+    assert load_config(moved / "runs" / "x").identity() == again.identity()
+    assert check_resumable(again)  # the same run: it would resume, not be refused

@@ -17,7 +17,7 @@ from regularity.data import Dataset, load_dataset
 from regularity.data.preprocess import InputSpec, Scaling
 from regularity.data.windows import SkipFrameAnomalies, WindowSpec
 from regularity.errors import DataError, RegularityError
-from regularity.run.files import project_path, read_json, save_config, to_plain
+from regularity.run.files import portable_path, project_path, read_json, save_config, to_plain
 from regularity.score.scoring import ScoreSpec
 
 # Fields that may differ when a run is resumed or rescored: they change neither the model nor
@@ -127,8 +127,10 @@ class RunConfig:
         return data
 
     def save(self) -> Path:
-        """Write ``config.json`` into the run folder."""
-        return save_config(self.run_dir, self.to_dict())
+        """Write ``config.json`` into the run folder, its paths portable (`portable_path`)."""
+        stored = self.to_dict()
+        stored.update(data_root=portable_path(self.data_root), run_dir=portable_path(self.run_dir))
+        return save_config(self.run_dir, stored)
 
     def identity(self) -> dict:
         """The fields that make two runs the same run (what resuming must not change)."""

@@ -105,6 +105,23 @@ def project_path(path: str | Path) -> Path:
     return path if path.is_absolute() else Path(os.path.normpath(project_root() / path))
 
 
+def portable_path(path: str | Path) -> str:
+    """A path as a run's files store it: from the project root when in or beside the project.
+
+    ``runs/demo``, ``../shared/data``: a moved or copied clone's runs still read as the same
+    configuration. A path elsewhere stays absolute. `project_path` reads either back.
+
+    >>> portable_path(project_root() / "runs" / "demo"), portable_path("/elsewhere/x")
+    ('runs/demo', '/elsewhere/x')
+    """
+    path = Path(os.path.normpath(Path(path).absolute()))
+    root = project_root()
+    for base, prefix in ((root, "."), (root.parent, "..")):
+        if path.is_relative_to(base) and base != Path(base.anchor):
+            return os.path.normpath(Path(prefix) / path.relative_to(base))
+    return str(path)
+
+
 def run_folder(name: str | Path, runs_root: str | Path = "runs") -> Path:
     """The folder of a run, created: a bare name goes under ``runs_root``, a path is kept.
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from regularity.data.base import Dataset, Split, Video
 from regularity.errors import DataError
-from regularity.run.files import write_json
+from regularity.run.files import portable_path, write_json
 from regularity.show.media import contact_sheet, generate_video, outline_masks, show_clip
 
 
@@ -97,7 +97,14 @@ def preview_clips(
         for split, video in chosen
     ]
     preview = {"dataset": dataset.name, "root": dataset.root, "clips": records}
-    write_json(out_dir / "preview.json", preview)
+    # On disk the clips' files are named from the preview folder and the root from the project,
+    # so that a moved clone's preview still points at its files.
+    stored = [
+        {**r, "sheet": str(Path(r["sheet"]).relative_to(out_dir)),
+         "video": str(Path(r["video"]).relative_to(out_dir))} for r in records
+    ]  # fmt: skip
+    write_json(out_dir / "preview.json", {**preview, "root": portable_path(dataset.root),
+                                          "clips": stored})  # fmt: skip
     return preview
 
 
