@@ -22,7 +22,7 @@ from regularity.data import load_dataset
 from regularity.errors import ParameterError
 from regularity.run.evaluation import VideoResult, evaluate_run
 from regularity.run.families import families
-from regularity.run.files import project_path, write_json
+from regularity.run.files import portable_path, project_path, write_json
 from regularity.run.pipeline import train_run
 from regularity.score.scoring import abnormality_score, frame_difference_errors
 from regularity.show.plots import BASELINE_CURVE, plot_roc
@@ -201,14 +201,16 @@ def write_table(path: Path, dataset: str, entries: list[dict], generated: str) -
     """The leaderboard page: title, dataset, date, the table (`markdown_row`) and a column key."""
     first = next((e for e in entries if e.get("test_frames")), {})
     split = (
-        f", {first['test_frames']:,} test frames ({first['abnormal_frames']:,} abnormal)"
+        f": {first['test_frames']:,} test frames ({first['abnormal_frames']:,} abnormal)"
         if first
         else ""
     )
+    root = next((e["config"]["data_root"] for e in entries if "config" in e), None)
+    where = f" under `{portable_path(root)}`" if root else ""
     lines = [
         f"# Leaderboard: {dataset}",
         "",
-        f"Dataset: **{dataset}**, its official test split{split}. Generated {generated} by "
+        f"Dataset: **{dataset}**{where}, its test split{split}. Generated {generated} by "
         f"`python -m regularity leaderboard --dataset {dataset}`. Rows: the no-learning baseline "
         "first, then by frame AUC (micro_minmax), best first.",
         "",
