@@ -160,8 +160,8 @@ def test_a_kill_resumes_to_the_same_state_and_both_scores_reach_the_leaderboard(
         "frame difference (no learning)", "gan_board (gan)", "gan_board, second score: alocc"
     ]  # fmt: skip
     assert 0 <= entries[2]["frame_auc"]["micro_minmax"] <= 1 and entries[2]["eer"] is not None
-    table = (tmp_path / "board" / "leaderboard_synthetic.md").read_text().splitlines()
-    assert "| same run |" in table[-1]
+    page = (tmp_path / "board" / "leaderboard_synthetic.md").read_text().splitlines()
+    assert "| same run |" in [line for line in page if line.startswith("|")][-1]
 
 
 class PoisonDiscriminator(keras.callbacks.Callback):
