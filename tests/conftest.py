@@ -7,7 +7,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 if os.environ.get("PYTEST_XDIST_WORKER"):
-    # One thread per worker (and per notebook or script it starts): with one worker per core,
+    # One thread per worker (and per notebook or script it starts): with as many workers as cores,
     # TensorFlow's own thread pools would only fight over the same cores.
     for variable in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS"):
         os.environ.setdefault(variable, "1")
