@@ -245,19 +245,35 @@ def test_footage_unlike_the_training_footage_is_said():
     from regularity.score.verdict import footage_of, footage_warnings
 
     rng = np.random.default_rng(0)
-    grey = rng.integers(0, 255, (12, 24, 36), dtype=np.uint8)
-    trained = Video("t", "t", lambda: grey, meta={"fps": 10.0})
+    colour = rng.integers(0, 255, (12, 24, 36, 3), dtype=np.uint8)
+    trained = Video("t", "t", lambda: colour, meta={"fps": 10.0})
     thresholds = {"frame": 1.0, "footage": footage_of([trained]),
                   "normal_scores": {"median": 0.5, "max": 2.0}}  # fmt: skip
-    assert thresholds["footage"] == {"sizes": [[24, 36]], "color": False, "fps": [10.0]}
-    same = Video("s", "s.avi", lambda: grey, meta={"fps": 10.0})
+    assert thresholds["footage"] == {"sizes": [[24, 36]], "color": True, "fps": [10.0]}
+    same = Video("s", "s.avi", lambda: colour, meta={"fps": 10.0})
     assert footage_warnings(same, np.full(12, 0.5), thresholds) == []
-    colour = rng.integers(0, 255, (12, 48, 64, 3), dtype=np.uint8)
-    other = Video("o", "o.avi", lambda: colour, meta={"fps": 30.0})
+    grey = np.repeat(rng.integers(0, 255, (12, 48, 64, 1), dtype=np.uint8), 3, axis=-1)
+    other = Video("o", "o.avi", lambda: grey, meta={"fps": 30.0})
     said = " | ".join(footage_warnings(other, np.full(12, 5.0), thresholds))
-    assert "48x64, the training footage 24x36" in said and "in colour" in said
-    assert "30 frames/s, the training footage 10" in said and "over twice the highest" in said
+    assert "48x64, the training footage 24x36" in said and "the clip is grey" in said
+    assert "30 frames/s, the training footage 10" in said and "far above the normal" in said
     # an abnormal event raises some frames, not all: no warning for it
     assert footage_warnings(same, np.r_[np.full(6, 0.5), np.full(6, 9.0)], thresholds) == []
-    doubled = Video("d", "d.avi", lambda: np.repeat(grey, 2, axis=0), meta={"fps": 10.0})
+    doubled = Video("d", "d.avi", lambda: np.repeat(colour, 2, axis=0), meta={"fps": 10.0})
     assert "every other frame repeats" in footage_warnings(doubled, np.zeros(24), thresholds)[0]
+    # e(t) of any sign: minus the PSNR of a predictor, normal frames at -30 dB to -25 dB
+    psnr = {"frame": -26.0, "normal_scores": {"median": -30.0, "max": -25.0}}
+    assert footage_warnings(same, np.full(12, -28.0), psnr) == []
+    assert "far above the normal" in footage_warnings(same, np.full(12, -15.0), psnr)[0]
+
+
+def test_frames_no_window_scores_are_never_flagged():
+    from regularity.score.verdict import clip_verdict
+
+    # a predictor's first two frames copy the third's e(t): not its own, never flagged
+    errors, valid = np.array([5.0, 5.0, 5.0, 0.1, 0.1]), np.array([0, 0, 1, 1, 1], bool)
+    verdict = clip_verdict(errors, {"frame": 1.0}, valid)
+    assert verdict["flagged_frames"] == 1 and verdict["scored_frames"] == 3
+    assert [(s["start"], s["end"]) for s in verdict["spans"]] == [(3, 3)]
+    nothing = clip_verdict(errors, {"frame": 1.0}, np.zeros(5, bool))
+    assert nothing["verdict"] == "unscored" and nothing["flagged_frames"] == 0

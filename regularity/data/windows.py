@@ -74,6 +74,11 @@ class WindowSpec:
             return self.inputs + 1
         return self.inputs + self.outputs
 
+    @property
+    def frames_needed(self) -> int:
+        """Frames a clip needs for one whole window (its span, frames ``skip`` apart)."""
+        return (self.span - 1) * self.skip + 1
+
     def positions(self) -> tuple[np.ndarray, np.ndarray]:
         """Positions of the input frames and of the target frames within a window."""
         inputs = np.arange(self.inputs)
@@ -149,7 +154,7 @@ def window_indices(
     [[0, 1, 2], [3, 4, 5], [4, 5, 6]]
 
     """
-    span = (length - 1) * skip + 1
+    span = (length - 1) * skip + 1  # as `WindowSpec.frames_needed`
     starts = np.arange(0, max(n_frames - span + 1, 0), stride)
     if cover_end and (len(starts) == 0 or starts[-1] + span < n_frames):
         starts = np.append(starts, max(n_frames - span, 0))

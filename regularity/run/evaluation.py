@@ -28,7 +28,7 @@ from regularity.errors import ParameterError, WriteError
 from regularity.nets.trainers import critics_of, scoring_network
 from regularity.run.config import RunConfig, RunMissingError, with_settings
 from regularity.run.families import families, load_config
-from regularity.run.files import read_json, write_json
+from regularity.run.files import portable_path, read_json, write_json
 from regularity.run.training import SCORERS
 from regularity.score.inference import get_test_data, predict_test_data
 from regularity.score.marking import smooth_error_map, spot_irregularity
@@ -44,7 +44,7 @@ from regularity.score.verdict import clip_verdict, footage_of, footage_warnings
 from regularity.show.media import generate_video, outline_masks
 from regularity.show.page import write_report_page
 from regularity.show.plots import generate_regularity_graph
-from regularity.show.report import quantify_performance
+from regularity.show.report import quantify_performance, threshold_record
 
 logger = logging.getLogger(__name__)
 
@@ -296,8 +296,8 @@ def score_video(
     normalizer: Normalizer,
     score: ScoreSpec,
     critics: dict[str, object],
-) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray], float]:
-    """A video's error maps, frame score e(t), every second score, and the seconds e(t) took.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray], float]:
+    """A video's error maps, e(t), its scored frames, every second score, and the seconds taken.
 
     Preparing the decoded frames and what gives e(t) are timed (the error maps and, where
     ``score.frame_score`` names one, that critic): the scoring speed is the frame score's.
@@ -306,13 +306,13 @@ def score_video(
     start = time.perf_counter()
     scaled = get_test_data(video, config.input_spec(), normalizer)
     timed = {k: v for k, v in critics.items() if k == score.frame_score}
-    maps, errors, _, second = score_clip(
+    maps, errors, valid, second = score_clip(
         model, scaled, normalizer, score, window, timed, progress=video.name
     )
     seconds = time.perf_counter() - start
     others = {k: v for k, v in critics.items() if k != score.frame_score}
     second.update(critic_scores(others, scaled, score, window))
-    return maps, errors, second, seconds
+    return maps, errors, valid, second, seconds
 
 
 def mark_video(video: Video, maps: np.ndarray, score: ScoreSpec) -> tuple[np.ndarray, dict]:
@@ -353,15 +353,15 @@ def _warm_up(model: object, config: RunConfig, critics: dict[str, object]) -> No
         predict_test_data(critics[config.score.frame_score], warm_up, config.window, stride=1)
 
 
-def judge_clip(video: Video, errors: np.ndarray, thresholds: dict) -> dict:
+def judge_clip(video: Video, errors: np.ndarray, thresholds: dict, valid: np.ndarray) -> dict:
     """A clip's verdict (`clip_verdict`) with its name, source and footage warnings.
 
     The warnings are logged as well: a user reads them on the console, not only in a summary.
     """
-    warnings = footage_warnings(video, errors, thresholds)
+    warnings = footage_warnings(video, errors, thresholds, valid)
     for warning in warnings:
         logger.warning("%s: %s", video.source, warning)
-    verdict = clip_verdict(errors, thresholds)
+    verdict = clip_verdict(errors, thresholds, valid)
     return {"name": video.name, "source": video.source, **verdict, "warnings": warnings}
 
 
@@ -400,7 +400,7 @@ def score_videos(
     results = []
     for i, video in enumerate(tqdm(videos, desc="scoring", unit="video")):
         original = video.frames  # decoded before the clock starts: scoring speed, not disk speed
-        maps, errors, second, seconds = score_video(
+        maps, errors, valid, second, seconds = score_video(
             model, video, config, normalizer, score, critics
         )
         marked, localisation = mark_video(video, maps, score)
@@ -417,7 +417,7 @@ def score_videos(
             threshold=thresholds["frame"],
         )
         baseline = frame_difference_errors(original)
-        verdict = judge_clip(video, errors, thresholds)
+        verdict = judge_clip(video, errors, thresholds, valid)
         results.append(
             VideoResult(
                 video.name, video.labels, errors, baseline, localisation, seconds, second, verdict
@@ -498,12 +498,21 @@ def _unique_names(videos: list[Video]) -> None:
     stems = Counter(v.name for v in videos)
     for video in videos:
         if stems[video.name] > 1:
-            video.name = f"{Path(video.source).parent.name}_{video.name}"
+            video.name = f"{Path(video.source).absolute().parent.name}_{video.name}"
     seen = Counter()
     for video in videos:
         seen[video.name] += 1
         if seen[video.name] > 1:
             video.name = f"{video.name}_{seen[video.name]}"
+
+
+def _is_scoring(folder: Path) -> bool:
+    """Whether a folder holds an earlier scoring (its ``summary.json`` names a run and clips)."""
+    try:
+        summary = read_json(folder / "summary.json")
+    except (OSError, ValueError):
+        return False
+    return isinstance(summary, dict) and {"run", "clips"} <= set(summary)
 
 
 def _scoring_folder(run_dir: Path, out_dir: Path) -> None:
@@ -513,13 +522,28 @@ def _scoring_folder(run_dir: Path, out_dir: Path) -> None:
         raise ParameterError(
             out_dir, f"scoring writes beside the run {run_dir}, never into it or around it"
         )
-    if out.is_dir() and any(out.iterdir()) and not (out / "summary.json").is_file():
+    if out.exists() and not out.is_dir():
+        raise WriteError(out_dir, "is a file where the scoring folder goes")
+    if out.is_dir() and any(out.iterdir()) and not _is_scoring(out):
         raise ParameterError(
             out_dir, "exists and is not an earlier scoring (no summary.json): choose another --out"
         )
-    if out.exists() and not out.is_dir():
-        raise WriteError(out_dir, "is a file where the scoring folder goes")
-    check_writable(out if out.is_dir() else out.parent)
+    # the scoring is written beside it, then swapped in: the parent is written
+    out.parent.mkdir(parents=True, exist_ok=True)
+    check_writable(out.parent)
+
+
+def _swap_in(staging: Path, out_dir: Path) -> None:
+    """Put a finished scoring in place of an earlier one; the earlier one goes last."""
+    old = out_dir.with_name(f".{out_dir.name}.old")
+    try:
+        shutil.rmtree(old, ignore_errors=True)
+        if out_dir.exists():
+            out_dir.rename(old)
+        staging.rename(out_dir)
+    except OSError as error:
+        raise WriteError(out_dir, f"cannot be replaced ({error.strerror})") from error
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def score_any(
@@ -551,12 +575,12 @@ def score_any(
     out_dir = Path(out_dir) if out_dir else run_dir.with_name(f"{run_dir.name}_scored")
     _scoring_folder(run_dir, out_dir)
     videos = [open_video(p, Color.RGB) for p in paths]  # as shot; the model's input is prepared
-    span = config.window.span
+    needed = config.window.frames_needed
     for video in videos:  # every input checked before anything is scored or written
-        if len(video) < span:
+        if len(video) < needed:
             raise ParameterError(
                 video.source,
-                f"{len(video)} frames, fewer than the {span} of the model's window: nothing "
+                f"{len(video)} frames, fewer than the {needed} of the model's window: nothing "
                 "to score",
             )
         video.release()
@@ -568,21 +592,17 @@ def score_any(
             config, videos, staging, write_videos=None if write_videos else 0, fps=fps
         )
         write_scores(results, staging / "scores.csv")
-        thresholds = run_thresholds(run_dir)
         summary = {
-            "run": str(run_dir),
+            "run": portable_path(run_dir),
             "score_fps": round(speed, 1),
-            "threshold": {"value": thresholds["frame"], "pixel": thresholds["pixel"],
-                          "source": thresholds["source"]},
+            "threshold": threshold_record(run_thresholds(run_dir)),
             "clips": [r.verdict for r in results],
-        }  # fmt: skip
+        }
         write_json(staging / "summary.json", summary)
         title = f"{', '.join(v.name for v in videos)} scored by {run_dir.name}"
         write_report_page(staging, title, summary, read_json(run_dir / "config.json"))
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    if out_dir.exists():
-        shutil.rmtree(out_dir)
-    staging.rename(out_dir)
+    _swap_in(staging, out_dir)
     return out_dir, summary

@@ -206,7 +206,7 @@ def write_table(path: Path, dataset: str, entries: list[dict], generated: str) -
         else ""
     )
     root = next((e["config"]["data_root"] for e in entries if "config" in e), None)
-    where = f" under `{portable_path(root)}`" if root else ""
+    where = f" under `{portable_path(project_path(root))}`" if root else ""
     lines = [
         f"# Leaderboard: {dataset}",
         "",

@@ -12,7 +12,7 @@ import numpy as np
 from regularity.data.base import Video
 from regularity.data.groundtruth import labels_to_spans
 
-REGULAR, IRREGULAR = "regular", "irregular"
+REGULAR, IRREGULAR, UNSCORED = "regular", "irregular", "unscored"
 # A frame rate this far from the training footage's changes what "normal motion" looks like.
 FPS_TOLERANCE = 0.2
 
@@ -32,21 +32,29 @@ def flagged_spans(errors: np.ndarray, threshold: float) -> list[dict]:
     return spans
 
 
-def clip_verdict(errors: np.ndarray, thresholds: dict) -> dict:
+def clip_verdict(errors: np.ndarray, thresholds: dict, valid: np.ndarray | None = None) -> dict:
     """A clip's answer: how many frames pass the run's frame threshold, where, and the verdict.
 
     Args:
         errors: the clip's smoothed e(t), on the scale of ``thresholds["frame"]``.
         thresholds: the run's ``thresholds.json`` (``frame``, ``source``).
+        valid: the frames the model scored (a predictor's first frames have no prediction:
+            their e(t) is a neighbour's copy and is never flagged); all by default.
+
+    A clip with no scored frame is ``unscored``.
 
     """
+    errors = np.asarray(errors, np.float64)
+    valid = np.ones(len(errors), bool) if valid is None else np.asarray(valid, bool)
     threshold = float(thresholds["frame"])
-    flagged = np.asarray(errors) > threshold
+    flagged = (errors > threshold) & valid
+    verdict = IRREGULAR if flagged.any() else REGULAR if valid.any() else UNSCORED
     return {
         "frames": len(errors),
+        "scored_frames": int(valid.sum()),
         "flagged_frames": int(flagged.sum()),
-        "spans": flagged_spans(np.asarray(errors, np.float64), threshold),
-        "verdict": IRREGULAR if flagged.any() else REGULAR,
+        "spans": flagged_spans(np.where(valid, errors, -np.inf), threshold),
+        "verdict": verdict,
         "threshold": threshold,
         "threshold_source": thresholds.get("source", ""),
     }
@@ -73,12 +81,14 @@ def is_colour(frames: np.ndarray) -> bool:
     return bool(np.abs(sample - sample[..., :1]).max() > 8)
 
 
-def footage_warnings(video: Video, errors: np.ndarray, thresholds: dict) -> list[str]:
+def footage_warnings(
+    video: Video, errors: np.ndarray, thresholds: dict, valid: np.ndarray | None = None
+) -> list[str]:
     """Why a clip's verdict may say more about the footage than about what happens in it.
 
     Compares the clip with the training footage (``thresholds["footage"]``, from `footage_of`)
-    and its e(t) with the normal clips' (``thresholds["normal_scores"]``); older runs without
-    those records get only the checks they allow.
+    and its e(t) on scored frames (``valid``) with the normal clips' (``thresholds
+    ["normal_scores"]``); older runs without those records get only the checks they allow.
     """
     warnings = []
     footage = thresholds.get("footage") or {}
@@ -87,21 +97,29 @@ def footage_warnings(video: Video, errors: np.ndarray, thresholds: dict) -> list
     if footage.get("sizes") and size not in footage["sizes"]:
         trained = ", ".join(f"{h}x{w}" for h, w in footage["sizes"])
         warnings.append(f"frames are {size[0]}x{size[1]}, the training footage {trained}")
-    if footage and is_colour(frames) and not footage.get("color"):
-        warnings.append("the clip is in colour, the training footage grey")
+    # Only a colour run minds: a grey run sees any footage in grey, as it was trained.
+    if footage.get("color") and not is_colour(frames):
+        warnings.append("the clip is grey, the training footage in colour")
     fps = video.meta.get("fps")
     if fps and footage.get("fps"):
         nearest = min(footage["fps"], key=lambda rate: abs(rate - fps))
         if abs(fps - nearest) > FPS_TOLERANCE * nearest:
             warnings.append(f"{fps:g} frames/s, the training footage {nearest:g}")
+    scored = np.asarray(errors)[valid] if valid is not None else np.asarray(errors)
     normal = thresholds.get("normal_scores") or {}
-    # Twice the highest normal frame even at the clip's calmest frame: an abnormal event
-    # raises some frames, other footage (another camera, lighting, size) raises all of them.
-    if normal.get("max") and float(np.min(errors)) > 2 * normal["max"]:
-        warnings.append(
-            f"even its lowest frame score {float(np.min(errors)):.4g} is over twice the highest "
-            f"of the normal clips ({normal['max']:.4g}): footage unlike the training footage?"
-        )
+    if not len(scored):
+        warnings.append("no frame could be scored: the clip is shorter than the model's window")
+    elif "max" in normal:
+        # Above the normal clips' highest frame by more than their whole upper spread, even at
+        # the clip's calmest frame: an abnormal event raises some frames, other footage
+        # (another camera, lighting, size) raises all of them. Any sign of e(t) (PSNR, logits).
+        ceiling = normal["max"] + (normal["max"] - normal["median"])
+        if float(scored.min()) > ceiling:
+            warnings.append(
+                f"even its lowest frame score {float(scored.min()):.4g} is far above the normal "
+                f"clips' (median {normal['median']:.4g}, max {normal['max']:.4g}): footage "
+                "unlike the training footage?"
+            )
     if has_repeated_frames(frames):
         warnings.append(
             "every other frame repeats its neighbour (a frame-rate conversion?): marks flicker"
@@ -118,8 +136,9 @@ def has_repeated_frames(frames: np.ndarray, tolerance: float = 0.5) -> bool:
     """
     if len(frames) < 6:
         return False
-    steps = np.abs(np.diff(frames.astype(np.float32), axis=0))
-    steps = steps.mean(axis=tuple(range(1, frames.ndim)))
+    # one pair of frames at a time: a whole clip in float would take several copies of it
+    pairs = zip(frames[:-1], frames[1:], strict=True)
+    steps = np.array([np.abs(b.astype(np.int16) - a).mean() for a, b in pairs])
     even, odd = steps[0::2], steps[1::2]  # frame 1 vs 0, 3 vs 2, ...; and 2 vs 1, 4 vs 3, ...
     # A still clip repeats every frame and nothing flickers: the other half must move.
     return any(

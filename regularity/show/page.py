@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import json
 from pathlib import Path
+from urllib.parse import quote
 
 from regularity.run.files import package_versions, to_plain
 
@@ -18,6 +19,7 @@ h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 2em; }
 table { border-collapse: collapse; margin: 0.5em 0; }
 td, th { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; }
 .irregular { color: #b00; font-weight: bold; } .regular { color: #060; font-weight: bold; }
+.unscored { color: #666; font-weight: bold; }
 .warning { color: #a60; } .clip { border-top: 1px solid #ddd; padding-top: 1em; }
 img, video { max-width: 100%; } pre { background: #f6f6f6; padding: 1em; overflow-x: auto; }
 """
@@ -42,6 +44,11 @@ def _figures(metrics: dict) -> list[tuple[str, object]]:
     for name, value in baseline.items():
         rows.append((f"frame difference AUC ({name})", f"{value:.3f}"))
     return rows
+
+
+def _link(path: Path) -> str:
+    # a clip named "a#1" or "50%" must still reach its file
+    return html.escape(quote(path.as_posix()))
 
 
 def _spans(spans: list[dict]) -> str:
@@ -89,12 +96,12 @@ def write_report_page(folder: str | Path, title: str, results: dict, config: dic
     folder = Path(folder)
     clips = results.get("clips", [])
     irregular = sum(c["verdict"] == "irregular" for c in clips)
-    threshold = results.get("threshold") or {}
+    threshold = results["threshold"]
     body = [
         f"<h1>{html.escape(title)}</h1>",
         f"<p>{len(clips)} clip(s) scored, {irregular} irregular. A frame is flagged when its "
-        f"frame score e(t) passes the run's threshold {threshold.get('value', '?'):.4g} "
-        f"({html.escape(str(threshold.get('source', '')))}).</p>",
+        f"frame score e(t) passes the run's threshold {threshold['value']:.4g} "
+        f"({html.escape(str(threshold['source']))}).</p>",
     ]
     figures = _figures(results)
     if figures:
@@ -134,5 +141,5 @@ def write_report_page(folder: str | Path, title: str, results: dict, config: dic
         + "\n</body></html>\n"
     )
     path = folder / "report.html"
-    path.write_text(page)
+    path.write_text(page, encoding="utf-8")
     return path

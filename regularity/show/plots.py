@@ -118,7 +118,9 @@ def history_figure(
     if not rows:
         return None
     fig, ax = plt.subplots(figsize=(5, 3.5))
-    epochs = [int(r["epoch"]) for r in rows]  # counted from 1
+    epochs = [int(r["epoch"]) for r in rows]
+    if epochs[0] == 0:  # a run from before epochs were counted from 1, as the checkpoints are
+        epochs = [e + 1 for e in epochs]
     shown = []
     for key in rows[0]:
         if (key in columns) if columns else key.endswith("loss"):

@@ -99,6 +99,12 @@ def detection_figures(results: list, threshold: float) -> dict:
     }
 
 
+def threshold_record(thresholds: dict) -> dict:
+    """The frame threshold as results report it (``value``, ``pixel``, ``source``)."""
+    return {k: thresholds[f] for k, f in (("value", "frame"), ("pixel", "pixel"),
+                                          ("source", "source"))}  # fmt: skip
+
+
 def quantify_performance(
     results: list, run_dir: str | Path, threshold: dict, **extra: object
 ) -> dict:
@@ -124,11 +130,7 @@ def quantify_performance(
     return update_metrics(
         run_dir,
         **figures,
-        threshold={
-            "value": threshold["frame"],
-            "pixel": threshold["pixel"],
-            "source": threshold["source"],
-        },
+        threshold=threshold_record(threshold),
         localisation=_localisation(results),
         peak_rss_mb=round(peak_rss_mb()),
         **extra,
