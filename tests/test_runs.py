@@ -50,6 +50,14 @@ def test_importing_the_package_quietens_tensorflow_before_keras_loads_it(project
     assert done.stdout.strip() in ("2", "3"), done.stderr[-2000:]
 
 
+def test_the_command_line_keeps_tensorflow_start_up_lines_off_the_console(project_env):
+    env = {k: v for k, v in project_env.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    command = [sys.executable, "-m", "regularity", "families"]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT)
+    assert done.returncode == 0 and "convlstm_ae: " in done.stdout
+    assert done.stderr == "", done.stderr[-2000:]  # no CUDA probe, CPU features or absl lines
+
+
 def test_a_moved_clone_reads_its_runs_as_the_same_configuration(tmp_path, monkeypatch):
     import json
     import shutil
