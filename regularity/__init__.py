@@ -25,6 +25,7 @@ _FACADE = {
     "regularity.data.fetch": ("fetch", "open_dataset"),
     "regularity.data.windows": ("Target", "WindowSpec"),
     "regularity.score.scoring": ("ScoreSpec",),
+    "regularity.score.verdict": ("verdict_line",),
     "regularity.score.quality": ("prediction_table",),
     "regularity.run.config": ("RunConfig",),
     "regularity.run.families": (

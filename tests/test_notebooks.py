@@ -98,6 +98,9 @@ def test_notebooks_01_and_02_write_a_complete_run(tiny_root, tmp_path, project_e
     executed = json.loads((run / "notebooks" / "02_convlstm_ae_test.ipynb").read_text())
     outputs = [o for c in executed["cells"] for o in c.get("outputs", [])]
     assert any("text/html" in o.get("data", {}) for o in outputs)  # the inline video
+    printed = "".join("".join(o.get("text", "")) for o in outputs)
+    assert printed.count(" frames over the threshold") == 3 and "report.html" in printed
+    assert (run / "report.html").is_file()
     # training again with another size is refused, and writes nothing into the finished run
     kept = {p: p.read_bytes() for p in (run / "notebooks").iterdir()}
     again = [*command[:3], "--name", "tiny", "--runs", str(runs), "-p", "data_root",
