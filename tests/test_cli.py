@@ -343,3 +343,26 @@ def test_report_pages_open_in_a_real_browser(trained_run, tmp_path):
         assert seen["images"] and all(ok for _, ok in seen["images"]), seen["images"]
         assert seen["videos"] and all(ok for _, ok in seen["videos"]), seen["videos"]
         assert (tmp_path / f"{folder.name}.png").stat().st_size > 10_000
+
+
+def test_an_unwritable_run_is_refused_before_any_work(trained_run, tmp_path, capsys):
+    import os
+
+    run = tmp_path / "run"
+    shutil.copytree(trained_run, run)
+    shutil.rmtree(run / "graphs")
+    (run / "graphs").write_text("")  # a file where the graphs go
+    kept = {p: p.read_bytes() for p in run.rglob("*") if p.is_file()}
+    assert regularity_main(["evaluate", str(run)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "graphs: is a file where a folder is written" in err
+    assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file()} == kept
+    if os.geteuid() == 0:
+        return  # root writes into read-only folders: nothing more to refuse here
+    (run / "graphs").unlink()
+    run.chmod(0o555)
+    try:
+        assert regularity_main(["evaluate", str(run)]) == 2
+        assert "cannot be written" in capsys.readouterr().err
+    finally:
+        run.chmod(0o755)
