@@ -185,8 +185,14 @@ def test_score_any_video_writes_beside_the_run_and_keeps_its_results(trained_run
         near = len(errors[clip["name"]]) - len(clear)
         assert clip["frames"] == len(errors[clip["name"]])
         assert over <= clip["flagged_frames"] <= over + near
-        assert clip["verdict"] == ("irregular" if clip["flagged_frames"] else "regular")
-        assert sum(s["end"] - s["start"] + 1 for s in clip["spans"]) == clip["flagged_frames"]
+        lengths = [s["end"] - s["start"] + 1 for s in clip["spans"]]
+        assert sum(lengths) == clip["flagged_frames"]
+        # irregular: a run of flagged frames longer than any normal clip's
+        longest = max(lengths, default=0)
+        assert clip["normal_longest_span"] == threshold["normal_longest_span"]
+        assert clip["verdict"] == (
+            "irregular" if longest > clip["normal_longest_span"] else "regular"
+        )
     page = (out / "report.html").read_text()
     for clip in summary["clips"]:
         assert (

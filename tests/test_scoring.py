@@ -234,10 +234,15 @@ def test_a_verdict_reads_the_absolute_score_against_the_normal_threshold():
     assert [(s["start"], s["end"], s["peak"]) for s in busy["spans"]] == [(2, 3, 3), (5, 5, 5)]
     assert busy["threshold"] == 1.0 and busy["threshold_source"] == thresholds["source"]
     line = verdict_line({"name": "Test004", **busy})
+    assert line.startswith("Test004: IRREGULAR, 3 of 6 frames over the threshold (normal clips: ")
+    assert line.endswith(": frames 2-3 (peak 3), 5-5 (peak 5)")
+    # normal clips held runs of up to 2 flagged frames: only a longer run makes a clip irregular
+    calibrated = {**thresholds, "normal_longest_span": 2}
     assert (
-        line
-        == "Test004: IRREGULAR, 3 of 6 frames over the threshold: frames 2-3 (peak 3), 5-5 (peak 5)"
+        clip_verdict(np.array([0.2, 1.5, 2.5, 0.1, 1.2, 0.3]), calibrated)["verdict"] == "regular"
     )
+    longer = clip_verdict(np.array([0.2, 1.5, 2.5, 1.1, 0.1]), calibrated)
+    assert longer["verdict"] == "irregular" and longer["flagged_frames"] == 3
 
 
 def test_footage_unlike_the_training_footage_is_said():

@@ -40,7 +40,7 @@ from regularity.score.scoring import (
     frame_difference_errors,
     score_outputs,
 )
-from regularity.score.verdict import clip_verdict, footage_of, footage_warnings
+from regularity.score.verdict import clip_verdict, footage_of, footage_warnings, longest_span
 from regularity.show.media import generate_video, outline_masks
 from regularity.show.page import write_report_page
 from regularity.show.plots import generate_regularity_graph
@@ -203,19 +203,24 @@ def normal_thresholds(
             continue
         count += 1
         pixels.append(smooth_error_map(maps[valid], score.dot_sigma).ravel())
-        frames.append(errors)
+        frames.append((errors, valid))
     if not count:
         raise ValueError(
             f"no normal clip is long enough for a window of {WindowSpec.of(window).span}"
         )
-    frames = np.concatenate(frames)
+    every = np.concatenate([errors for errors, _ in frames])
+    frame = float(np.percentile(every, score.frame_percentile))
     return {
         "pixel": float(np.percentile(np.concatenate(pixels), score.pixel_percentile)),
-        "frame": float(np.percentile(frames, score.frame_percentile)),
+        "frame": frame,
         "source": f"percentiles {score.pixel_percentile} (pixels) and {score.frame_percentile} "
         f"(frames) of {count} {kind} clips",
         # what e(t) looks like on normal footage: a clip scoring far above it all is unlike it
-        "normal_scores": {"median": float(np.median(frames)), "max": float(frames.max())},
+        "normal_scores": {"median": float(np.median(every)), "max": float(every.max())},
+        # A percentile leaves some normal frames over the threshold by construction, and a
+        # long normal clip would nearly always hold one: a clip is irregular only with a run
+        # of flagged frames longer than any normal clip has.
+        "normal_longest_span": max(longest_span(e, frame, v) for e, v in frames),
     }
 
 

@@ -32,31 +32,54 @@ def flagged_spans(errors: np.ndarray, threshold: float) -> list[dict]:
     return spans
 
 
+def longest_span(errors: np.ndarray, threshold: float, valid: np.ndarray | None = None) -> int:
+    """The most consecutive scored frames whose e(t) passes the threshold.
+
+    >>> longest_span(np.array([2.0, 0.0, 2.0, 2.0, 0.0]), 1.0)
+    2
+    """
+    flagged = np.asarray(errors) > threshold
+    if valid is not None:
+        flagged &= np.asarray(valid, bool)
+    return max((end - start + 1 for start, end in labels_to_spans(flagged)), default=0)
+
+
 def clip_verdict(errors: np.ndarray, thresholds: dict, valid: np.ndarray | None = None) -> dict:
-    """A clip's answer: how many frames pass the run's frame threshold, where, and the verdict.
+    """A clip's answer: which frames pass the run's frame threshold, where, and the verdict.
+
+    A frame is flagged when its e(t) passes the frame threshold; the clip is ``irregular`` when
+    a span of flagged frames is longer than the longest the normal clips hold
+    (``thresholds["normal_longest_span"]``; 0 for runs from before it was recorded: any
+    flagged frame), ``regular`` otherwise, ``unscored`` when no frame could be scored.
 
     Args:
         errors: the clip's smoothed e(t), on the scale of ``thresholds["frame"]``.
-        thresholds: the run's ``thresholds.json`` (``frame``, ``source``).
+        thresholds: the run's ``thresholds.json`` (``frame``, ``source``, ...).
         valid: the frames the model scored (a predictor's first frames have no prediction:
             their e(t) is a neighbour's copy and is never flagged); all by default.
-
-    A clip with no scored frame is ``unscored``.
 
     """
     errors = np.asarray(errors, np.float64)
     valid = np.ones(len(errors), bool) if valid is None else np.asarray(valid, bool)
     threshold = float(thresholds["frame"])
+    allowed = int(thresholds.get("normal_longest_span", 0))
     flagged = (errors > threshold) & valid
-    verdict = IRREGULAR if flagged.any() else REGULAR if valid.any() else UNSCORED
+    spans = flagged_spans(np.where(valid, errors, -np.inf), threshold)
+    if not valid.any():
+        verdict = UNSCORED
+    elif any(s["end"] - s["start"] + 1 > allowed for s in spans):
+        verdict = IRREGULAR
+    else:
+        verdict = REGULAR
     return {
         "frames": len(errors),
         "scored_frames": int(valid.sum()),
         "flagged_frames": int(flagged.sum()),
-        "spans": flagged_spans(np.where(valid, errors, -np.inf), threshold),
+        "spans": spans,
         "verdict": verdict,
         "threshold": threshold,
         "threshold_source": thresholds.get("source", ""),
+        "normal_longest_span": allowed,
     }
 
 
@@ -151,7 +174,8 @@ def verdict_line(clip: dict) -> str:
     """One console line of a clip's verdict (`clip_verdict` with its ``name``)."""
     line = (
         f"{clip['name']}: {clip['verdict'].upper()}, {clip['flagged_frames']} of "
-        f"{clip['frames']} frames over the threshold"
+        f"{clip['frames']} frames over the threshold (normal clips: runs of up to "
+        f"{clip.get('normal_longest_span', 0)})"
     )
     spans = ", ".join(f"{s['start']}-{s['end']} (peak {s['peak']})" for s in clip["spans"])
     return f"{line}: frames {spans}" if spans else line

@@ -64,7 +64,8 @@ def _clip(folder: Path, clip: dict) -> str:
         f'<div class="clip" id="{html.escape(name)}"><h2>{html.escape(name)}: '
         f'<span class="{verdict}">{verdict}</span></h2>',
         f"<p>{clip['flagged_frames']} of {clip['frames']} frames over the threshold; "
-        f"flagged spans: {html.escape(_spans(clip['spans']))}</p>",
+        f"flagged spans: {html.escape(_spans(clip['spans']))}. Irregular when a span is longer "
+        f"than {clip.get('normal_longest_span', 0)} frames, the longest on the normal clips.</p>",
     ]
     if clip.get("source"):
         parts.append(f"<p>source: <code>{html.escape(str(clip['source']))}</code></p>")
