@@ -14,7 +14,7 @@ from urllib.parse import quote
 from regularity.run.files import package_versions, to_plain
 
 STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 70em; color: #222; }
+body { font-family: system-ui, sans-serif; margin: 2em auto; padding: 0 1em; max-width: 70em; color: #222; }
 h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 2em; }
 table { border-collapse: collapse; margin: 0.5em 0; }
 td, th { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; }
@@ -36,7 +36,7 @@ def _figures(metrics: dict) -> list[tuple[str, object]]:
     rows = []
     for name, value in (metrics.get("frame_auc") or {}).items():
         rows.append((f"frame AUC ({name})", f"{value:.3f}" if value is not None else "-"))
-    for name in ("eer", "tpr", "fpr", "score_fps", "test_frames", "abnormal_frames"):
+    for name in ("eer", "tpr", "fpr", "test_frames", "abnormal_frames"):
         if metrics.get(name) is not None:
             value = metrics[name]
             rows.append((name, f"{value:.3f}" if isinstance(value, float) else value))
@@ -102,10 +102,11 @@ def write_report_page(folder: str | Path, title: str, results: dict, config: dic
         f"<h1>{html.escape(title)}</h1>",
         f"<p>{len(clips)} clip(s) scored, {irregular} irregular. A frame is flagged when its "
         f"frame score e(t) passes the run's threshold {threshold['value']:.4g} "
-        f"({html.escape(str(threshold['source']))}).</p>",
+        f"({html.escape(str(threshold['source']))}). Scoring speed: "
+        f"{results.get('score_fps', 0):.0f} frames/s.</p>",
     ]
     figures = _figures(results)
-    if figures:
+    if results.get("frame_auc"):
         body += ["<h2>Detection on the labelled test split</h2>", _table(figures)]
     if (folder / "roc.png").is_file():
         body.append('<img src="roc.png" alt="frame-level ROC" style="max-width: 30em">')
