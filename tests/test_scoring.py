@@ -247,12 +247,12 @@ def test_a_verdict_reads_the_absolute_score_against_the_normal_threshold():
 
 def test_footage_unlike_the_training_footage_is_said():
     from regularity.data.base import Video
-    from regularity.score.verdict import footage_of, footage_warnings
+    from regularity.score.verdict import clip_footage, footage_of, footage_warnings
 
     rng = np.random.default_rng(0)
     colour = rng.integers(0, 255, (12, 24, 36, 3), dtype=np.uint8)
     trained = Video("t", "t", lambda: colour, meta={"fps": 10.0})
-    thresholds = {"frame": 1.0, "footage": footage_of([trained]),
+    thresholds = {"frame": 1.0, "footage": footage_of([clip_footage(trained)]),
                   "normal_scores": {"median": 0.5, "max": 2.0}}  # fmt: skip
     assert thresholds["footage"] == {"sizes": [[24, 36]], "color": True, "fps": [10.0]}
     same = Video("s", "s.avi", lambda: colour, meta={"fps": 10.0})

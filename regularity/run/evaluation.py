@@ -40,7 +40,13 @@ from regularity.score.scoring import (
     frame_difference_errors,
     score_outputs,
 )
-from regularity.score.verdict import clip_verdict, footage_of, footage_warnings, longest_span
+from regularity.score.verdict import (
+    clip_footage,
+    clip_verdict,
+    footage_of,
+    footage_warnings,
+    longest_span,
+)
 from regularity.show.media import generate_video, outline_masks
 from regularity.show.page import write_report_page
 from regularity.show.plots import generate_regularity_graph
@@ -93,10 +99,10 @@ def trained_model(run_dir: str | Path) -> Path:
     return path
 
 
-def check_trained(run_dir: str | Path) -> None:
-    """Say before any work that a run's training did not finish (no model or no thresholds)."""
+def check_trained(run_dir: str | Path) -> dict:
+    """A trained run's thresholds; before any work, an error when its training did not finish."""
     trained_model(run_dir)
-    run_thresholds(run_dir)
+    return run_thresholds(run_dir)
 
 
 def run_thresholds(run_dir: str | Path) -> dict:
@@ -230,13 +236,20 @@ def derive_thresholds(config: RunConfig, model: object, dataset: object) -> dict
         videos, kind = dataset.train, "normal (training and held-out)"
     else:  # without held-out clips the last training clip stands in: thresholds need normal data
         videos, kind = config.held_out_clips(dataset), "held-out normal"
-    clips = prepared_clips(videos, config.input_spec().prepare)  # one at a time
+    footage = []
+
+    def recorded(videos: list[Video]) -> Iterable[Video]:
+        for video in videos:  # noted while decoded for its thresholds: each clip decoded once
+            footage.append(clip_footage(video))
+            yield video
+
+    clips = prepared_clips(recorded(videos), config.input_spec().prepare)  # one at a time
     normalizer = Normalizer.load(Path(config.run_dir) / "normalizer.npz")
     critics = critics_of(model) or load_critics(config.run_dir)
     thresholds = normal_thresholds(
         model, clips, normalizer, config.score, config.window, kind, critics
     )
-    thresholds["footage"] = footage_of(dataset.train)
+    thresholds["footage"] = footage_of(footage)  # the normal clips the thresholds come from
     write_json(Path(config.run_dir) / "thresholds.json", thresholds)
     return thresholds
 
@@ -475,7 +488,7 @@ def evaluate_run(
 
     """
     config = load_config(run_dir)
-    check_trained(run_dir)
+    thresholds = check_trained(run_dir)
     check_writable(run_dir, "videos", "graphs")
     dataset = config.open_dataset()
     start = time.perf_counter()
@@ -484,7 +497,7 @@ def evaluate_run(
     metrics = quantify_performance(
         results,
         run_dir,
-        run_thresholds(run_dir),
+        thresholds,
         dataset=config.dataset,
         model=config.model,
         score_fps=round(fps_scored, 1),
@@ -576,7 +589,7 @@ def score_any(
 
     run_dir = Path(run_dir)
     config = load_config(run_dir)
-    check_trained(run_dir)
+    thresholds = check_trained(run_dir)
     out_dir = Path(out_dir) if out_dir else run_dir.with_name(f"{run_dir.name}_scored")
     _scoring_folder(run_dir, out_dir)
     videos = [open_video(p, Color.RGB) for p in paths]  # as shot; the model's input is prepared
@@ -600,7 +613,7 @@ def score_any(
         summary = {
             "run": portable_path(run_dir),
             "score_fps": round(speed, 1),
-            "threshold": threshold_record(run_thresholds(run_dir)),
+            "threshold": threshold_record(thresholds),
             "clips": [r.verdict for r in results],
         }
         write_json(staging / "summary.json", summary)

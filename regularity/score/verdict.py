@@ -7,6 +7,8 @@ stretches every clip from 1 to 0, so a normal clip would look irregular too.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 
 from regularity.data.base import Video
@@ -64,18 +66,15 @@ def clip_verdict(errors: np.ndarray, thresholds: dict, valid: np.ndarray | None 
     threshold = float(thresholds["frame"])
     allowed = int(thresholds.get("normal_longest_span", 0))
     flagged = (errors > threshold) & valid
-    spans = flagged_spans(np.where(valid, errors, -np.inf), threshold)
     if not valid.any():
         verdict = UNSCORED
-    elif any(s["end"] - s["start"] + 1 > allowed for s in spans):
-        verdict = IRREGULAR
     else:
-        verdict = REGULAR
+        verdict = IRREGULAR if longest_span(errors, threshold, valid) > allowed else REGULAR
     return {
         "frames": len(errors),
         "scored_frames": int(valid.sum()),
         "flagged_frames": int(flagged.sum()),
-        "spans": spans,
+        "spans": flagged_spans(np.where(valid, errors, -np.inf), threshold),
         "verdict": verdict,
         "threshold": threshold,
         "threshold_source": thresholds.get("source", ""),
@@ -83,17 +82,20 @@ def clip_verdict(errors: np.ndarray, thresholds: dict, valid: np.ndarray | None 
     }
 
 
-def footage_of(videos: list[Video]) -> dict:
-    """What the training footage looked like: frame sizes, colour and frame rate (for warnings)."""
-    sizes, rates, colour = set(), set(), False
-    for video in videos:  # one clip decoded at a time
-        frames = video.frames
-        sizes.add(tuple(int(n) for n in frames.shape[1:3]))
-        colour = colour or is_colour(frames)
-        if video.meta.get("fps"):
-            rates.add(round(float(video.meta["fps"]), 2))
-        video.release()
-    return {"sizes": [list(s) for s in sorted(sizes)], "color": colour, "fps": sorted(rates)}
+def clip_footage(video: Video) -> tuple[tuple[int, int], bool, float | None]:
+    """A clip's frame size, whether it is in colour, and its frame rate (None when unknown)."""
+    frames = video.frames
+    return tuple(int(n) for n in frames.shape[1:3]), is_colour(frames), video.meta.get("fps")
+
+
+def footage_of(records: Iterable[tuple]) -> dict:
+    """What the training footage looked like (from each clip's `clip_footage`), for warnings."""
+    records = list(records)
+    return {
+        "sizes": [list(size) for size in sorted({size for size, _, _ in records})],
+        "color": any(colour for _, colour, _ in records),
+        "fps": sorted({round(float(fps), 2) for _, _, fps in records if fps}),
+    }
 
 
 def is_colour(frames: np.ndarray) -> bool:
