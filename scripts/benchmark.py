@@ -5,6 +5,8 @@ python scripts/benchmark.py train --recipe ped2 --run-dir RUN  train and test a 
 python scripts/benchmark.py train --run-dir RUN --evaluate-only --set score.aggregate=patch_max
 python scripts/benchmark.py curve --run-dir RUN                frame AUC of every epoch
 python scripts/benchmark.py scoring --run-dir RUN              every way of scoring a run
+python scripts/benchmark.py baselines --dataset ped1           no-learning motion baselines
+python scripts/benchmark.py cells --run-dir RUN                per-cell scoring, flow fusion
 python scripts/benchmark.py prediction --family unet_predictor --recipe motion --run-dir RUN
 python scripts/benchmark.py movement --recipe weizmann --run-dir RUN   each movement vs the rest
 """
@@ -175,6 +177,30 @@ def bench_scoring(args: argparse.Namespace) -> dict:
     }
 
 
+def bench_baselines(args: argparse.Namespace) -> dict:
+    from studies.comparisons import baseline_variants
+
+    from regularity.data import load_dataset
+
+    dataset = load_dataset(args.dataset, root=args.root)
+    return {
+        "benchmark": "baselines",
+        "dataset": args.dataset,
+        "root": args.root,
+        "frame_auc": baseline_variants(dataset, args.patches, args.tops),
+    }
+
+
+def bench_cells(args: argparse.Namespace) -> dict:
+    from studies.comparisons import cell_scoring
+
+    return {
+        "benchmark": "cells",
+        "run": args.run_dir,
+        "frame_auc": cell_scoring(args.run_dir, args.patches, args.tops, args.fusion_weights),
+    }
+
+
 def bench_speed(args: argparse.Namespace) -> dict:
     """Scoring speed of a trained run's network, decoding left out, on any Keras backend."""
     import keras
@@ -282,6 +308,18 @@ def parser() -> argparse.ArgumentParser:
     scoring.add_argument("--run-dir", required=True, help="a trained run folder")
     scoring.add_argument("--smooth-windows", type=int, nargs="+", help="e(t) smoothing windows")
     scoring.set_defaults(run=bench_scoring)
+    baselines = sub.add_parser("baselines", help="frame AUC of no-learning motion baselines")
+    baselines.add_argument("--dataset", default="ped1", help="dataset name (load_dataset)")
+    baselines.add_argument("--root", default=f"{SHARED_DATA}/dev", help="data root")
+    baselines.add_argument("--patches", type=int, nargs="+", default=[8, 16, 24], help="cells")
+    baselines.add_argument("--tops", type=float, nargs="+", default=[0.02, 0.05, 0.1, 0.25])
+    baselines.set_defaults(run=bench_baselines)
+    cells = sub.add_parser("cells", help="a run scored per cell, and fused with the flow")
+    cells.add_argument("--run-dir", required=True, help="a trained run folder")
+    cells.add_argument("--patches", type=int, nargs="+", default=[8, 16], help="cell sides")
+    cells.add_argument("--tops", type=float, nargs="+", default=[0.05, 0.1, 0.25])
+    cells.add_argument("--fusion-weights", type=float, nargs="+", default=[0.5, 1.0])
+    cells.set_defaults(run=bench_cells)
     speed = sub.add_parser("speed", help="scoring speed of a run's network (any Keras backend)")
     speed.add_argument("--run-dir", required=True, help="a trained run folder")
     speed.add_argument("--frames", type=int, default=180, help="frames per clip")

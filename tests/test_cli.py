@@ -100,6 +100,27 @@ def test_every_benchmark_subcommand_runs_on_tiny_data(trained_run, tiny_root, ca
     rescored = json_line(capsys)
     assert read_json(trained_run / "metrics.json")["config"]["score"]["aggregate"] == "patch_max"
     assert rescored["frame_auc"]["micro_raw"] != first["frame_auc"]["micro_raw"]
+    # per cell: each 8-pixel cell of the 32x48 maps judged against its normal statistics
+    regularity_main(["evaluate", str(trained_run), "--videos", "0", "--set",
+                     "score.aggregate=cell_top", "--set", "score.top_fraction=0.25"])  # fmt: skip
+    by_cell = json_line(capsys)
+    cells = read_json(trained_run / "thresholds.json")["cells"]
+    assert np.array(cells["mean"]).shape == np.array(cells["std"]).shape == (4, 6)
+    assert by_cell["frame_auc"]["micro_raw"] != rescored["frame_auc"]["micro_raw"]
+    bench.main(["cells", "--run-dir", str(trained_run), "--patches", "8", "--tops", "0.25",
+                "--fusion-weights", "1"])  # fmt: skip
+    studied = json_line(capsys)["frame_auc"]
+    assert set(studied) == {"own", "own + 1.0 flow", "cell8 top0.25", "cell8 top0.25 + 1.0 flow",
+                            "optical flow per cell"}  # fmt: skip
+    # the run's own score, recomputed by the study, is what the evaluation reported
+    assert studied["cell8 top0.25"]["all"]["micro_raw"] == pytest.approx(
+        by_cell["frame_auc"]["micro_raw"]
+    )
+    bench.main(["baselines", "--dataset", "synthetic", "--root", str(tiny_root), "--patches",
+                "8", "--tops", "0.1"])  # fmt: skip
+    assert set(json_line(capsys)["frame_auc"]) == {
+        "frame difference", "optical flow", "difference cell8 top0.1", "flow cell8 top0.1"
+    }  # fmt: skip
     assert (
         bench.main(["train", "--run-dir", str(trained_run), "--evaluate-only", "--set", "seed=3"])
         == 2

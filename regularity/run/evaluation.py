@@ -13,7 +13,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import cv2
@@ -34,11 +34,16 @@ from regularity.score.inference import get_test_data, predict_test_data
 from regularity.score.marking import smooth_error_map, spot_irregularity
 from regularity.score.metrics import dots_in_mask, ucsd_pixel_hit
 from regularity.score.scoring import (
+    Aggregate,
     ScoreSpec,
     abnormality_score,
+    cell_means,
+    cell_statistics,
     critic_errors,
     frame_difference_errors,
     score_outputs,
+    smoothed_scores,
+    top_cell_errors,
 )
 from regularity.score.verdict import (
     clip_footage,
@@ -202,18 +207,29 @@ def normal_thresholds(
     the recorded source which normal clips they were (e.g. "held-out normal"). ``critics``:
     the run's second scorers, needed where one of them gives the frame score.
     """
-    pixels, frames, count = [], [], 0
-    for maps, errors, valid in normal_clip_scores(model, clips, normalizer, score, window, critics):
+    by_cell = Aggregate(score.aggregate) is Aggregate.CELL_TOP and not score.frame_score
+    # cell statistics come from these very clips: their e(t) waits for them (a plain sum first)
+    first = replace(score, aggregate=Aggregate.SUM.value) if by_cell else score
+    pixels, frames, pooled = [], [], []
+    for maps, errors, valid in normal_clip_scores(model, clips, normalizer, first, window, critics):
         if not valid.any():  # shorter than one window: the model produces none of its frames
             logger.warning("a normal clip of %d frames is too short to score; left out", len(maps))
             continue
-        count += 1
         pixels.append(smooth_error_map(maps[valid], score.dot_sigma).ravel())
         frames.append((errors, valid))
-    if not count:
+        if by_cell:
+            pooled.append(cell_means(maps, score.patch))
+    if not frames:
         raise ValueError(
             f"no normal clip is long enough for a window of {WindowSpec.of(window).span}"
         )
+    count, cells = len(frames), {}
+    if by_cell:
+        cells = cell_statistics(p[v] for p, (_, v) in zip(pooled, frames, strict=True))
+        frames = [
+            (smoothed_scores(top_cell_errors(p, cells, score.top_fraction), v, score), v)
+            for p, (_, v) in zip(pooled, frames, strict=True)
+        ]
     every = np.concatenate([errors for errors, _ in frames])
     frame = float(np.percentile(every, score.frame_percentile))
     return {
@@ -227,6 +243,7 @@ def normal_thresholds(
         # long normal clip would nearly always hold one: a clip is irregular only with a run
         # of flagged frames longer than any normal clip has.
         "normal_longest_span": max(longest_span(e, frame, v) for e, v in frames),
+        **({"cells": cells} if cells else {}),
     }
 
 

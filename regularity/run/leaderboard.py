@@ -1,18 +1,20 @@
-"""One leaderboard: every family's declared run beside the frame difference, one protocol.
+"""One leaderboard: every family's declared run beside the no-learning baselines, one protocol.
 
 Every registered family's declared run of a dataset is evaluated and written, with the
-no-learning frame difference, as a Markdown table and one ROC plot.
+no-learning motion baselines (`regularity.score.baselines`), as a Markdown table and one ROC
+plot, the strongest baseline first.
 
 The protocol is `regularity.run.evaluation.evaluate_run`'s for every entry: official test split,
 frame AUC three ways (+ the paper's normalisation), EER, TPR/FPR at a threshold from normal
-training clips (99th percentile of e(t)), red dots against the pixel masks. The no-learning
-frame difference goes through the same report code, its threshold from the same normal clips.
+training clips (99th percentile of e(t)), red dots against the pixel masks. The baselines go
+through the same report code, their thresholds from the same normal clips.
 """
 
 from __future__ import annotations
 
 import csv
 import logging
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 
@@ -24,9 +26,10 @@ from regularity.run.evaluation import VideoResult, evaluate_run
 from regularity.run.families import families
 from regularity.run.files import portable_path, project_path, write_json
 from regularity.run.pipeline import train_run
-from regularity.score.scoring import abnormality_score, frame_difference_errors
-from regularity.show.plots import BASELINE_CURVE, plot_roc
-from regularity.show.report import BASELINE, detection_figures, pooled
+from regularity.score.baselines import MOTION_BASELINES, baseline_scores
+from regularity.score.scoring import abnormality_score
+from regularity.show.plots import NO_LEARNING, plot_roc
+from regularity.show.report import detection_figures, pooled
 
 logger = logging.getLogger(__name__)
 
@@ -51,22 +54,32 @@ COLUMN_KEY = {
 }
 
 
-def frame_difference_entry(dataset: object, percentile: float = 99.0) -> dict:
-    """The no-learning baseline's figures and per-video scores on a dataset's test split."""
-    normal = []
-    for video in dataset.train:
-        normal.append(frame_difference_errors(video.frames))
-        video.release()
-    threshold = float(np.percentile(np.concatenate(normal), percentile))
-    results = []
-    for video in dataset.test:
-        errors = frame_difference_errors(video.frames)
-        results.append(VideoResult(video.name, video.labels, errors, errors))
-        video.release()
-    figures = detection_figures(results, threshold)
-    figures.pop("baseline", None)
-    return {"entry": "frame difference (no learning)", "description": BASELINE, **figures,
-            "curves": pooled(results)}  # fmt: skip
+def baseline_entries(dataset: object, percentile: float = 99.0) -> list[dict]:
+    """Every no-learning baseline's figures and pooled curve on a dataset's test split.
+
+    Each baseline's threshold (for TPR/FPR) is the ``percentile`` of its e(t) on the normal
+    training clips, as a run's is.
+    """
+
+    def decoded(videos: list) -> Iterable[np.ndarray]:
+        for video in videos:
+            yield video.frames
+            video.release()
+
+    normal, test = baseline_scores(decoded(dataset.train), decoded(dataset.test))
+    entries = []
+    for baseline in MOTION_BASELINES:
+        threshold = float(np.percentile(np.concatenate(normal[baseline.name]), percentile))
+        results = [
+            VideoResult(video.name, video.labels, errors, errors)
+            for video, errors in zip(dataset.test, test[baseline.name], strict=True)
+        ]
+        figures = detection_figures(results, threshold)
+        figures.pop("baseline", None)
+        entries.append({"entry": f"{baseline.name} {NO_LEARNING}",
+                        "description": baseline.describe(), **figures,
+                        "curves": pooled(results)})  # fmt: skip
+    return entries
 
 
 def _run_curves(run_dir: Path, second_scores: list[str]) -> dict[str, tuple]:
@@ -122,7 +135,7 @@ def leaderboard(
     write_videos: int | None = 0,
     only: list[str] | None = None,
 ) -> list[dict]:
-    """Evaluate every family's declared run of ``dataset`` and the frame difference.
+    """Evaluate every family's declared run of ``dataset`` and the no-learning baselines.
 
     Args:
         dataset: a dataset every entry is evaluated on (e.g. "ped2").
@@ -134,7 +147,7 @@ def leaderboard(
         only: the families to list (default: every registered one).
 
     Returns:
-        The entries, the frame difference first.
+        The entries, the baselines first (strongest first).
 
     """
     out_dir = Path(out_dir)
@@ -170,10 +183,10 @@ def leaderboard(
     data_root = data_root or next(
         (e["config"]["data_root"] for e in entries if "config" in e), "data"
     )
-    baseline = frame_difference_entry(load_dataset(dataset, root=project_path(data_root)))
-    curves[BASELINE_CURVE] = baseline.pop("curves")
-    entries.insert(0, baseline)
-    entries = rank_entries(entries)
+    baselines = baseline_entries(load_dataset(dataset, root=project_path(data_root)))
+    for baseline in baselines:
+        curves[baseline["entry"]] = baseline.pop("curves")
+    entries = rank_entries(baselines + entries)
     out_dir.mkdir(parents=True, exist_ok=True)
     generated = date.today().isoformat()
     write_json(out_dir / f"leaderboard_{dataset}.json",
@@ -192,8 +205,8 @@ def rank_entries(entries: list[dict]) -> list[dict]:
     def headline(entry: dict) -> float:
         return ((entry.get("frame_auc") or {}).get("micro_minmax")) or -1.0
 
-    baselines = sorted((e for e in entries if "no learning" in e["entry"]), key=headline)
-    learned = sorted((e for e in entries if "no learning" not in e["entry"]), key=headline)
+    baselines = sorted((e for e in entries if NO_LEARNING in e["entry"]), key=headline)
+    learned = sorted((e for e in entries if NO_LEARNING not in e["entry"]), key=headline)
     return baselines[::-1] + learned[::-1]
 
 
@@ -211,8 +224,8 @@ def write_table(path: Path, dataset: str, entries: list[dict], generated: str) -
         f"# Leaderboard: {dataset}",
         "",
         f"Dataset: **{dataset}**{where}, its test split{split}. Generated {generated} by "
-        f"`python -m regularity leaderboard --dataset {dataset}`. Rows: the no-learning baseline "
-        "first, then by frame AUC (micro_minmax), best first.",
+        f"`python -m regularity leaderboard --dataset {dataset}`. Rows: the no-learning baselines "
+        "first (strongest first), then by frame AUC (micro_minmax), best first.",
         "",
         f"| {' | '.join(COLUMNS)} |",
         "|" + "---|" * len(COLUMNS),

@@ -8,6 +8,7 @@ the motion channels a motion input adds (`Channels`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -22,6 +23,11 @@ class Aggregate(str, Enum):
 
     SUM = "sum"  # Hasan et al. 2016, Chong & Tay 2017
     PATCH_MAX = "patch_max"  # the worst local patch: small irregular objects are not diluted
+    # Each patch x patch cell's mean error as a z-score against that cell's statistics on the
+    # normal clips, then the mean of the highest ``top_fraction`` of cells. Under perspective a
+    # far cyclist is a few pixels and the near walkway always errs: each place is judged
+    # against what is usual there, and a small object is not diluted by the whole frame.
+    CELL_TOP = "cell_top"
 
 
 class ErrorScale(str, Enum):
@@ -57,6 +63,7 @@ class ScoreSpec:
 
     aggregate: str = Aggregate.SUM.value
     patch: int = 16
+    top_fraction: float = 0.1  # `Aggregate.CELL_TOP`: the share of cells e(t) averages
     scale: str = ErrorScale.GREY.value
     channels: str = Channels.ALL.value
     smooth_window: int = 9
@@ -128,15 +135,22 @@ def error_maps(
 
 
 def frame_errors(
-    maps: np.ndarray, aggregate: Aggregate | str = Aggregate.SUM, patch: int = 16
+    maps: np.ndarray,
+    aggregate: Aggregate | str = Aggregate.SUM,
+    patch: int = 16,
+    cells: dict | None = None,
+    top_fraction: float = 0.1,
 ) -> np.ndarray:
     """e(t) from error maps ``[N, H, W]``.
 
     Args:
         maps: error maps.
-        aggregate: `Aggregate.SUM` over all pixels, or `Aggregate.PATCH_MAX`: the largest mean
-            over ``patch`` x ``patch`` windows, times the patch area (so it reads as a sum).
-        patch: side of the local window.
+        aggregate: `Aggregate.SUM` over all pixels; `Aggregate.PATCH_MAX`: the largest mean
+            over ``patch`` x ``patch`` windows, times the patch area (so it reads as a sum);
+            `Aggregate.CELL_TOP`: `top_cell_errors` against ``cells``.
+        patch: side of the local window (the cell).
+        cells: `cell_statistics` of normal clips' maps (`Aggregate.CELL_TOP` only).
+        top_fraction: the share of cells `Aggregate.CELL_TOP` averages.
 
     >>> m = np.zeros((1, 8, 8)); m[0, :2, :2] = 1.0
     >>> frame_errors(m).tolist(), frame_errors(m, "patch_max", 2).tolist()
@@ -144,10 +158,70 @@ def frame_errors(
 
     """
     maps = np.asarray(maps, np.float64)
-    if Aggregate(aggregate) is Aggregate.SUM:
+    aggregate = Aggregate(aggregate)
+    if aggregate is Aggregate.SUM:
         return maps.reshape(len(maps), -1).sum(axis=1)
+    if aggregate is Aggregate.CELL_TOP:
+        if not cells:
+            raise ValueError(
+                "the cell_top score needs each cell's statistics on normal clips: derive the "
+                "run's thresholds again (`python -m regularity evaluate RUN --set score...`)"
+            )
+        return top_cell_errors(cell_means(maps, patch), cells, top_fraction)
     local = uniform_filter(maps, size=(1, patch, patch), mode="constant")
     return local.reshape(len(maps), -1).max(axis=1) * patch * patch
+
+
+def cell_means(maps: np.ndarray, cell: int) -> np.ndarray:
+    """Mean of each ``cell`` x ``cell`` block: ``[N, H, W]`` -> ``[N, H // cell, W // cell]``.
+
+    Rows and columns past the last whole cell are left out.
+
+    >>> cell_means(np.arange(16.0).reshape(1, 4, 4), 2).tolist()
+    [[[2.5, 4.5], [10.5, 12.5]]]
+    """
+    n, height, width = maps.shape
+    rows, cols = height // cell, width // cell
+    if not rows or not cols:
+        raise ValueError(f"cells of {cell} pixels do not fit in {height}x{width} maps")
+    blocks = np.asarray(maps[:, : rows * cell, : cols * cell], np.float64)
+    return blocks.reshape(n, rows, cell, cols, cell).mean(axis=(2, 4))
+
+
+def cell_statistics(pooled: Iterable[np.ndarray]) -> dict:
+    """Each cell's mean and std over normal frames (`cell_means` of normal clips' maps).
+
+    The std is floored at a thousandth of the whole frame's std: a cell where nothing ever
+    moves on the normal clips would otherwise turn any speck there into the frame's score.
+
+    >>> stats = cell_statistics([np.array([[[1.0, 0.0]], [[3.0, 0.0]]])])
+    >>> stats["mean"], [round(s, 3) for s in stats["std"][0]]
+    ([[2.0, 0.0]], [1.0, 0.001])
+    """
+    every = np.concatenate(list(pooled))
+    floor = max(1e-3 * float(every.std()), 1e-6)
+    return {
+        "mean": every.mean(axis=0).tolist(),
+        "std": np.maximum(every.std(axis=0), floor).tolist(),
+    }
+
+
+def top_cell_errors(pooled: np.ndarray, cells: dict, top_fraction: float = 0.1) -> np.ndarray:
+    """Mean of the highest ``top_fraction`` of a frame's cell z-scores, per frame.
+
+    >>> stats = {"mean": [[0.0, 0.0]], "std": [[1.0, 2.0]]}
+    >>> top_cell_errors(np.array([[[1.0, 4.0]]]), stats, 0.5).tolist()
+    [2.0]
+    """
+    mean, std = np.asarray(cells["mean"]), np.asarray(cells["std"])
+    if mean.shape != pooled.shape[1:]:
+        raise ValueError(
+            f"cell statistics of a {mean.shape} grid, maps of a {pooled.shape[1:]} grid: the "
+            "frame size or patch changed since the thresholds were derived"
+        )
+    z = ((pooled - mean) / std).reshape(len(pooled), -1)
+    top = max(1, round(top_fraction * z.shape[1]))
+    return np.sort(z, axis=1)[:, -top:].mean(axis=1)
 
 
 def minmax(values: np.ndarray) -> np.ndarray:
@@ -213,7 +287,9 @@ def frame_scores(maps: np.ndarray, valid: np.ndarray, score: ScoreSpec) -> np.nd
     if Measure(score.measure) is Measure.PSNR:
         errors = -psnr_of_mse(maps.reshape(len(maps), -1).mean(axis=1), 255.0)
     else:
-        errors = frame_errors(maps, score.aggregate, score.patch)
+        errors = frame_errors(
+            maps, score.aggregate, score.patch, score.thresholds.get("cells"), score.top_fraction
+        )
     return smoothed_scores(errors, valid, score)
 
 

@@ -78,20 +78,24 @@ def _shade(ax: plt.Axes, frames: np.ndarray | None, colour: str, label: str | No
         ax.axvspan(a - 0.5, b + 0.5, color=colour, alpha=0.2, label=label if i == 0 else None)
 
 
-BASELINE_CURVE = "frame difference"  # the no-learning baseline's name in every ROC plot
+BASELINE_CURVE = "frame difference"  # a run's no-learning baseline in its ROC plot
+NO_LEARNING = "(no learning)"  # in a leaderboard's name of each no-learning baseline
 
 
 def plot_roc(curves: dict[str, tuple[np.ndarray, np.ndarray]], path: str | Path) -> Path:
     """ROC curves, one per named (labels, scores) pair, AUC in the legend.
 
-    A no-learning baseline (a name starting with `BASELINE_CURVE`) is drawn dashed, in black.
+    A no-learning baseline (`BASELINE_CURVE`, or a name holding `NO_LEARNING`) is drawn
+    dashed, in black or grey.
     """
     from sklearn.metrics import auc
 
     fig, ax = plt.subplots(figsize=(4.5, 4.5))
+    greys = iter(["k", "0.45", "0.25", "0.6", "0.35", "0.7"])
     for name, (labels, scores) in curves.items():
         fpr, tpr, _ = roc_curve(labels, scores)
-        style = {"ls": "--", "color": "k"} if name.startswith(BASELINE_CURVE) else {}
+        baseline = name == BASELINE_CURVE or NO_LEARNING in name
+        style = {"ls": "--", "color": next(greys, "0.5")} if baseline else {}
         ax.plot(fpr, tpr, lw=1.5, label=f"{name} (AUC {auc(fpr, tpr):.3f})", **style)
     ax.plot([0, 1], [0, 1], color="grey", ls=":", lw=1)
     ax.set(xlabel="false positive rate", ylabel="true positive rate", title="frame-level ROC")

@@ -7,6 +7,7 @@ reuse its inference and scoring, and predict each test video once per model.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,9 +17,10 @@ from regularity.data.preprocess import Normalizer
 from regularity.data.windows import WindowSpec
 from regularity.nets.trainers import scoring_network
 from regularity.run.config import RunConfig
-from regularity.run.evaluation import load_critics, load_scorer
+from regularity.run.evaluation import load_critics, load_scorer, run_thresholds
 from regularity.run.families import load_config
 from regularity.run.files import read_json
+from regularity.score.baselines import MOTION_BASELINES, Motion, MotionBaseline, baseline_scores
 from regularity.score.inference import get_test_data, predict_test_data
 from regularity.score.metrics import frame_auc
 from regularity.score.scoring import (
@@ -27,8 +29,12 @@ from regularity.score.scoring import (
     ErrorScale,
     Measure,
     ScoreSpec,
+    cell_means,
+    cell_statistics,
     critic_errors,
     score_outputs,
+    smoothed_scores,
+    top_cell_errors,
 )
 
 
@@ -88,11 +94,13 @@ def scoring_variants(
     aggregations and PSNR; with ``smooth_windows`` the run's own spec under each smoothing window.
     """
     config = load_config(run_dir)
-    base = config.score
+    base = replace(config.score, thresholds=run_thresholds(run_dir))  # cell statistics too
     if smooth_windows:
         return {f"smooth_{w}": replace(base, smooth_window=w) for w in smooth_windows}
     error = replace(base, measure=Measure.ERROR.value, frame_score="")
-    names = dict.fromkeys([Aggregate(base.aggregate), *Aggregate])
+    # per-cell scores need statistics of each model's normal maps: the `cells` study's
+    names = dict.fromkeys(a for a in [Aggregate(base.aggregate), *Aggregate]
+                          if a is not Aggregate.CELL_TOP)  # fmt: skip
     if aggregates:
         variants = {a.value: replace(error, aggregate=a.value) for a in names}
     else:
@@ -140,3 +148,107 @@ def checkpoint_curve(
             }
         )
     return curve
+
+
+def split_aucs(scores: list[np.ndarray], labels: list[np.ndarray]) -> dict[str, dict]:
+    """Frame AUC over every clip and over each half of the clips (a choice must hold on both)."""
+    half = len(scores) // 2
+    return {
+        "all": frame_auc(scores, labels),
+        "first_half": frame_auc(scores[:half], labels[:half]),
+        "second_half": frame_auc(scores[half:], labels[half:]),
+    }
+
+
+def baseline_variants(dataset: object, patches: list[int], tops: list[float]) -> dict[str, dict]:
+    """Frame AUC (`split_aucs`) of no-learning baselines, whole-frame and per cell.
+
+    Each clip's motion is computed once (`baseline_scores`); the per-cell statistics come
+    from the normal training clips.
+    """
+    variants = [b for b in MOTION_BASELINES if Aggregate(b.aggregate) is Aggregate.SUM]
+    variants += [
+        MotionBaseline(f"{m.value} cell{p} top{k}", m.value, Aggregate.CELL_TOP.value, p, k)
+        for m in Motion
+        for p in patches
+        for k in tops
+    ]
+
+    def decoded(videos: list) -> Iterable[np.ndarray]:
+        for video in videos:
+            yield video.frames
+            video.release()
+
+    _, test = baseline_scores(decoded(dataset.train), decoded(dataset.test), tuple(variants))
+    labels = [v.labels for v in dataset.test]
+    return {b.name: split_aucs(test[b.name], labels) for b in variants}
+
+
+def _standardised(values: list[np.ndarray], normal: list[np.ndarray]) -> list[np.ndarray]:
+    every = np.concatenate(normal)
+    return [(v - every.mean()) / max(every.std(), 1e-12) for v in values]
+
+
+def cell_scoring(
+    run_dir: str | Path,
+    patches: list[int],
+    tops: list[float],
+    fusion_weights: list[float],
+) -> dict[str, dict]:
+    """Frame AUC (`split_aucs`) of a run scored per cell, and fused with the flow baseline.
+
+    The run's model predicts every normal training clip and every test clip once; each
+    variant's cell statistics, and each fusion's standardisation, come from the normal clips.
+    Fusion: the run's own e(t) and the flow-per-cell baseline's, each standardised by its mean
+    and std on the normal clips, summed with the flow's ``weight``.
+    """
+    config = load_config(run_dir)
+    normalizer = Normalizer.load(Path(run_dir) / "normalizer.npz")
+    dataset = config.open_dataset()
+    network, spec = scoring_network(load_scorer(run_dir)), config.input_spec()
+    score = replace(config.score, thresholds=run_thresholds(run_dir))  # cell statistics too
+
+    def predicted(videos: list) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        out = []
+        for video in videos:
+            x = get_test_data(video, spec, normalizer)
+            outputs, valid = predict_test_data(network, x, config.window)
+            out.append((*score_outputs(x, outputs, valid, normalizer.std, score), valid))
+        return out
+
+    normal, test = predicted(dataset.train), predicted(dataset.test)
+    labels = [v.labels for v in dataset.test]
+    flow = next(b for b in MOTION_BASELINES if b.name == "optical flow per cell")
+    flow_normal, flow_test = (
+        scores[flow.name]
+        for scores in baseline_scores(
+            (v.frames for v in dataset.train), (v.frames for v in dataset.test), (flow,)
+        )
+    )
+    own = ([e for _, e, _ in normal], [e for _, e, _ in test])
+    variants = {"own": own}
+    for patch, top in itertools.product(patches, tops):
+        cells = cell_statistics(cell_means(m, patch)[v] for m, _, v in normal)
+
+        variants[f"cell{patch} top{top}"] = tuple(
+            [
+                smoothed_scores(top_cell_errors(cell_means(m, patch), cells, top), v, score)
+                for m, _, v in clips
+            ]
+            for clips in (normal, test)
+        )
+    figures = {}
+    for name, (normal_e, test_e) in variants.items():
+        figures[name] = split_aucs(test_e, labels)
+        for weight in fusion_weights:
+            fused = [
+                a + weight * b
+                for a, b in zip(
+                    _standardised(test_e, normal_e),
+                    _standardised(flow_test, flow_normal),
+                    strict=True,
+                )
+            ]
+            figures[f"{name} + {weight} flow"] = split_aucs(fused, labels)
+    figures[flow.name] = split_aucs(flow_test, labels)
+    return figures

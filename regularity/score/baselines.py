@@ -1,0 +1,117 @@
+"""No-learning baselines: how much of a test split plain motion already explains.
+
+Each baseline turns a clip's frames into motion maps (``|I_t - I_{t-1}|`` or the speed of a
+dense optical flow) and e(t) the way a model's error maps become one (`frame_errors`): summed
+over the frame, or per cell against that cell's statistics on the normal training clips
+(`Aggregate.CELL_TOP`). A learned model earns its place only ahead of the strongest of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import Enum
+
+import numpy as np
+
+from regularity.data.base import Color, convert_color
+from regularity.data.preprocess import absolute_difference, flow_magnitude
+from regularity.score.scoring import (
+    Aggregate,
+    cell_means,
+    cell_statistics,
+    smooth,
+    top_cell_errors,
+)
+
+
+class Motion(str, Enum):
+    """What a baseline measures between consecutive frames."""
+
+    DIFFERENCE = "difference"  # |I_t - I_{t-1}| in grey levels
+    FLOW = "flow"  # DIS optical flow speed, pixels per frame
+
+
+@dataclass(frozen=True)
+class MotionBaseline:
+    """One no-learning baseline: a motion map, aggregated like a model's error maps."""
+
+    name: str
+    motion: str
+    aggregate: str = Aggregate.SUM.value
+    # Chosen on dev/ped1 (docs/experiments.md): 8-pixel cells at the clip's own size, the top
+    # 10 % of cells.
+    patch: int = 8
+    top_fraction: float = 0.1
+    smooth_window: int = 9
+
+    def describe(self) -> str:
+        """The baseline in words, for tables."""
+        what = {
+            Motion.DIFFERENCE: "mean |I_t - I_t-1| (frame 0 takes frame 1's)",
+            Motion.FLOW: "mean DIS optical-flow speed (OpenCV, medium preset)",
+        }[Motion(self.motion)]
+        if Aggregate(self.aggregate) is Aggregate.CELL_TOP:
+            what = (
+                f"{what.replace('mean ', '')} per {self.patch}-pixel cell, z-scored against the "
+                f"cell's normal training statistics, mean of the top {self.top_fraction:.0%}"
+            )
+        return f"{what}, smoothed over {self.smooth_window} frames"
+
+
+MOTION_BASELINES = (
+    MotionBaseline("frame difference", Motion.DIFFERENCE.value),
+    MotionBaseline("frame difference per cell", Motion.DIFFERENCE.value, Aggregate.CELL_TOP.value),
+    MotionBaseline("optical flow", Motion.FLOW.value),
+    MotionBaseline("optical flow per cell", Motion.FLOW.value, Aggregate.CELL_TOP.value),
+)
+
+
+def motion_maps(frames: np.ndarray, motion: Motion | str) -> np.ndarray:
+    """``[N, H, W]`` float32 motion of grey or RGB uint8 frames (frame 0 takes frame 1's)."""
+    if Motion(motion) is Motion.FLOW:
+        return flow_magnitude(frames)
+    grey = convert_color(np.asarray(frames), Color.GREY)[..., 0]
+    return absolute_difference(grey).astype(np.float32)
+
+
+def _per_frame(maps: np.ndarray, baseline: MotionBaseline) -> np.ndarray:
+    # what is kept of each clip until the normal statistics are known: cell means or a mean
+    if Aggregate(baseline.aggregate) is Aggregate.CELL_TOP:
+        return cell_means(maps, baseline.patch)
+    return maps.reshape(len(maps), -1).mean(axis=1)
+
+
+def baseline_scores(
+    normal: Iterable[np.ndarray],
+    test: Iterable[np.ndarray],
+    baselines: tuple[MotionBaseline, ...] = MOTION_BASELINES,
+) -> tuple[dict[str, list[np.ndarray]], dict[str, list[np.ndarray]]]:
+    """Each baseline's smoothed e(t) of every normal and every test clip (uint8 frames).
+
+    Each clip's motion is computed once for all baselines that share it; per-cell baselines
+    are judged against the statistics of the normal clips only.
+
+    Returns:
+        The normal clips' and the test clips' e(t), each by baseline name.
+
+    """
+    kinds = {b.motion for b in baselines}
+
+    def kept(clips: Iterable[np.ndarray]) -> dict[str, list[np.ndarray]]:
+        per_frame = {b.name: [] for b in baselines}
+        for frames in clips:
+            maps = {kind: motion_maps(frames, kind) for kind in kinds}
+            for b in baselines:
+                per_frame[b.name].append(_per_frame(maps[b.motion], b))
+        return per_frame
+
+    normal, test = kept(normal), kept(test)
+    for b in baselines:
+        if Aggregate(b.aggregate) is Aggregate.CELL_TOP:
+            cells = cell_statistics(normal[b.name])
+            for clips in (normal, test):
+                clips[b.name] = [top_cell_errors(c, cells, b.top_fraction) for c in clips[b.name]]
+        for clips in (normal, test):
+            clips[b.name] = [smooth(e, b.smooth_window) for e in clips[b.name]]
+    return normal, test
