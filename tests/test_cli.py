@@ -295,26 +295,38 @@ def test_leaderboard_puts_every_family_beside_the_frame_difference(tiny_root, tm
     register_family(Family("toy_board", BoardConfig, PREDICTOR.build, "toy predictor"))
     entries = leaderboard("synthetic", tmp_path / "board", tmp_path / "runs", str(tiny_root),
                           train=True, only=["toy_board"])  # fmt: skip
-    assert [e["entry"] for e in entries] == [
-        "frame difference (no learning)",
-        "toy_board (toy predictor)",
-    ]
+    names = (
+        "frame difference",
+        "frame difference per cell",
+        "optical flow",
+        "optical flow per cell",
+    )
+    baselines = {f"{name} (no learning)" for name in names}
+    assert {e["entry"] for e in entries[:4]} == baselines
+    assert [e["entry"] for e in entries[4:]] == ["toy_board (toy predictor)"]
+    strength = [e["frame_auc"]["micro_minmax"] for e in entries[:4]]
+    assert strength == sorted(strength, reverse=True)  # the strongest baseline first
     listed = leaderboard("synthetic", tmp_path / "listed", tmp_path / "runs", str(tiny_root),
                          only=["toy_board", "convlstm_ae"])  # fmt: skip
     assert "not trained" in listed[-1]["entry"]  # listed last, not silently dropped
     page = (tmp_path / "board" / "leaderboard_synthetic.md").read_text()
     table = [line for line in page.splitlines() if line.startswith("|")]
     assert page.startswith("# Leaderboard: synthetic") and f"Generated {date.today()}" in page
-    assert len(table) == 4 and "frame AUC" in table[0] and table[2].startswith("| frame difference")
+    assert len(table) == 7 and "frame AUC" in table[0] and table[-1].startswith("| toy_board")
     assert "Column key" in page and "- **EER**:" in page
     assert entries == read_json(tmp_path / "board" / "leaderboard_synthetic.json")["entries"]
-    baseline, model = entries
+    baseline, model = entries[0], entries[-1]
     assert 0 < baseline["frame_auc"]["micro_minmax"] <= 1 and 0 <= baseline["fpr"] <= 1
     assert model["frame_auc"]["micro_minmax"] is not None and model["score_fps"] > 0
     assert (tmp_path / "board" / "leaderboard_synthetic_roc.png").stat().st_size > 1000
     text = (tmp_path / "board" / "leaderboard_synthetic.json").read_text()
     json.loads(text, parse_constant=lambda c: pytest.fail(f"{c} in strict JSON"))
     shutil.rmtree(tmp_path / "runs")
+    # a run not here keeps its row of the earlier leaderboard, marked with that date
+    again = leaderboard("synthetic", tmp_path / "board", tmp_path / "runs", str(tiny_root),
+                        only=["toy_board"])  # fmt: skip
+    assert again[-1]["entry"] == f"toy_board (toy predictor) [carried from {date.today()}]"
+    assert again[-1]["frame_auc"] == model["frame_auc"]
 
 
 def test_json_the_suite_writes_is_strict(tmp_path):

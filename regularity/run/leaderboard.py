@@ -24,7 +24,7 @@ from regularity.data import load_dataset
 from regularity.errors import ParameterError
 from regularity.run.evaluation import VideoResult, evaluate_run
 from regularity.run.families import families
-from regularity.run.files import portable_path, project_path, write_json
+from regularity.run.files import portable_path, project_path, read_json, write_json
 from regularity.run.pipeline import train_run
 from regularity.score.baselines import MOTION_BASELINES, baseline_scores
 from regularity.score.scoring import abnormality_score
@@ -142,7 +142,9 @@ def leaderboard(
         out_dir: where ``leaderboard_<dataset>.md``, ``.json`` and ``_roc.png`` go.
         runs_root: folder of the declared runs (``<runs_root>/<family>_<dataset>``).
         data_root: the data root, when not the recipes' own.
-        train: train a declared run that is not there yet (else it is listed as missing).
+        train: train a declared run that is not there yet (else its rows of the earlier
+            leaderboard in ``out_dir`` are carried, marked with their date, or it is listed as
+            not trained).
         write_videos: marked videos per run (0: none, None: all).
         only: the families to list (default: every registered one).
 
@@ -151,6 +153,8 @@ def leaderboard(
 
     """
     out_dir = Path(out_dir)
+    earlier_path = out_dir / f"leaderboard_{dataset}.json"
+    earlier = read_json(earlier_path) if earlier_path.is_file() else {}
     overrides = {"data_root": data_root} if data_root else {}
     entries, curves = [], {}
     for family in families().values():
@@ -161,7 +165,9 @@ def leaderboard(
         if not (run_dir / "model.keras").is_file():
             if not train:
                 logger.warning("%s: not trained (pass train=True / --train)", run_dir)
-                entries.append({"entry": f"{family.name} (not trained: {run_dir})"})
+                entries += carried(family.name, earlier) or [
+                    {"entry": f"{family.name} (not trained: {run_dir})"}
+                ]
                 continue
             train_run(config)
         metrics = evaluate_run(run_dir, write_videos=write_videos)
@@ -174,7 +180,7 @@ def leaderboard(
             entry = f"{family.name}, second score: {score}"
             entries.append({**figures, "entry": entry, "training": "same run"})
             curves[f"{family.name} {score}"] = run_curves[score]
-    if not curves:
+    if not curves and not any("carried_from" in e for e in entries):
         raise ParameterError(
             Path(runs_root),
             f"no declared run of {dataset} is trained here (train them with --train, or point "
@@ -194,6 +200,29 @@ def leaderboard(
     write_table(out_dir / f"leaderboard_{dataset}.md", dataset, entries, generated)
     plot_roc(curves, out_dir / f"leaderboard_{dataset}_roc.png")
     return entries
+
+
+def carried(family: str, earlier: dict) -> list[dict]:
+    """A family's rows of an earlier leaderboard, marked with its date (not evaluated now).
+
+    A run trained on another machine keeps its place, read as what it is: figures of that
+    date, whose curve the ROC plot does not have.
+    """
+    rows = [
+        e
+        for e in earlier.get("entries", [])
+        if e["entry"].startswith((f"{family} (", f"{family}, second score"))
+        and "not trained" not in e["entry"]
+    ]
+    dates = [e.get("carried_from", earlier.get("generated", "an earlier date")) for e in rows]
+    return [
+        {
+            **e,
+            "entry": f"{e['entry'].split(' [carried')[0]} [carried from {when}]",
+            "carried_from": when,
+        }  # fmt: skip
+        for e, when in zip(rows, dates, strict=True)
+    ]
 
 
 def rank_entries(entries: list[dict]) -> list[dict]:
