@@ -30,6 +30,12 @@ from regularity.run.config import RunConfig, RunMissingError, with_settings
 from regularity.run.families import families, load_config
 from regularity.run.files import portable_path, read_json, write_json
 from regularity.run.training import SCORERS
+from regularity.score.baselines import (
+    fused_errors,
+    fusion_statistics,
+    motion_errors,
+    motion_per_frame,
+)
 from regularity.score.inference import get_test_data, predict_test_data
 from regularity.score.marking import smooth_error_map, spot_irregularity
 from regularity.score.metrics import dots_in_mask, ucsd_pixel_hit
@@ -199,22 +205,27 @@ def normal_thresholds(
     window: WindowSpec | int,
     kind: str = "normal",
     critics: dict[str, object] | None = None,
+    flows: list[np.ndarray] | None = None,
 ) -> dict:
     """Pixel and frame thresholds from normal clips (prepared uint8), no test labels.
 
     The pixel threshold is a high percentile of the smoothed error maps (red dots); the frame
     threshold a high percentile of the smoothed e(t) (TPR/FPR on raw scores). ``kind`` says in
     the recorded source which normal clips they were (e.g. "held-out normal"). ``critics``:
-    the run's second scorers, needed where one of them gives the frame score.
+    the run's second scorers, needed where one of them gives the frame score. ``flows``: each
+    clip's `motion_per_frame`, where ``score.flow_weight`` fuses the flow into e(t) (filled in
+    as the clips are read).
     """
     by_cell = Aggregate(score.aggregate) is Aggregate.CELL_TOP and not score.frame_score
     # cell statistics come from these very clips: their e(t) waits for them (a plain sum first)
     first = replace(score, aggregate=Aggregate.SUM.value) if by_cell else score
-    pixels, frames, pooled = [], [], []
-    for maps, errors, valid in normal_clip_scores(model, clips, normalizer, first, window, critics):
+    pixels, frames, pooled, scored = [], [], [], []
+    normal = normal_clip_scores(model, clips, normalizer, first, window, critics)
+    for i, (maps, errors, valid) in enumerate(normal):
         if not valid.any():  # shorter than one window: the model produces none of its frames
             logger.warning("a normal clip of %d frames is too short to score; left out", len(maps))
             continue
+        scored.append(i)
         pixels.append(smooth_error_map(maps[valid], score.dot_sigma).ravel())
         frames.append((errors, valid))
         if by_cell:
@@ -230,6 +241,14 @@ def normal_thresholds(
             (smoothed_scores(top_cell_errors(p, cells, score.top_fraction), v, score), v)
             for p, (_, v) in zip(pooled, frames, strict=True)
         ]
+    fusion = {}
+    if score.flow_weight:
+        kept = [flows[i] for i in scored]
+        fusion = fusion_statistics([e for e, _ in frames], kept, score.flow_weight)
+        frames = [
+            (fused_errors(e, motion_errors(k, fusion["flow_cells"]), fusion), v)
+            for (e, v), k in zip(frames, kept, strict=True)
+        ]
     every = np.concatenate([errors for errors, _ in frames])
     frame = float(np.percentile(every, score.frame_percentile))
     return {
@@ -244,6 +263,7 @@ def normal_thresholds(
         # of flagged frames longer than any normal clip has.
         "normal_longest_span": max(longest_span(e, frame, v) for e, v in frames),
         **({"cells": cells} if cells else {}),
+        **({"fusion": fusion} if fusion else {}),
     }
 
 
@@ -253,18 +273,20 @@ def derive_thresholds(config: RunConfig, model: object, dataset: object) -> dict
         videos, kind = dataset.train, "normal (training and held-out)"
     else:  # without held-out clips the last training clip stands in: thresholds need normal data
         videos, kind = config.held_out_clips(dataset), "held-out normal"
-    footage = []
+    footage, flows = [], []
 
     def recorded(videos: list[Video]) -> Iterable[Video]:
         for video in videos:  # noted while decoded for its thresholds: each clip decoded once
             footage.append(clip_footage(video))
+            if config.score.flow_weight:
+                flows.append(motion_per_frame(video.frames))
             yield video
 
     clips = prepared_clips(recorded(videos), config.input_spec().prepare)  # one at a time
     normalizer = Normalizer.load(Path(config.run_dir) / "normalizer.npz")
     critics = critics_of(model) or load_critics(config.run_dir)
     thresholds = normal_thresholds(
-        model, clips, normalizer, config.score, config.window, kind, critics
+        model, clips, normalizer, config.score, config.window, kind, critics, flows
     )
     thresholds["footage"] = footage_of(footage)  # the normal clips the thresholds come from
     write_json(Path(config.run_dir) / "thresholds.json", thresholds)
@@ -344,6 +366,15 @@ def score_video(
     maps, errors, valid, second = score_clip(
         model, scaled, normalizer, score, window, timed, progress=video.name
     )
+    if score.flow_weight:  # the flow is part of the frame score: timed with it
+        fusion = score.thresholds.get("fusion")
+        if not fusion:
+            raise RunMissingError(
+                f"{config.run_dir}: its thresholds hold no flow statistics for flow_weight: "
+                "derive them again (`python -m regularity evaluate RUN --set score...`)"
+            )
+        flow = motion_errors(motion_per_frame(video.frames), fusion["flow_cells"])
+        errors = fused_errors(errors, flow, fusion)
     seconds = time.perf_counter() - start
     others = {k: v for k, v in critics.items() if k != score.frame_score}
     second.update(critic_scores(others, scaled, score, window))

@@ -115,3 +115,47 @@ def baseline_scores(
         for clips in (normal, test):
             clips[b.name] = [smooth(e, b.smooth_window) for e in clips[b.name]]
     return normal, test
+
+
+FLOW_PER_CELL = next(b for b in MOTION_BASELINES if b.name == "optical flow per cell")
+
+
+def motion_per_frame(frames: np.ndarray, baseline: MotionBaseline = FLOW_PER_CELL) -> np.ndarray:
+    """What a baseline keeps of a clip until the normal statistics are known (`_per_frame`)."""
+    return _per_frame(motion_maps(frames, baseline.motion), baseline)
+
+
+def motion_errors(
+    kept: np.ndarray, cells: dict, baseline: MotionBaseline = FLOW_PER_CELL
+) -> np.ndarray:
+    """A per-cell baseline's smoothed e(t) of one clip's `motion_per_frame`."""
+    return smooth(top_cell_errors(kept, cells, baseline.top_fraction), baseline.smooth_window)
+
+
+def fusion_statistics(own: list[np.ndarray], flow_kept: list[np.ndarray], weight: float) -> dict:
+    """What fusing a model's e(t) with the flow's takes, from the normal clips alone.
+
+    The flow's cell statistics, and the mean and std of each e(t) over the normal frames: both
+    scores standardised, so that ``weight`` reads as the flow's share against the model's.
+    """
+    cells = cell_statistics(flow_kept)
+    flow = np.concatenate([motion_errors(k, cells) for k in flow_kept])
+    every = np.concatenate(own)
+    return {
+        "weight": weight,
+        "flow_cells": cells,
+        "own": [float(every.mean()), float(max(every.std(), 1e-12))],
+        "flow": [float(flow.mean()), float(max(flow.std(), 1e-12))],
+    }
+
+
+def fused_errors(own: np.ndarray, flow: np.ndarray, fusion: dict) -> np.ndarray:
+    """A model's e(t) plus ``weight`` times the flow's e(t), each standardised on normal clips.
+
+    >>> fused_errors(np.array([3.0]), np.array([2.0]),
+    ...              {"weight": 0.5, "own": [1.0, 2.0], "flow": [0.0, 1.0]}).tolist()
+    [2.0]
+    """
+    own_mean, own_std = fusion["own"]
+    flow_mean, flow_std = fusion["flow"]
+    return (own - own_mean) / own_std + fusion["weight"] * (flow - flow_mean) / flow_std

@@ -75,6 +75,9 @@ class ScoreSpec:
     # frame score instead (OCR-GAN's "ocr"), and the first score's is kept as "reconstruction".
     # Red dots and pixel figures always come from the error maps.
     frame_score: str = ""
+    # > 0: e(t) becomes the frame score plus this weight times the optical flow's per-cell
+    # e(t) (`regularity.score.baselines.fused_errors`), both standardised on the normal clips
+    flow_weight: float = 0.0
     thresholds: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:

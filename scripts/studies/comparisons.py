@@ -20,7 +20,17 @@ from regularity.run.config import RunConfig
 from regularity.run.evaluation import load_critics, load_scorer, run_thresholds
 from regularity.run.families import load_config
 from regularity.run.files import read_json
-from regularity.score.baselines import MOTION_BASELINES, Motion, MotionBaseline, baseline_scores
+from regularity.score.baselines import (
+    FLOW_PER_CELL,
+    MOTION_BASELINES,
+    Motion,
+    MotionBaseline,
+    baseline_scores,
+    fused_errors,
+    fusion_statistics,
+    motion_errors,
+    motion_per_frame,
+)
 from regularity.score.inference import get_test_data, predict_test_data
 from regularity.score.metrics import frame_auc
 from regularity.score.scoring import (
@@ -184,11 +194,6 @@ def baseline_variants(dataset: object, patches: list[int], tops: list[float]) ->
     return {b.name: split_aucs(test[b.name], labels) for b in variants}
 
 
-def _standardised(values: list[np.ndarray], normal: list[np.ndarray]) -> list[np.ndarray]:
-    every = np.concatenate(normal)
-    return [(v - every.mean()) / max(every.std(), 1e-12) for v in values]
-
-
 def cell_scoring(
     run_dir: str | Path,
     patches: list[int],
@@ -199,8 +204,8 @@ def cell_scoring(
 
     The run's model predicts every normal training clip and every test clip once; each
     variant's cell statistics, and each fusion's standardisation, come from the normal clips.
-    Fusion: the run's own e(t) and the flow-per-cell baseline's, each standardised by its mean
-    and std on the normal clips, summed with the flow's ``weight``.
+    Fusion: the run's e(t) and the flow-per-cell baseline's, as ``score.flow_weight`` fuses them
+    (`fused_errors`).
     """
     config = load_config(run_dir)
     normalizer = Normalizer.load(Path(run_dir) / "normalizer.npz")
@@ -218,13 +223,8 @@ def cell_scoring(
 
     normal, test = predicted(dataset.train), predicted(dataset.test)
     labels = [v.labels for v in dataset.test]
-    flow = next(b for b in MOTION_BASELINES if b.name == "optical flow per cell")
-    flow_normal, flow_test = (
-        scores[flow.name]
-        for scores in baseline_scores(
-            (v.frames for v in dataset.train), (v.frames for v in dataset.test), (flow,)
-        )
-    )
+    flow_normal = [motion_per_frame(v.frames) for v in dataset.train]
+    flow_test = [motion_per_frame(v.frames) for v in dataset.test]
     own = ([e for _, e, _ in normal], [e for _, e, _ in test])
     variants = {"own": own}
     for patch, top in itertools.product(patches, tops):
@@ -241,14 +241,12 @@ def cell_scoring(
     for name, (normal_e, test_e) in variants.items():
         figures[name] = split_aucs(test_e, labels)
         for weight in fusion_weights:
+            fusion = fusion_statistics(normal_e, flow_normal, weight)
             fused = [
-                a + weight * b
-                for a, b in zip(
-                    _standardised(test_e, normal_e),
-                    _standardised(flow_test, flow_normal),
-                    strict=True,
-                )
+                fused_errors(e, motion_errors(k, fusion["flow_cells"]), fusion)
+                for e, k in zip(test_e, flow_test, strict=True)
             ]
             figures[f"{name} + {weight} flow"] = split_aucs(fused, labels)
-    figures[flow.name] = split_aucs(flow_test, labels)
+    cells = cell_statistics(flow_normal)
+    figures[FLOW_PER_CELL.name] = split_aucs([motion_errors(k, cells) for k in flow_test], labels)
     return figures
