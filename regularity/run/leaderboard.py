@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import csv
 import logging
-from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 
 from regularity.data import load_dataset
+from regularity.data.clipstore import prepared_clips
 from regularity.errors import ParameterError
 from regularity.run.evaluation import VideoResult, evaluate_run
 from regularity.run.families import families
@@ -60,13 +60,9 @@ def baseline_entries(dataset: object, percentile: float = 99.0) -> list[dict]:
     Each baseline's threshold (for TPR/FPR) is the ``percentile`` of its e(t) on the normal
     training clips, as a run's is.
     """
-
-    def decoded(videos: list) -> Iterable[np.ndarray]:
-        for video in videos:
-            yield video.frames
-            video.release()
-
-    normal, test = baseline_scores(decoded(dataset.train), decoded(dataset.test))
+    normal, test = baseline_scores(
+        prepared_clips(dataset.train, np.asarray), prepared_clips(dataset.test, np.asarray)
+    )
     entries = []
     for baseline in MOTION_BASELINES:
         threshold = float(np.percentile(np.concatenate(normal[baseline.name]), percentile))

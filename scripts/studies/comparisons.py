@@ -7,12 +7,12 @@ reuse its inference and scoring, and predict each test video once per model.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
+from regularity.data.clipstore import prepared_clips
 from regularity.data.preprocess import Normalizer
 from regularity.data.windows import WindowSpec
 from regularity.nets.trainers import scoring_network
@@ -184,12 +184,11 @@ def baseline_variants(dataset: object, patches: list[int], tops: list[float]) ->
         for k in tops
     ]
 
-    def decoded(videos: list) -> Iterable[np.ndarray]:
-        for video in videos:
-            yield video.frames
-            video.release()
-
-    _, test = baseline_scores(decoded(dataset.train), decoded(dataset.test), tuple(variants))
+    _, test = baseline_scores(
+        prepared_clips(dataset.train, np.asarray),
+        prepared_clips(dataset.test, np.asarray),
+        tuple(variants),
+    )
     labels = [v.labels for v in dataset.test]
     return {b.name: split_aucs(test[b.name], labels) for b in variants}
 
