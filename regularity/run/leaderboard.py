@@ -40,7 +40,9 @@ COLUMNS = (
 
 
 COLUMN_KEY = {
-    "entry": "the family (its declared recipe for this dataset) or the baseline",
+    "entry": "the family (its declared recipe for this dataset) or the baseline; [carried from "
+    "DATE]: that earlier table's figures, the run not being on the machine that made this one "
+    "(no curve in the ROC plot)",
     "frame AUC": "area under the frame-level ROC: micro_minmax pools every frame after per-clip "
     "min-max of e(t) (the headline), micro_raw pools raw e(t), macro averages per-clip AUCs",
     "paper": "Chong & Tay's normalisation (e - min e) / max e, pooled",
