@@ -121,8 +121,15 @@ def test_every_benchmark_subcommand_runs_on_tiny_data(trained_run, tiny_root, ca
     regularity_main(["evaluate", str(trained_run), "--videos", "0", "--set", "score.flow_weight=1"])
     fused = json_line(capsys)
     assert set(read_json(trained_run / "thresholds.json")["fusion"]) == {
-        "weight", "flow_cells", "own", "flow"
+        "weight", "flow_cells", "own", "flow", "size"
     }  # fmt: skip
+    # a clip of another size than the normal clips: its flow is taken on their grid
+    frames = np.random.default_rng(0).integers(0, 255, (24, 50, 70), dtype=np.uint8)
+    write_avi(tmp_path / "other_size.avi", frames)
+    out = tmp_path / "other_size_scored"
+    argv = ["score", str(trained_run), str(tmp_path / "other_size.avi"), "--out", str(out)]
+    assert regularity_main([*argv, "--no-videos"]) == 0
+    assert read_json(out / "summary.json")["clips"][0]["frames"] == 24
     assert studied["cell8 top0.25 + 1.0 flow"]["all"]["micro_raw"] == pytest.approx(
         fused["frame_auc"]["micro_raw"], abs=2e-3
     )

@@ -273,13 +273,14 @@ def derive_thresholds(config: RunConfig, model: object, dataset: object) -> dict
         videos, kind = dataset.train, "normal (training and held-out)"
     else:  # without held-out clips the last training clip stands in: thresholds need normal data
         videos, kind = config.held_out_clips(dataset), "held-out normal"
-    footage, flows = [], []
+    footage, flows, flow_size = [], [], []
 
     def recorded(videos: list[Video]) -> Iterable[Video]:
         for video in videos:  # noted while decoded for its thresholds: each clip decoded once
             footage.append(clip_footage(video))
-            if config.score.flow_weight:
-                flows.append(motion_per_frame(video.frames))
+            if config.score.flow_weight:  # every clip's flow on the first one's grid
+                flow_size[:] = flow_size or [list(video.frames.shape[1:3])]
+                flows.append(motion_per_frame(video.frames, flow_size[0]))
             yield video
 
     clips = prepared_clips(recorded(videos), config.input_spec().prepare)  # one at a time
@@ -289,6 +290,8 @@ def derive_thresholds(config: RunConfig, model: object, dataset: object) -> dict
         model, clips, normalizer, config.score, config.window, kind, critics, flows
     )
     thresholds["footage"] = footage_of(footage)  # the normal clips the thresholds come from
+    if flow_size:
+        thresholds["fusion"]["size"] = flow_size[0]
     write_json(Path(config.run_dir) / "thresholds.json", thresholds)
     return thresholds
 
@@ -373,7 +376,8 @@ def score_video(
                 f"{config.run_dir}: its thresholds hold no flow statistics for flow_weight: "
                 "derive them again (`python -m regularity evaluate RUN --set score...`)"
             )
-        flow = motion_errors(motion_per_frame(video.frames), fusion["flow_cells"])
+        flow = motion_per_frame(video.frames, fusion.get("size"))
+        flow = motion_errors(flow, fusion["flow_cells"])
         errors = fused_errors(errors, flow, fusion)
     seconds = time.perf_counter() - start
     others = {k: v for k, v in critics.items() if k != score.frame_score}

@@ -15,7 +15,7 @@ from enum import Enum
 import numpy as np
 
 from regularity.data.base import Color, convert_color
-from regularity.data.preprocess import absolute_difference, flow_magnitude
+from regularity.data.preprocess import absolute_difference, flow_magnitude, prepare_frames
 from regularity.score.scoring import (
     Aggregate,
     cell_means,
@@ -120,9 +120,17 @@ def baseline_scores(
 FLOW_PER_CELL = next(b for b in MOTION_BASELINES if b.name == "optical flow per cell")
 
 
-def motion_per_frame(frames: np.ndarray, baseline: MotionBaseline = FLOW_PER_CELL) -> np.ndarray:
-    """What a baseline keeps of a clip until the normal statistics are known (`_per_frame`)."""
-    return _per_frame(motion_maps(frames, baseline.motion), baseline)
+def motion_per_frame(
+    frames: np.ndarray,
+    size: tuple[int, int] | None = None,
+    baseline: MotionBaseline = FLOW_PER_CELL,
+) -> np.ndarray:
+    """What a baseline keeps of a clip until the normal statistics are known (`_per_frame`).
+
+    ``size``: (height, width) to resize the frames to first, so that a clip of another size
+    than the normal clips has cells on the same grid as their statistics.
+    """
+    return _per_frame(motion_maps(prepare_frames(frames, size), baseline.motion), baseline)
 
 
 def motion_errors(

@@ -104,7 +104,9 @@ def scoring_variants(
     aggregations and PSNR; with ``smooth_windows`` the run's own spec under each smoothing window.
     """
     config = load_config(run_dir)
-    base = replace(config.score, thresholds=run_thresholds(run_dir))  # cell statistics too
+    base = config.score
+    if Aggregate(base.aggregate) is Aggregate.CELL_TOP:  # its cell statistics are the run's
+        base = replace(base, thresholds=run_thresholds(run_dir))
     if smooth_windows:
         return {f"smooth_{w}": replace(base, smooth_window=w) for w in smooth_windows}
     error = replace(base, measure=Measure.ERROR.value, frame_score="")
