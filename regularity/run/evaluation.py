@@ -216,7 +216,7 @@ def normal_thresholds(
     clip's `motion_per_frame`, where ``score.flow_weight`` fuses the flow into e(t) (filled in
     as the clips are read).
     """
-    by_cell = Aggregate(score.aggregate) is Aggregate.CELL_TOP and not score.frame_score
+    by_cell = Aggregate(score.aggregate) is Aggregate.CELL_TOP  # error maps only (ScoreSpec)
     # cell statistics come from these very clips: their e(t) waits for them (a plain sum first)
     first = replace(score, aggregate=Aggregate.SUM.value) if by_cell else score
     pixels, frames, pooled, scored = [], [], [], []
@@ -243,6 +243,8 @@ def normal_thresholds(
         ]
     fusion = {}
     if score.flow_weight:
+        if flows is None:
+            raise ValueError("flow_weight fuses the flow: the normal clips' flows are needed")
         kept = [flows[i] for i in scored]
         fusion = fusion_statistics([e for e, _ in frames], kept, score.flow_weight)
         frames = [
@@ -374,7 +376,8 @@ def score_video(
         if not fusion:
             raise RunMissingError(
                 f"{config.run_dir}: its thresholds hold no flow statistics for flow_weight: "
-                "derive them again (`python -m regularity evaluate RUN --set score...`)"
+                "derive them again (`python -m regularity evaluate RUN --set "
+                f"score.flow_weight={score.flow_weight}`)"
             )
         flow = motion_per_frame(video.frames, fusion.get("size"))
         flow = motion_errors(flow, fusion["flow_cells"])

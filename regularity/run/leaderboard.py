@@ -154,11 +154,12 @@ def leaderboard(
     earlier_path = out_dir / f"leaderboard_{dataset}.json"
     earlier = read_json(earlier_path) if earlier_path.is_file() else {}
     overrides = {"data_root": data_root} if data_root else {}
-    entries, curves = [], {}
+    entries, curves, roots = [], {}, []
     for family in families().values():
         if dataset not in family.recipes or (only is not None and family.name not in only):
             continue
         config = family.declared(dataset, runs_root, **overrides)
+        roots.append(config.data_root)  # the recipes' own, even where every row is carried
         run_dir = Path(config.run_dir)
         if not (run_dir / "model.keras").is_file():
             if not train:
@@ -184,9 +185,7 @@ def leaderboard(
             f"no declared run of {dataset} is trained here (train them with --train, or point "
             "--runs at the folder holding them): nothing to rank",
         )
-    data_root = data_root or next(
-        (e["config"]["data_root"] for e in entries if "config" in e), "data"
-    )
+    data_root = data_root or next(iter(roots), "data")
     baselines = baseline_entries(load_dataset(dataset, root=project_path(data_root)))
     for baseline in baselines:
         curves[baseline["entry"]] = baseline.pop("curves")

@@ -89,18 +89,21 @@ def baseline_scores(
 ) -> tuple[dict[str, list[np.ndarray]], dict[str, list[np.ndarray]]]:
     """Each baseline's smoothed e(t) of every normal and every test clip (uint8 frames).
 
-    Each clip's motion is computed once for all baselines that share it; per-cell baselines
-    are judged against the statistics of the normal clips only.
+    Each clip's motion is computed once for all baselines that share it, every clip resized to
+    the first normal clip's size; per-cell baselines are judged against the statistics of the
+    normal clips only.
 
     Returns:
         The normal clips' and the test clips' e(t), each by baseline name.
 
     """
-    kinds = {b.motion for b in baselines}
+    kinds, size = {b.motion for b in baselines}, []
 
     def kept(clips: Iterable[np.ndarray]) -> dict[str, list[np.ndarray]]:
         per_frame = {b.name: [] for b in baselines}
         for frames in clips:
+            size[:] = size or [frames.shape[1:3]]  # every clip on the first normal clip's grid
+            frames = prepare_frames(frames, size[0])
             maps = {kind: motion_maps(frames, kind) for kind in kinds}
             for b in baselines:
                 per_frame[b.name].append(_per_frame(maps[b.motion], b))

@@ -89,6 +89,17 @@ class ScoreSpec:
             (Measure, self.measure),
         ):
             kind(value)
+        if Aggregate(self.aggregate) is Aggregate.CELL_TOP:
+            if Measure(self.measure) is not Measure.ERROR or self.frame_score:
+                raise ValueError(
+                    "aggregate='cell_top' scores the error maps: it needs measure='error' and no "
+                    f"second scorer as frame score (got measure={self.measure!r}, "
+                    f"frame_score={self.frame_score!r})"
+                )
+            if not 0 < self.top_fraction <= 1:
+                raise ValueError(f"top_fraction must be in (0, 1], got {self.top_fraction}")
+        if self.flow_weight < 0:
+            raise ValueError(f"flow_weight must be 0 or more, got {self.flow_weight}")
 
 
 def error_weights(
@@ -168,7 +179,8 @@ def frame_errors(
         if not cells:
             raise ValueError(
                 "the cell_top score needs each cell's statistics on normal clips: derive the "
-                "run's thresholds again (`python -m regularity evaluate RUN --set score...`)"
+                "run's thresholds again (`python -m regularity evaluate RUN --set "
+                "score.aggregate=cell_top`)"
             )
         return top_cell_errors(cell_means(maps, patch), cells, top_fraction)
     local = uniform_filter(maps, size=(1, patch, patch), mode="constant")

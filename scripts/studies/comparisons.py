@@ -97,7 +97,7 @@ def frame_aucs(
 def scoring_variants(
     run_dir: str | Path, aggregates: bool = False, smooth_windows: list[int] | None = None
 ) -> dict[str, ScoreSpec]:
-    """Ways of scoring a run to compare, the run's own first.
+    """Ways of scoring a run to compare, the run's own first (unfused: see `cell_scoring`).
 
     Error maps under every error scale x channel choice x aggregation, and the PSNR measure
     (Liu et al.'s score, which needs no aggregation), by default; with ``aggregates`` only the
@@ -204,7 +204,9 @@ def cell_scoring(
     """Frame AUC (`split_aucs`) of a run scored per cell, and fused with the flow baseline.
 
     The run's model predicts every normal training clip and every test clip once; each
-    variant's cell statistics, and each fusion's standardisation, come from the normal clips.
+    variant's cell statistics, and each fusion's standardisation, come from the normal clips
+    (every training clip, as the evaluation's ``thresholds_from="normal"``; clips are assumed
+    at least one window long).
     Fusion: the run's e(t) and the flow-per-cell baseline's, as ``score.flow_weight`` fuses them
     (`fused_errors`).
     """
@@ -224,8 +226,9 @@ def cell_scoring(
 
     normal, test = predicted(dataset.train), predicted(dataset.test)
     labels = [v.labels for v in dataset.test]
-    flow_normal = [motion_per_frame(v.frames) for v in dataset.train]
-    flow_test = [motion_per_frame(v.frames) for v in dataset.test]
+    size = list(dataset.train[0].frames.shape[1:3])  # the evaluation's grid: the first clip's
+    flow_normal = [motion_per_frame(v.frames, size) for v in dataset.train]
+    flow_test = [motion_per_frame(v.frames, size) for v in dataset.test]
     own = ([e for _, e, _ in normal], [e for _, e, _ in test])
     variants = {"own": own}
     for patch, top in itertools.product(patches, tops):
