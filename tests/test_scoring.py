@@ -7,6 +7,9 @@ from regularity.score.inference import predict_test_data
 from regularity.score.marking import spot_irregularity
 from regularity.score.metrics import eer, frame_auc, tpr_fpr
 from regularity.score.scoring import (
+    ScoreSpec,
+    cell_means,
+    cell_statistics,
     error_maps,
     error_weights,
     frame_difference_errors,
@@ -15,6 +18,7 @@ from regularity.score.scoring import (
     psnr,
     psnr_abnormality,
     regularity_score,
+    top_cell_errors,
 )
 
 
@@ -282,3 +286,30 @@ def test_frames_no_window_scores_are_never_flagged():
     assert [(s["start"], s["end"]) for s in verdict["spans"]] == [(3, 3)]
     nothing = clip_verdict(errors, {"frame": 1.0}, np.zeros(5, bool))
     assert nothing["verdict"] == "unscored" and nothing["flagged_frames"] == 0
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"aggregate": "cell_top", "measure": "psnr"}, "needs measure='error'"),
+        ({"aggregate": "cell_top", "frame_score": "ocr"}, "no second scorer"),
+        ({"aggregate": "cell_top", "top_fraction": 0.0}, "top_fraction must be in"),
+        ({"flow_weight": -1.0}, "flow_weight must be 0 or more"),
+    ],
+)
+def test_a_score_spec_that_cannot_be_computed_is_refused_when_made(settings, message):
+    with pytest.raises(ValueError, match=message):
+        ScoreSpec(**settings)
+
+
+def test_per_cell_scores_judge_each_place_against_its_own_normal_motion():
+    # a busy cell (always moving) and a quiet one: the same speck is ordinary in the first,
+    # irregular in the second
+    normal = np.zeros((50, 2, 4))
+    normal[:, :, :2] = np.random.default_rng(0).uniform(5, 15, (50, 2, 2))
+    normal[:, :, 2:] = np.random.default_rng(1).uniform(0, 1, (50, 2, 2))
+    cells = cell_statistics([cell_means(normal, 2)])
+    busy, quiet = np.zeros((1, 2, 4)), np.zeros((1, 2, 4))
+    busy[0, :, :2], quiet[0, :, 2:] = 12.0, 12.0
+    scores = top_cell_errors(cell_means(np.concatenate([busy, quiet]), 2), cells, 0.5)
+    assert scores[1] > 10 * scores[0] > 0
