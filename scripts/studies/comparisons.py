@@ -123,7 +123,7 @@ def scoring_variants(
             )
             for s, c, a in itertools.product(ErrorScale, channels, names)
         }
-    psnr = {"psnr": replace(error, measure=Measure.PSNR.value)}
+    psnr = {"psnr": replace(error, measure=Measure.PSNR.value, aggregate=Aggregate.SUM.value)}
     own = {"own": base} if base.frame_score else {}  # a critic's frame score: the run's own first
     first = {**psnr, **variants} if Measure(base.measure) is Measure.PSNR else {**variants, **psnr}
     return {**own, **first}
