@@ -85,6 +85,9 @@ def test_vgg16_trains_only_its_top_block_unless_asked() -> None:
 
 
 def test_lower_blocks_stay_frozen_and_the_top_block_trains_in_phase_two() -> None:
+    # seeded: with whatever weights the tests before it left the generator at, a random
+    # backbone now and then passes no gradient to a block in two steps (a flaky failure)
+    keras.utils.set_random_seed(0)
     backbone = build_backbone("mobilenetv3", (32, 32))
     network = build_movement_model((3, 32, 32, 1), backbone, filters=8)
     trainer = MovementTrainer(network, backbone, head_steps=2)
