@@ -42,9 +42,8 @@ from regularity.score.scoring import (
     cell_means,
     cell_statistics,
     critic_errors,
+    frame_scores,
     score_outputs,
-    smoothed_scores,
-    top_cell_errors,
 )
 
 
@@ -234,12 +233,18 @@ def cell_scoring(
     for patch, top in itertools.product(patches, tops):
         cells = cell_statistics(cell_means(m, patch)[v] for m, _, v in normal)
 
+        # scored by the evaluation's own path (`frame_scores`), these normal statistics given
+        spec = replace(
+            score,
+            aggregate=Aggregate.CELL_TOP.value,
+            patch=patch,
+            top_fraction=top,
+            measure=Measure.ERROR.value,
+            frame_score="",
+            thresholds={"cells": cells},
+        )
         variants[f"cell{patch} top{top}"] = tuple(
-            [
-                smoothed_scores(top_cell_errors(cell_means(m, patch), cells, top), v, score)
-                for m, _, v in clips
-            ]
-            for clips in (normal, test)
+            [frame_scores(m, v, spec) for m, _, v in clips] for clips in (normal, test)
         )
     figures = {}
     for name, (normal_e, test_e) in variants.items():
