@@ -19,6 +19,7 @@ import logging
 import os
 import sys
 import time
+from importlib.util import find_spec
 from pathlib import Path
 
 from regularity.cli import setting, summary
@@ -35,7 +36,8 @@ def bench_data(args: argparse.Namespace) -> dict:
     from regularity.data import load_dataset
     from regularity.data.clipstore import DiskClips, prepared_clips
     from regularity.data.preprocess import Normalizer, prepare_frames
-    from regularity.data.windows import window_dataset
+    from regularity.data.sequence import WindowSequence
+    from regularity.data.windows import window_batches
     from regularity.run.files import peak_rss_mb
 
     start = time.perf_counter()
@@ -58,17 +60,26 @@ def bench_data(args: argparse.Namespace) -> dict:
             video.release()  # only the resized copies are needed from here on
     normalizer = Normalizer.fit(clips.clips() if args.cache else clips, args.scaling)
     prepare_s = time.perf_counter() - start
-    stream = window_dataset(clips, args.length, normalizer, batch_size=args.batch_size)
-    start = time.perf_counter()
-    windows = sum(int(x.shape[0]) for x, _ in stream)
-    stream_s = time.perf_counter() - start
+    batches = window_batches(clips, args.length, normalizer, batch_size=args.batch_size)
+    # Both data paths over the same epoch: tf.data (TensorFlow's) and the PyDataset (JAX's).
+    streams = {"numpy": lambda: (batches.batch(0, i) for i in range(len(batches)))}
+    sequence = WindowSequence(batches)
+    streams["pydataset"] = lambda: (sequence[i] for i in range(len(sequence)))
+    if find_spec("tensorflow"):
+        streams["tf.data"] = lambda: iter(batches.tf_dataset())
+    paths = {}
+    for name, stream in streams.items():
+        start = time.perf_counter()
+        windows = sum(int(x.shape[0]) for x, _ in stream())
+        seconds = time.perf_counter() - start
+        paths[name] = {"epoch_seconds": round(seconds, 2),
+                       "windows_per_second": round(windows / seconds)}  # fmt: skip
     frames = summary["train_frames"] + summary["test_frames"]
     return {
         "benchmark": "data", **summary, "load_seconds": round(load_s, 2),
         "load_frames_per_second": round(frames / load_s), "peak_rss_mb_after_load": round(load_rss),
         "prepare_seconds": round(prepare_s, 2), "frame_size": args.size,
-        "window_length": args.length, "epoch_windows": windows,
-        "epoch_seconds": round(stream_s, 2), "windows_per_second": round(windows / stream_s),
+        "window_length": args.length, "epoch_windows": windows, "data_paths": paths,
         "store": "disk" if args.cache else "memory", "peak_rss_mb": round(peak_rss_mb()),
     }  # fmt: skip
 

@@ -161,6 +161,8 @@ def test_every_benchmark_subcommand_runs_on_tiny_data(trained_run, tiny_root, ca
                 "--cache", str(tmp_path / "cache")])  # fmt: skip
     disk = json_line(capsys)
     assert disk["epoch_windows"] == memory["epoch_windows"] > 0 and disk["store"] == "disk"
+    assert set(memory["data_paths"]) == {"numpy", "pydataset", "tf.data"}
+    assert all(path["windows_per_second"] > 0 for path in memory["data_paths"].values())
     board = ["leaderboard", "--dataset", "synthetic", "--data-root", str(tiny_root),
              "--runs", str(tmp_path), "--out", str(tmp_path / "board")]  # fmt: skip
     # no declared run trained there: refused, nothing written (never an empty table)

@@ -62,14 +62,14 @@ def test_generator_and_discriminator_shapes(tiny_root, tmp_path):
 
 def test_noise_goes_on_the_inputs_and_the_target_stays_clean(tiny_root, tmp_path):
     config = tiny_config(tiny_root, tmp_path / "run", pseudo_anomaly_rate=0.0, noise_level=0.3)
-    clean_inputs, clean_targets = next(iter(training_batches(config, transform=False)))
-    noisy_inputs, targets = next(iter(training_batches(config)))  # the same seed: same windows
+    clean_inputs, clean_targets = training_batches(config, transform=False).batch(0, 0)
+    noisy_inputs, targets = training_batches(config).batch(0, 0)  # the same seed: same windows
     np.testing.assert_array_equal(targets, clean_targets)
     np.testing.assert_array_equal(clean_inputs, clean_targets)  # reconstruction: x is y
-    noise = (noisy_inputs - clean_inputs).numpy()
+    noise = np.asarray(noisy_inputs - clean_inputs)
     assert abs(noise.std() - 0.3) < 0.02 and abs(noise.mean()) < 0.02
     uniform = config.replace(noise="uniform").batch_transform()
-    noisy, same = uniform(clean_inputs, clean_targets)
+    noisy, same = uniform(clean_inputs, clean_targets, np.random.default_rng(0))
     assert np.abs(noisy - clean_inputs).max() <= 0.3 and np.abs(noisy - clean_inputs).max() > 0.2
     assert same is clean_targets
     with pytest.raises(ValueError, match="noise must be one of"):
@@ -80,7 +80,7 @@ def test_one_train_step_changes_both_networks(tiny_root, tmp_path):
     config = tiny_config(tiny_root, tmp_path / "run")
     gan = create_networks(config, config.input_shape())
     generator, discriminator = weights_of(gan.generator), weights_of(gan.discriminator)
-    logs = gan.fit(training_batches(config).take(1), epochs=1, verbose=0).history
+    logs = gan.fit(training_batches(config).dataset().take(1), epochs=1, verbose=0).history
     assert int(gan.g_optimizer.iterations) == int(gan.d_optimizer.iterations) == 1
     assert changed(generator, gan.generator.get_weights())
     assert changed(discriminator, gan.discriminator.get_weights())

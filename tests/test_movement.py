@@ -229,7 +229,7 @@ def test_mirroring_flips_inputs_and_targets_of_the_same_windows() -> None:
     transform = MovementConfig(mirror=True).augmentation()
     rng = np.random.default_rng(0)
     inputs = rng.uniform(0, 1, (64, 3, 8, 8, 1)).astype(np.float32)
-    flipped_inputs, flipped_targets = (np.asarray(a) for a in transform(inputs, inputs + 1))
+    flipped_inputs, flipped_targets = (np.asarray(a) for a in transform(inputs, inputs + 1, rng))
     mirrored = (flipped_inputs == inputs[:, :, :, ::-1]).all(axis=(1, 2, 3, 4))
     kept = (flipped_inputs == inputs).all(axis=(1, 2, 3, 4))
     assert (mirrored | kept).all() and 10 < mirrored.sum() < 54
@@ -244,10 +244,14 @@ def test_validation_windows_are_never_mirrored() -> None:
     clip = np.random.default_rng(0).integers(0, 255, (12, 32, 32, 1), np.uint8)
     config = MovementConfig(mirror=True, size=(32, 32), window=WindowSpec(Target.SHIFTED, 3))
     store = MemoryClips([clip])
-    plain = np.concatenate([np.asarray(x) for x, _ in validation_windows(config, store, UNIT)])
+    plain = np.concatenate(
+        [np.asarray(x) for x, _ in validation_windows(config, store, UNIT).epoch(0)]
+    )
     expected = clip[[[0, 1, 2], [4, 5, 6], [8, 9, 10]]] / 255
     np.testing.assert_allclose(plain, expected, atol=1e-6)
-    trained = np.concatenate([np.asarray(x) for x, _ in training_windows(config, store, UNIT)])
+    trained = np.concatenate(
+        [np.asarray(x) for x, _ in training_windows(config, store, UNIT).epoch(0)]
+    )
     windows = clip[[[i, i + 1, i + 2] for i in range(9)]] / 255  # spans of 4 frames: 9 starts
 
     def seen(batch: np.ndarray, mirrored: bool) -> int:

@@ -152,9 +152,9 @@ def test_a_generator_trained_on_patches_predicts_whole_frames():
     y = np.stack([clip[t + 2] for t in range(10)])
     trainer = tiny_trainer(adversarial_weight=0)
     whole_before = float(np.mean((trainer.scoring_model.predict_on_batch(x) - y) ** 2))
-    patches = MotionPatches(16, floor=0.1)
+    patches, rng = MotionPatches(16, floor=0.1), np.random.default_rng(0)
     for _ in range(30):
-        trainer.train_on_batch(*patches(x, y))
+        trainer.train_on_batch(*patches(x, y, rng))
     whole = trainer.scoring_model.predict_on_batch(x)  # 32x48: never trained at this size
     assert whole.shape == y.shape
     assert float(np.mean((whole - y) ** 2)) < whole_before / 2
@@ -169,7 +169,9 @@ def test_patches_are_drawn_where_the_frames_move_and_stay_aligned():
     rows, cols = np.mgrid[0:32, 0:48]
     # every input frame but the last (the change is measured from it) says where its patch was
     x[:, :-1, :, :, 0] = rows * 100 + cols
-    patch_x, patch_y = (np.asarray(a) for a in MotionPatches(16, floor=0.0)(x, y))
+    patch_x, patch_y = (
+        np.asarray(a) for a in MotionPatches(16, floor=0.0)(x, y, np.random.default_rng(0))
+    )
     assert patch_x.shape == (8, 2, 16, 16, 1) and patch_y.shape == (8, 16, 16, 1)
     for inputs, target in zip(patch_x, patch_y, strict=True):
         top, left = divmod(int(inputs[0, 0, 0, 0]), 100)

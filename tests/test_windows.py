@@ -7,7 +7,8 @@ from regularity.data.windows import (
     SkipFrameAnomalies,
     Target,
     WindowSpec,
-    window_dataset,
+    input_noise,
+    window_batches,
     window_indices,
     windows_of_clips,
 )
@@ -35,16 +36,16 @@ def test_windows_of_clips_with_temporal_strides():
 def test_window_dataset_streams_scaled_windows():
     clips = [np.arange(6 * 4 * 4, dtype=np.uint8).reshape(6, 4, 4, 1) * 0 + i for i in (10, 20)]
     clips[0][:, 0, 0, 0] = np.arange(6)
-    ds = window_dataset(clips, 3, Normalizer(Scaling.UNIT), batch_size=2, shuffle=False)
-    batches = list(ds.as_numpy_iterator())
+    ds = window_batches(clips, 3, Normalizer(Scaling.UNIT), batch_size=2, shuffle=False)
+    batches = list(ds.epoch(0))
     assert sum(len(x) for x, _ in batches) == 8
     x, y = batches[0]
     assert x.shape == (2, 3, 4, 4, 1) and x.dtype == np.float32
     np.testing.assert_allclose(x[1, :, 0, 0, 0], np.array([1, 2, 3]) / 255)
     np.testing.assert_array_equal(x, y)
     next_frame = WindowSpec(Target.NEXT, inputs=2)
-    ds = window_dataset(clips, next_frame, Normalizer(Scaling.UNIT), batch_size=8, shuffle=False)
-    x, y = next(iter(ds.as_numpy_iterator()))
+    ds = window_batches(clips, next_frame, Normalizer(Scaling.UNIT), batch_size=8, shuffle=False)
+    x, y = next(ds.epoch(0))
     assert x.shape == (8, 2, 4, 4, 1) and y.shape == (8, 4, 4, 1)
     np.testing.assert_allclose(y[0, 0, 0, 0], 2 / 255)
 
@@ -64,10 +65,10 @@ def _counting_clips(starts: tuple[int, ...], n: int = 30) -> list[np.ndarray]:
 def test_skip_frame_pseudo_anomalies_jump_and_keep_a_normal_target():
     clips = _counting_clips((0, 100))
     every = SkipFrameAnomalies(rate=1.0, jumps=(3,))
-    ds = window_dataset(
+    ds = window_batches(
         clips, 4, Normalizer(Scaling.UNIT), 64, shuffle=False, pseudo_anomalies=every, motion=True
     )
-    x, y = (np.rint(a * 255).astype(int) for a in next(iter(ds.as_numpy_iterator())))
+    x, y = (np.rint(a * 255).astype(int) for a in next(ds.epoch(0)))
     assert len(x) == 2 * 27
     steps = np.diff(x[..., 0, 0, 0], axis=1)
     assert (steps == 3).all()  # every input jumps 3 frames, within its own clip
@@ -84,16 +85,16 @@ def test_skip_frame_pseudo_anomalies_jump_and_keep_a_normal_target():
 def test_pseudo_anomaly_rate_zero_leaves_windows_normal_and_bad_settings_are_refused():
     clips = _counting_clips((0,))
     never = SkipFrameAnomalies(rate=0.0)
-    ds = window_dataset(
+    ds = window_batches(
         clips, 4, Normalizer(Scaling.UNIT), 64, shuffle=False, pseudo_anomalies=never, motion=True
     )
-    x, y = next(iter(ds.as_numpy_iterator()))
+    x, y = next(ds.epoch(0))
     np.testing.assert_array_equal(x, y)
     with pytest.raises(ValueError, match="Target.SAME"):
-        window_dataset(clips, WindowSpec(Target.NEXT, 4), Normalizer(), pseudo_anomalies=never)
+        window_batches(clips, WindowSpec(Target.NEXT, 4), Normalizer(), pseudo_anomalies=never)
     # strides trained as normal motion cannot also be pseudo anomalies
     with pytest.raises(ValueError, match="must all be larger"):
-        window_dataset(clips, 4, Normalizer(), skips=(1, 2, 3), pseudo_anomalies=never)
+        window_batches(clips, 4, Normalizer(), skips=(1, 2, 3), pseudo_anomalies=never)
     with pytest.raises(ValueError, match="2 frames or more"):
         SkipFrameAnomalies(jumps=(1, 2))
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
@@ -160,8 +161,8 @@ class IndexEcho:
 def test_training_windows_and_inference_agree_on_frame_indices(spec):
     n = 30
     clip = np.arange(n, dtype=np.uint8)[:, None, None, None]  # frame k holds the value k
-    ds = window_dataset([clip], spec, Normalizer(Scaling.UNIT), batch_size=64, shuffle=False)
-    x, y = (np.rint(a * 255).astype(int) for a in next(iter(ds.as_numpy_iterator())))
+    ds = window_batches([clip], spec, Normalizer(Scaling.UNIT), batch_size=64, shuffle=False)
+    x, y = (np.rint(a * 255).astype(int) for a in next(ds.epoch(0)))
     assert x.shape[1] == spec.inputs  # the model sees exactly `inputs` frames in training...
     y = y[:, None] if spec.target is Target.NEXT else y
     assert y.shape[1] == spec.outputs
@@ -187,24 +188,53 @@ def test_window_spec_rejects_an_empty_contract():
 def test_a_disk_store_streams_the_same_windows_as_memory(tmp_path):
     clips = _counting_clips((0, 100))
     spec = WindowSpec(Target.NEXT, inputs=3)
-    memory = window_dataset(clips, spec, Normalizer(Scaling.UNIT), 64, shuffle=False)
-    disk = window_dataset(
+    memory = window_batches(clips, spec, Normalizer(Scaling.UNIT), 64, shuffle=False)
+    disk = window_batches(
         DiskClips.write(tmp_path, iter(clips)), spec, Normalizer(Scaling.UNIT), 64, shuffle=False
     )
-    for (a, b), (c, d) in zip(memory.as_numpy_iterator(), disk.as_numpy_iterator(), strict=True):
+    for (a, b), (c, d) in zip(memory.epoch(0), disk.epoch(0), strict=True):
         np.testing.assert_array_equal(a, c)
         np.testing.assert_array_equal(b, d)
     assert (tmp_path / "frames.u8").stat().st_size == sum(c.size for c in clips)
 
 
 def test_a_batch_transform_sees_scaled_pairs_and_changes_inputs_only():
-    import tensorflow as tf
-
     clips = _counting_clips((0,))
 
-    def noisy(inputs, targets):
-        return inputs + tf.ones_like(inputs), targets
+    def noisy(inputs, targets, rng):
+        return inputs + np.ones_like(inputs), targets
 
-    ds = window_dataset(clips, 4, Normalizer(Scaling.UNIT), 8, shuffle=False, transform=noisy)
-    x, y = next(iter(ds.as_numpy_iterator()))
+    ds = window_batches(clips, 4, Normalizer(Scaling.UNIT), 8, shuffle=False, transform=noisy)
+    x, y = next(ds.epoch(0))
     np.testing.assert_allclose(x - 1, y, atol=1e-6)
+
+
+def test_both_data_paths_serve_the_same_batches_for_a_seed():
+    from regularity.data.sequence import WindowSequence
+
+    clips = _counting_clips((0, 50), n=20)
+    noise = input_noise("gaussian", 0.1)
+    batches = window_batches(
+        clips, 4, Normalizer(Scaling.UNIT), 3, seed=7, transform=noise,
+        pseudo_anomalies=SkipFrameAnomalies(rate=0.5), motion=True,
+    )  # fmt: skip
+    dataset, sequence = batches.tf_dataset(), WindowSequence(batches)
+    assert len(dataset) == len(sequence) == len(batches) == 12  # 34 windows, the last batch short
+    epochs = []
+    for _ in range(2):  # each pass over either path is the next epoch
+        from_tf = list(dataset.as_numpy_iterator())
+        from_py = [sequence[i] for i in range(len(sequence))]
+        sequence.on_epoch_end()
+        for (a, b), (c, d) in zip(from_tf, from_py, strict=True):
+            np.testing.assert_array_equal(a, c)
+            np.testing.assert_array_equal(b, d)
+        epochs.append(np.concatenate([y for _, y in from_tf]))
+    # a new order every epoch, each window once; the same seed gives the same batches again
+    assert not np.array_equal(epochs[0], epochs[1])
+    np.testing.assert_array_equal(np.sort(batches.order(1)), np.arange(34))
+    again = window_batches(
+        clips, 4, Normalizer(Scaling.UNIT), 3, seed=7, transform=noise,
+        pseudo_anomalies=SkipFrameAnomalies(rate=0.5), motion=True,
+    )  # fmt: skip
+    np.testing.assert_array_equal(again.batch(1, 5)[0], batches.batch(1, 5)[0])
+    assert not np.array_equal(batches.batch(0, 5)[0], batches.batch(1, 5)[0])

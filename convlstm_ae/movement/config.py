@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 import keras
+import numpy as np
 
 from convlstm_ae.movement.model import (
     BACKBONES,
@@ -82,15 +83,12 @@ class MovementConfig(RunConfig):
         """With ``mirror``: each training window flipped left-right with probability 1/2."""
         if not self.mirror:
             return None
-        seed = self.seed
 
-        def mirror(inputs, targets):  # noqa: ANN001, ANN202
-            import tensorflow as tf
-
-            flip = tf.random.uniform([tf.shape(inputs)[0], 1, 1, 1, 1], seed=seed) < 0.5
+        def mirror(inputs, targets, rng):  # noqa: ANN001, ANN202
+            flip = rng.random((len(inputs), 1, 1, 1, 1)) < 0.5
             return (
-                tf.where(flip, tf.reverse(inputs, [3]), inputs),
-                tf.where(flip, tf.reverse(targets, [3]), targets),
+                np.where(flip, inputs[:, :, :, ::-1], inputs),
+                np.where(flip, targets[:, :, :, ::-1], targets),
             )
 
         return mirror

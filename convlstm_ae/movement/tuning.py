@@ -60,14 +60,15 @@ def tune_movement(
     class Search(kt.HyperModel):
         def build(self, hp: kt.HyperParameters) -> MovementTrainer:
             trial = trial_config(hp)
-            steps = int(training_windows(trial, train, normalizer).cardinality())
+            steps = len(training_windows(trial, train, normalizer))
             return create_movement_model(trial, trial.input_shape(), steps)
 
         def fit(self, hp: kt.HyperParameters, model: MovementTrainer, **options: object) -> object:
             trial = trial_config(hp)
+            validation = validation_windows(trial, held_out, normalizer)
             return model.fit(
-                training_windows(trial, train, normalizer),
-                validation_data=validation_windows(trial, held_out, normalizer),
+                training_windows(trial, train, normalizer).dataset(),
+                validation_data=validation and validation.dataset(),
                 epochs=trial.epochs,
                 **options,
             )

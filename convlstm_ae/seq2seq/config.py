@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+import numpy as np
+
 from convlstm_ae.seq2seq.network import build_seq2seq_predictor
 from convlstm_ae.seq2seq.recipes import SEQ2SEQ_RECIPES
 from regularity.data.preprocess import Scaling
@@ -34,10 +36,8 @@ class Seq2SeqConfig(PredictorConfig):
     def batch_transform(self) -> object:
         """Teacher forcing: each target's previous frame goes in as well."""
 
-        def teacher_forcing(inputs, targets):  # noqa: ANN001, ANN202
-            from keras import ops
-
-            previous = ops.concatenate([inputs[:, -1:], targets[:, :-1]], axis=1)
+        def teacher_forcing(inputs, targets, rng):  # noqa: ANN001, ANN202
+            previous = np.concatenate([inputs[:, -1:], targets[:, :-1]], axis=1)
             return (inputs, previous), targets
 
         return teacher_forcing

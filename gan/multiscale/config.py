@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import keras
+import numpy as np
 
 from gan.multiscale.network import (
     DISCRIMINATOR_STAGES,
@@ -87,25 +88,29 @@ class MotionPatches:
     def __init__(self, size: int, floor: float) -> None:
         self.size, self.floor = size, floor
 
-    def __call__(self, inputs, targets):  # noqa: ANN001, ANN204, D102
-        import tensorflow as tf
-
+    def __call__(self, inputs, targets, rng):  # noqa: ANN001, ANN204, D102
         size, step = self.size, self.size // 2
-        change = tf.reduce_mean(tf.abs(targets - inputs[:, -1]), axis=-1, keepdims=True)
-        per_patch = tf.nn.avg_pool2d(change, size, step, "VALID")[..., 0]  # [B, rows, cols]
-        cols = tf.cast(tf.shape(per_patch)[2], tf.int64)
-        weights = tf.reshape(per_patch, (tf.shape(per_patch)[0], -1))
-        weights += self.floor * tf.reduce_mean(weights) + 1e-6
-        chosen = tf.random.categorical(tf.math.log(weights), 1)[:, 0]
-        offsets = tf.range(size, dtype=tf.int64)
-        rows = (chosen // cols * step)[:, None] + offsets  # [B, size]: each window's own rows
-        columns = (chosen % cols * step)[:, None] + offsets
-
-        def crop(frames, row_axis):  # noqa: ANN001, ANN202
-            frames = tf.gather(frames, rows, axis=row_axis, batch_dims=1)
-            return tf.gather(frames, columns, axis=row_axis + 1, batch_dims=1)
-
-        return crop(inputs, 2), crop(targets, 1)
+        change = np.abs(targets - inputs[:, -1]).mean(axis=-1)  # [B, H, W]
+        rows = (change.shape[1] - size) // step + 1
+        cols = (change.shape[2] - size) // step + 1
+        # Each candidate patch's mean change, from a summed-area table: [B, rows, cols].
+        table = np.pad(change.cumsum(1).cumsum(2), ((0, 0), (1, 0), (1, 0)))
+        top, left = np.arange(rows)[:, None] * step, np.arange(cols)[None] * step
+        per_patch = (
+            table[:, top + size, left + size] - table[:, top, left + size]
+            - table[:, top + size, left] + table[:, top, left]
+        ) / size**2  # fmt: skip
+        weights = per_patch.reshape(len(change), -1)
+        weights = weights + self.floor * weights.mean() + 1e-6
+        cumulative = np.cumsum(weights, axis=1)
+        drawn = rng.random(len(weights))[:, None] * cumulative[:, -1:]
+        chosen = np.minimum((cumulative < drawn).sum(axis=1), weights.shape[1] - 1)
+        offsets = np.arange(size)
+        frame_rows = (chosen // cols * step)[:, None] + offsets  # [B, size]: each its own rows
+        frame_cols = (chosen % cols * step)[:, None] + offsets
+        batch = np.arange(len(chosen))[:, None, None]
+        at = (batch, frame_rows[:, :, None], frame_cols[:, None, :])
+        return inputs.transpose(0, 2, 3, 1, 4)[at].transpose(0, 3, 1, 2, 4), targets[at]
 
 
 def create_multiscale(

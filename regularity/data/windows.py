@@ -1,4 +1,4 @@
-"""Windows over clips as index arithmetic, and the `tf.data` pipeline that streams them.
+"""Windows over clips as index arithmetic, and the batches that stream them to any backend.
 
 A window is ``span`` frames taken every ``skip`` frames (``skip`` > 1 is the "selection at an
 interval" of UCF-101 prediction and the temporal-stride augmentation of Chong & Tay 2017);
@@ -14,7 +14,7 @@ reproduce fast motion.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING
@@ -42,7 +42,7 @@ class WindowSpec:
     """The window contract: which frames a model sees and which it must output.
 
     A window covers ``span`` frames, ``skip`` apart on the clip; ``positions()`` says which of
-    them are inputs and which are targets. Training windows (`window_dataset`) and test-time
+    them are inputs and which are targets. Training windows (`window_batches`) and test-time
     inference (`regularity.score.inference.predict_test_data`) both take their frame indices from
     `WindowSpec.split`, so that what a model is trained on and what it is tested on agree.
 
@@ -187,10 +187,123 @@ def windows_of_clips(
     return np.concatenate(blocks).astype(np.int32)
 
 
-Transform = Callable[["tf.Tensor", "tf.Tensor"], tuple]
+Transform = Callable[[np.ndarray, np.ndarray, np.random.Generator], tuple]
 
 
-def window_dataset(
+class WindowBatches:
+    """Every (inputs, targets) batch of every epoch, as NumPy: the same on every Keras backend.
+
+    Batch ``b`` of epoch ``e`` depends only on (seed, e, b): the epoch's order is a permutation
+    drawn from ``(seed, e)`` and each random choice in a batch (pseudo anomalies, noise,
+    patches) from ``(seed, e, b)``. `dataset` serves these batches to ``fit``: through
+    ``tf.data`` under TensorFlow, a ``keras.utils.PyDataset`` under JAX or PyTorch, so that a
+    seed trains on the same batches whatever the backend.
+    """
+
+    def __init__(
+        self,
+        store: MemoryClips | DiskClips,
+        window: WindowSpec,
+        normalizer: Normalizer,
+        batch_size: int,
+        indices: np.ndarray,
+        bounds: np.ndarray,
+        *,
+        shuffle: bool,
+        seed: int,
+        drop_remainder: bool,
+        pseudo_anomalies: SkipFrameAnomalies | None,
+        motion: bool,
+        transform: Transform | None,
+    ) -> None:
+        self.store, self.window, self.normalizer = store, window, normalizer
+        self.batch_size, self.indices, self.bounds = batch_size, indices, bounds
+        self.shuffle, self.seed, self.drop_remainder = shuffle, seed, drop_remainder
+        self.pseudo_anomalies, self.motion, self.transform = pseudo_anomalies, motion, transform
+
+    def __len__(self) -> int:
+        """Batches per epoch."""
+        whole, rest = divmod(len(self.indices), self.batch_size)
+        return whole + int(bool(rest) and not self.drop_remainder)
+
+    def order(self, epoch: int) -> np.ndarray:
+        """The windows of an epoch, in the order its batches take them."""
+        if not self.shuffle:
+            return np.arange(len(self.indices))
+        return np.random.default_rng([self.seed, epoch]).permutation(len(self.indices))
+
+    def batch(self, epoch: int, number: int, order: np.ndarray | None = None) -> tuple:
+        """Batch ``number`` of ``epoch``: scaled float32 (inputs, targets), transformed."""
+        order = self.order(epoch) if order is None else order
+        chosen = order[number * self.batch_size : (number + 1) * self.batch_size]
+        rng = np.random.default_rng([self.seed, epoch, number])
+        indices = self.indices[chosen]
+        if self.pseudo_anomalies is not None:
+            inputs, targets = _with_skip_frames(
+                self.store.gather, indices, self.bounds[chosen], self.pseudo_anomalies,
+                self.motion, rng,
+            )  # fmt: skip
+            pair = self.scale(inputs), self.scale(targets)
+        else:
+            windows = self.scale(self.store.gather(indices))
+            input_positions, target_positions = self.window.positions()
+            targets = windows[:, target_positions]
+            pair = (
+                windows[:, input_positions],
+                targets[:, 0] if self.window.target is Target.NEXT else targets,
+            )
+        return self.transform(*pair, rng) if self.transform is not None else pair
+
+    def scale(self, uint8_windows: np.ndarray) -> np.ndarray:
+        """uint8 frames on the model's scale, float32."""
+        return self.normalizer.apply(uint8_windows.astype(np.float32)).astype(np.float32)
+
+    def epoch(self, epoch: int) -> Iterator[tuple]:
+        """The batches of one epoch, in order."""
+        order = self.order(epoch)
+        for number in range(len(self)):
+            yield self.batch(epoch, number, order)
+
+    def dataset(self) -> object:
+        """What ``fit`` takes on this Keras backend: a ``tf.data.Dataset`` or a ``PyDataset``.
+
+        Each pass over either is the next epoch (0 first); both have ``len()``.
+        """
+        import keras
+
+        if keras.backend.backend() == "tensorflow":
+            return self.tf_dataset()
+        from regularity.data.sequence import WindowSequence
+
+        return WindowSequence(self)
+
+    def tf_dataset(self) -> tf.data.Dataset:
+        """The batches as a ``tf.data.Dataset``: each iteration the next epoch, prefetched."""
+        import tensorflow as tf
+
+        epochs = iter(range(2**31))
+
+        def next_epoch():  # noqa: ANN202 - each new iterator (a Keras epoch) draws the next
+            yield from self.epoch(next(epochs))
+
+        spec = tf.nest.map_structure(
+            lambda a: tf.TensorSpec((None, *a.shape[1:]), tf.as_dtype(a.dtype)), self.batch(0, 0)
+        )
+        # Windows come from memory, not files: a multi-worker strategy shards them by batch
+        # (DATA); its default (AUTO) looks for files first and warns.
+        options = tf.data.Options()
+        options.experimental_distribute.auto_shard_policy = (
+            tf.data.experimental.AutoShardPolicy.DATA
+        )
+        dataset = tf.data.Dataset.from_generator(next_epoch, output_signature=spec)
+        return (
+            dataset.apply(tf.data.experimental.assert_cardinality(len(self)))
+            .prefetch(tf.data.AUTOTUNE)
+            .with_options(options)
+        )
+
+
+def window_batches(
     clips: Sequence[np.ndarray] | MemoryClips | DiskClips,
     window: WindowSpec | int,
     normalizer: Normalizer,
@@ -203,8 +316,8 @@ def window_dataset(
     pseudo_anomalies: SkipFrameAnomalies | None = None,
     motion: bool = False,
     transform: Transform | None = None,
-) -> tf.data.Dataset:
-    """A `tf.data.Dataset` of (inputs, targets) batches of windows over uint8 clips.
+) -> WindowBatches:
+    """The (inputs, targets) batches of windows over uint8 clips, epoch by epoch (NumPy).
 
     Args:
         clips: prepared uint8 clips ``[N, H, W, C]`` (`regularity.data.preprocess.prepare_frames`)
@@ -216,22 +329,17 @@ def window_dataset(
         batch_size: windows per batch.
         stride: frames between window starts.
         skips: one skip or several (each window set is added: temporal-stride augmentation).
-        shuffle: reshuffle the windows every epoch (random-start batches).
-        seed: shuffling seed.
+        shuffle: a new order of the windows every epoch (random-start batches).
+        seed: the seed of every order and every random choice in a batch.
         drop_remainder: drop the last short batch (needed by some distribution strategies).
         pseudo_anomalies: turn that share of windows into skip-frame inputs whose target is the
             normal window from the same start (`Target.SAME` only).
         motion: the clips carry motion channels (`regularity.data.preprocess.prepare_frames`), which
             a skip-frame input must show at its own jump.
-        transform: called on each scaled ``(inputs, targets)`` batch, returns the pair to train
-            on (noise on the inputs only, targets at several scales, ...).
-
-    Returns:
-        The dataset; its ``cardinality()`` is the number of batches per epoch.
+        transform: called on each scaled ``(inputs, targets)`` batch with the batch's random
+            generator, returns the pair to train on (noise on the inputs only, patches, ...).
 
     """
-    import tensorflow as tf
-
     window = WindowSpec.of(window)
     store = clips if isinstance(clips, MemoryClips | DiskClips) else MemoryClips(clips)
     if pseudo_anomalies is not None:
@@ -249,76 +357,42 @@ def window_dataset(
     ends = np.cumsum(lengths)
     clip_of_window = np.searchsorted(ends, indices[:, 0], side="right")
     bounds = np.stack([ends - lengths, ends - 1], axis=1)[clip_of_window].astype(np.int32)
-    dataset = tf.data.Dataset.from_tensor_slices((indices, bounds))
-    if shuffle:
-        dataset = dataset.shuffle(len(indices), seed=seed, reshuffle_each_iteration=True)
-    input_positions, target_positions = window.positions()
-
-    def frames_at(batch_indices):  # noqa: ANN001, ANN202
-        # The store is NumPy (memory or pread); only the batch's own frames are read.
-        out = tf.numpy_function(store.gather, [batch_indices], tf.uint8, stateful=False)
-        out.set_shape(batch_indices.shape.concatenate(store.frame_shape))
-        return out
-
-    def scale(uint8_windows):  # noqa: ANN001, ANN202
-        return normalizer.apply(tf.cast(uint8_windows, tf.float32))
-
-    def gather(batch_indices, batch_bounds):  # noqa: ANN001, ANN202
-        if pseudo_anomalies is not None:
-            inputs, targets = _with_skip_frames(
-                frames_at, batch_indices, batch_bounds, pseudo_anomalies, motion
-            )
-            pair = scale(inputs), scale(targets)
-        else:
-            windows = scale(frames_at(batch_indices))
-            targets = tf.gather(windows, target_positions, axis=1)
-            if window.target is Target.NEXT:
-                targets = targets[:, 0]
-            pair = tf.gather(windows, input_positions, axis=1), targets
-        return transform(*pair) if transform is not None else pair
-
-    # Windows come from memory, not files: a multi-worker strategy shards them by batch (DATA);
-    # its default (AUTO) looks for files first and warns.
-    options = tf.data.Options()
-    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
-    return (
-        dataset.batch(batch_size, drop_remainder=drop_remainder)
-        .map(gather, num_parallel_calls=tf.data.AUTOTUNE)
-        .prefetch(tf.data.AUTOTUNE)
-        .with_options(options)
-    )
+    return WindowBatches(
+        store, window, normalizer, batch_size, indices, bounds, shuffle=shuffle, seed=seed,
+        drop_remainder=drop_remainder, pseudo_anomalies=pseudo_anomalies, motion=motion,
+        transform=transform,
+    )  # fmt: skip
 
 
-def _with_skip_frames(frames_at, indices, bounds, anomalies, motion):  # noqa: ANN001, ANN202
+def _with_skip_frames(gather, indices, bounds, anomalies, motion, rng):  # noqa: ANN001, ANN202
     """uint8 (inputs, targets) of one batch in which a random share of windows jump frames."""
-    import tensorflow as tf
-
-    batch, length = tf.shape(indices)[0], tf.shape(indices)[1]
+    batch, length = indices.shape
     first, last = bounds[:, 0], bounds[:, 1]
-    pick = tf.random.uniform([batch], 0, len(anomalies.jumps), tf.int32)
-    jump = tf.gather(tf.constant(anomalies.jumps, tf.int32), pick)
+    jump = np.asarray(anomalies.jumps)[rng.integers(0, len(anomalies.jumps), batch)]
     # Move the start back where the jumping window would run past its clip's end.
-    start = tf.maximum(tf.minimum(indices[:, 0], last - (length - 1) * jump), first)
-    steps = tf.range(length)[None]
-    skipped = tf.minimum(start[:, None] + steps * jump[:, None], last[:, None])
-    normal = tf.minimum(start[:, None] + steps, last[:, None])
-    chosen = tf.random.uniform([batch]) < anomalies.rate
-    targets = frames_at(tf.where(chosen[:, None], normal, indices))
+    start = np.maximum(np.minimum(indices[:, 0], last - (length - 1) * jump), first)
+    steps = np.arange(length)[None]
+    skipped = np.minimum(start[:, None] + steps * jump[:, None], last[:, None])
+    normal = np.minimum(start[:, None] + steps, last[:, None])
+    chosen = rng.random(batch) < anomalies.rate
+    targets = gather(np.where(chosen[:, None], normal, indices))
     if not motion:
-        return frames_at(tf.where(chosen[:, None], skipped, indices)), targets
+        return gather(np.where(chosen[:, None], skipped, indices)), targets
     # Stored motion channels hold |I_t - I_{t-1}|; a jumping window must show the difference
     # across its own jump, or its motion would look normal.
-    plain = frames_at(indices)
+    plain = gather(indices)
     half = plain.shape[-1] // 2
-    before = tf.maximum(skipped[:, :1] - jump[:, None], first[:, None])
-    shown = frames_at(tf.concat([before, skipped], 1))[..., :half]
-    change = tf.abs(tf.cast(shown[:, 1:], tf.int16) - tf.cast(shown[:, :-1], tf.int16))
+    before = np.maximum(skipped[:, :1] - jump[:, None], first[:, None])
+    shown = gather(np.concatenate([before, skipped], 1))[..., :half]
+    change = np.abs(shown[:, 1:].astype(np.int16) - shown[:, :-1].astype(np.int16))
     # A window starting on its clip's first frame has no predecessor there: as in
     # `absolute_difference`, that frame takes its successor's difference.
     at_clip_start = (skipped[:, 0] - jump < first)[:, None, None, None, None]
-    change = tf.concat([tf.where(at_clip_start, change[:, 1:2], change[:, :1]), change[:, 1:]], 1)
-    jumping = tf.concat([shown[:, 1:], tf.cast(change, plain.dtype)], -1)
-    return tf.where(chosen[:, None, None, None, None], jumping, plain), targets
+    change = np.concatenate(
+        [np.where(at_clip_start, change[:, 1:2], change[:, :1]), change[:, 1:]], 1
+    )
+    jumping = np.concatenate([shown[:, 1:], change.astype(plain.dtype)], -1)
+    return np.where(chosen[:, None, None, None, None], jumping, plain), targets
 
 
 NOISE_KINDS = ("gaussian", "uniform")
@@ -336,13 +410,11 @@ def input_noise(kind: str, level: float) -> object:
         return None
     level = float(level)
 
-    def add_noise(inputs, targets):  # noqa: ANN001, ANN202
-        import tensorflow as tf
-
+    def add_noise(inputs, targets, rng):  # noqa: ANN001, ANN202
         if kind == "gaussian":
-            noise = tf.random.normal(tf.shape(inputs), stddev=level)
+            noise = rng.normal(0.0, level, inputs.shape)
         else:
-            noise = tf.random.uniform(tf.shape(inputs), -level, level)
-        return inputs + noise, targets
+            noise = rng.uniform(-level, level, inputs.shape)
+        return (inputs + noise).astype(inputs.dtype), targets
 
     return add_noise

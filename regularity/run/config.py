@@ -112,7 +112,10 @@ class RunConfig:
         return None
 
     def batch_transform(self) -> object:
-        """A per-batch ``(inputs, targets) -> (inputs, targets)`` function, or None."""
+        """A per-batch ``(inputs, targets, rng) -> (inputs, targets)`` NumPy function, or None.
+
+        ``rng``: the batch's own ``numpy.random.Generator`` (`regularity.data.windows`).
+        """
         return None
 
     def augmentation(self) -> object:

@@ -21,7 +21,7 @@ import keras
 from regularity.data import Dataset
 from regularity.data.clipstore import build_store, prepared_clips
 from regularity.data.preprocess import Normalizer
-from regularity.data.windows import window_dataset
+from regularity.data.windows import WindowBatches, window_batches
 from regularity.run.config import RunConfig, check_resumable
 from regularity.run.distributed import is_chief, worker_count
 from regularity.run.evaluation import derive_thresholds, load_scorer
@@ -64,7 +64,7 @@ def training_windows(
     normalizer: Normalizer,
     replicas: int = 1,
     transform: bool = True,
-) -> object:
+) -> WindowBatches:
     """The shuffled training batches of a run: (inputs, targets) windows as the config says.
 
     ``replicas``: replicas in sync (each gets ``config.batch_size`` windows a step).
@@ -74,12 +74,12 @@ def training_windows(
     steps = [config.augmentation(), config.batch_transform()] if transform else []
     steps = [step for step in steps if step is not None]
 
-    def transformed(inputs, targets):  # noqa: ANN001, ANN202
+    def transformed(inputs, targets, rng):  # noqa: ANN001, ANN202
         for step in steps:
-            inputs, targets = step(inputs, targets)
+            inputs, targets = step(inputs, targets, rng)
         return inputs, targets
 
-    return window_dataset(
+    return window_batches(
         store,
         config.window,
         normalizer,
@@ -100,13 +100,13 @@ def validation_windows(
     normalizer: Normalizer,
     replicas: int = 1,
     drop_remainder: bool = False,
-) -> object:
+) -> WindowBatches | None:
     """Batches of disjoint windows of the held-out normal clips (None: too few for a batch).
 
     ``replicas``: replicas that share a batch (``config.batch_size`` windows each);
     ``drop_remainder``: no short last batch (several machines must step together).
     """
-    validation = window_dataset(
+    validation = window_batches(
         store,
         config.window,
         normalizer,
@@ -116,7 +116,7 @@ def validation_windows(
         drop_remainder=drop_remainder,
         transform=config.batch_transform(),
     )
-    if int(validation.cardinality()) == 0:
+    if len(validation) == 0:
         logger.warning("fewer held-out windows than one global batch: no validation loss")
         return None
     return validation
@@ -206,11 +206,13 @@ def _train_run(
         together = replicas if workers > 1 else 1
         validation = validation_windows(config, held_out, normalizer, together, workers > 1)
     with strategy.scope():
-        model = build_model(config, config.input_shape(), int(windows.cardinality()))
+        model = build_model(config, config.input_shape(), len(windows))
     budget = [TimeBudget(config.max_minutes)] if config.max_minutes else []
     extra = budget + list(callbacks or [])
     # On another worker `fit` writes into a scratch folder of its own and resumes from the chief's.
-    info = fit(model, windows, shared_dir or run_dir, config.epochs, validation, extra, verbose)
+    validation = validation and validation.dataset()
+    run_to = shared_dir or run_dir
+    info = fit(model, windows.dataset(), run_to, config.epochs, validation, extra, verbose)
     if shared_dir is not None:
         return model  # thresholds and metrics are the chief's
     peak_train = round(peak_rss_mb())
