@@ -24,7 +24,7 @@ from convlstm_ae.movement.matching import (
 )
 from convlstm_ae.movement.model import MovementTrainer, build_backbone, build_movement_model
 from regularity.data.preprocess import Normalizer
-from regularity.data.windows import Target, WindowSpec, window_dataset
+from regularity.data.windows import Target, WindowSpec, window_batches
 
 UNIT = Normalizer("unit")  # 0..255 -> 0..1
 
@@ -33,8 +33,8 @@ def test_shifted_sequences_of_a_numbered_clip() -> None:
     # Frame t holds the value t: every input t..t+S-1 must meet the targets t+1..t+S.
     clip = np.arange(12, dtype=np.uint8)[:, None, None, None] * np.ones((1, 4, 4, 1), np.uint8)
     spec = WindowSpec(Target.SHIFTED, inputs=4, skip=2)
-    batches = window_dataset([clip], spec, UNIT, batch_size=100, shuffle=False)
-    inputs, targets = (np.rint(255 * np.asarray(a)[:, :, 0, 0, 0]) for a in next(iter(batches)))
+    batches = window_batches([clip], spec, UNIT, batch_size=100, shuffle=False)
+    inputs, targets = (np.rint(255 * a[:, :, 0, 0, 0]) for a in batches.batch(0, 0))
     assert inputs.tolist() == [[0, 2, 4, 6], [1, 3, 5, 7], [2, 4, 6, 8], [3, 5, 7, 9]]
     assert (targets == inputs + 2).all()  # the successor at the window's interval
 
@@ -279,3 +279,16 @@ def test_typical_is_the_smaller_standardised_ssim_and_skill() -> None:
     windows = {"ssim": np.array([0.9, 0.95, 0.7]), "ssim_skill": np.array([0.3, -0.2, 0.5])}
     # window 0 typical in both; 1 renders well but adds nothing to copying; 2 the reverse
     np.testing.assert_allclose(MovementRun.typical(windows, statistics), [0.0, -5.0, -4.0])
+
+
+def test_the_ssim_loss_is_tensorflow_s_ssim_on_any_backend() -> None:
+    import tensorflow as tf
+
+    from regularity.nets.losses import ssim
+
+    rng = np.random.default_rng(0)
+    real = rng.uniform(0, 1, (3, 24, 20, 2)).astype(np.float32)
+    predicted = np.clip(real + rng.normal(0, 0.1, real.shape), 0, 1).astype(np.float32)
+    theirs = tf.image.ssim(real, predicted, max_val=1.0).numpy()
+    np.testing.assert_allclose(np.asarray(ssim(real, predicted)), theirs, atol=1e-5)
+    assert np.asarray(ssim(real, real)) == pytest.approx(1.0, abs=1e-5)

@@ -92,7 +92,7 @@ def test_every_scale_is_compared_with_the_pooled_target_and_the_sums_are_weighte
     rng = np.random.default_rng(0)
     x = rng.uniform(-1, 1, (2, 2, 16, 16, 1)).astype("float32")
     y = rng.uniform(-1, 1, (2, 16, 16, 1)).astype("float32")
-    terms = {k: float(v) for k, v in trainer.terms(x, y, training=False).items()}
+    terms = {k: float(v) for k, v in trainer.losses_of(x, y, training=False).items()}
     predictions = trainer.network(x.transpose(0, 2, 3, 1, 4).reshape(2, 16, 16, 2))
     for scale, divisor in enumerate((4, 2, 1), 1):
         pooled = y.reshape(2, 16 // divisor, divisor, 16 // divisor, divisor, 1).mean((2, 4))

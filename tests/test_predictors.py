@@ -137,8 +137,8 @@ def test_the_least_squares_terms_have_the_right_signs():
 
     x, y = np.zeros((1, 1, 4, 4, 1), "float32"), np.zeros((1, 4, 4, 1), "float32")
     network = build_unet_predictor((1, 4, 4, 1), filters=(2,))
-    fooled = PredictionTrainer(network, discriminator=Constant(1.0)).terms(x, y, False)
-    caught = PredictionTrainer(network, discriminator=Constant(0.0)).terms(x, y, False)
+    fooled = PredictionTrainer(network, discriminator=Constant(1.0)).losses_of(x, y, False)
+    caught = PredictionTrainer(network, discriminator=Constant(0.0)).losses_of(x, y, False)
     # D saying "real" of the prediction: no adversarial cost for G, a cost for D.
     assert float(fooled["adversarial_loss"]) == 0 < float(caught["adversarial_loss"])
     assert float(fooled["d_loss"]) == pytest.approx(0.5) and float(caught["d_loss"]) == 0.5

@@ -1,5 +1,5 @@
 """Two toy model families written only here, to show that a family needs no core change:
-a next-frame predictor and a two-network GAN with its own ``train_step``, registered on import."""
+a next-frame predictor and a two-network GAN (the core's step), registered on import."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import keras
 from keras import layers, ops
 
 from regularity.data.windows import Target, WindowSpec
-from regularity.nets.trainers import Trainer
+from regularity.nets.trainers import Trainer, Update
 from regularity.run.config import RunConfig
 from regularity.run.families import Family, register_family
 
@@ -70,46 +70,32 @@ class ToyGan(Trainer):
         return self.generator
 
     def compile(self, g_optimizer, d_optimizer):
-        super().compile()
-        self.optimizer.build([])  # Keras' default one trains nothing here: built empty, saved so
         self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer
-        # built now, so that a resume can restore both optimizers' state
-        g_optimizer.build(self.generator.trainable_variables)
-        d_optimizer.build(self.discriminator.trainable_variables)
+        self.compile_updates()
+
+    def updates(self):
+        return [
+            Update("d_loss", self.d_optimizer, self.discriminator.trainable_variables),
+            Update("g_loss", self.g_optimizer, self.generator.trainable_variables),
+        ]
 
     def call(self, x):
         return self.generator(x)
 
-    def train_step(self, data):
-        import tensorflow as tf
-
-        x, y = data
+    def losses_of(self, x, y, training):
         bce = keras.losses.BinaryCrossentropy(from_logits=True)
-        with tf.GradientTape() as tape:
-            fake = self.generator(x, training=True)
-            real_logit = self.discriminator(y, training=True)
-            fake_logit = self.discriminator(ops.stop_gradient(fake), training=True)
-            d_loss = bce(ops.ones_like(real_logit), real_logit) + bce(
-                ops.zeros_like(fake_logit), fake_logit
-            )
+        fake = self.generator(x, training=training)
+        real_logit = self.discriminator(y, training=training)
+        fake_logit = self.discriminator(fake, training=training)
+        d_loss = bce(ops.ones_like(real_logit), real_logit) + bce(
+            ops.zeros_like(fake_logit), fake_logit
+        )
+        if self.nan_from_step >= 0:
             poison = ops.where(self.d_optimizer.iterations >= self.nan_from_step, float("nan"), 1.0)
-            if self.nan_from_step >= 0:
-                d_loss = d_loss * poison
-        grads = tape.gradient(d_loss, self.discriminator.trainable_variables)
-        self.d_optimizer.apply(grads, self.discriminator.trainable_variables)
-        with tf.GradientTape() as tape:
-            fake = self.generator(x, training=True)
-            rec_loss = ops.mean(ops.square(fake - y))
-            fake_logit = self.discriminator(fake, training=False)
-            g_loss = rec_loss + self.adversarial_weight * bce(ops.ones_like(fake_logit), fake_logit)
-        grads = tape.gradient(g_loss, self.generator.trainable_variables)
-        self.g_optimizer.apply(grads, self.generator.trainable_variables)
-        return self.track({"g_loss": g_loss, "d_loss": d_loss, "rec_loss": rec_loss})
-
-    def test_step(self, data):
-        x, y = data
-        rec_loss = ops.mean(ops.square(self.generator(x) - y))
-        return {"rec_loss": self.track({"rec_loss": rec_loss})["rec_loss"]}
+            d_loss = d_loss * poison
+        rec_loss = ops.mean(ops.square(fake - y))
+        g_loss = rec_loss + self.adversarial_weight * bce(ops.ones_like(fake_logit), fake_logit)
+        return {"g_loss": g_loss, "d_loss": d_loss, "rec_loss": rec_loss}
 
 
 def build_gan(config, input_shape, steps_per_epoch):

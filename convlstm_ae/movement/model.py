@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import keras
-from keras import layers
+from keras import layers, ops
 
-from regularity.nets.trainers import Trainer
+from regularity.nets.trainers import Trainer, Update
 
 # VGG16's ImageNet preprocessing ("caffe"): BGR order, ImageNet channel means subtracted.
 _VGG_MEAN_BGR = (103.939, 116.779, 123.68)
@@ -130,16 +130,13 @@ def build_movement_model(
 
 def movement_terms(targets: object, predictions: object) -> dict:
     """Per-frame L2 and 1 - SSIM (frames in [0, 1], Wang et al.'s window), batch means."""
-    import tensorflow as tf
+    from regularity.nets.losses import intensity_loss, ssim
 
-    from regularity.nets.losses import intensity_loss
-
-    shape = tf.shape(targets)
-    flat = tf.concat([[-1], shape[2:]], 0)
-    real, predicted = tf.reshape(targets, flat), tf.reshape(predictions, flat)
+    flat = (-1, *targets.shape[2:])
+    real, predicted = ops.reshape(targets, flat), ops.reshape(predictions, flat)
     return {
         "l2_loss": intensity_loss(real, predicted),
-        "ssim_loss": 1.0 - tf.reduce_mean(tf.image.ssim(real, predicted, max_val=1.0)),
+        "ssim_loss": 1.0 - ops.mean(ssim(real, predicted, max_val=1.0)),
     }
 
 
@@ -177,49 +174,34 @@ class MovementTrainer(Trainer):
 
     def compile(self, optimizer: object, fine_tune_optimizer: object) -> None:
         """The head's optimizer and the top block's (phase 2)."""
-        super().compile()
-        self.optimizer.build([])  # trains nothing; each network part has its own (below)
         self.head_optimizer, self.fine_tune_optimizer = optimizer, fine_tune_optimizer
-        optimizer.build(self.head_variables)
-        fine_tune_optimizer.build(self.top_variables)
+        self.compile_updates()
+
+    def updates(self) -> list[Update]:
+        """The head always; the backbone's top block once in phase two (`in_phase_two`)."""
+        updates = [Update("loss", self.head_optimizer, self.head_variables)]
+        if self.top_variables:
+            top = Update("loss", self.fine_tune_optimizer, self.top_variables, self.in_phase_two)
+            updates.append(top)
+        return updates
 
     def call(self, inputs: object, training: bool = False) -> object:  # noqa: D102
         return self.network(inputs, training=training)
 
-    def terms(self, inputs: object, targets: object, training: bool) -> dict:
-        """The weighted loss and its terms for one batch."""
+    def losses_of(self, inputs: object, targets: object, training: bool) -> dict:
+        """The weighted loss and its terms for one batch, and the phase.
+
+        The phase of a training step is the one before its update moves the count; the one
+        logged by validation is the phase that made the weights evaluated (after the last
+        phase-1 step, still 1).
+        """
         terms = movement_terms(targets, self.network(inputs, training=training))
         terms["loss"] = sum(w * terms[name] for name, w in self.loss_weights.items())
+        steps = self.head_optimizer.iterations
+        in_two = steps >= self.head_steps if training else steps > self.head_steps
+        terms["phase"] = keras.ops.where(in_two, 2.0, 1.0)
         return terms
 
     def in_phase_two(self) -> object:
         """True once the head has been trained alone for ``head_steps`` steps."""
         return self.head_optimizer.iterations >= self.head_steps
-
-    def train_step(self, data: tuple) -> dict:  # noqa: D102
-        import tensorflow as tf
-
-        inputs, targets, _ = keras.utils.unpack_x_y_sample_weight(data)
-        phase_two = self.in_phase_two()  # before this step's update moves the count
-        with tf.GradientTape() as tape:
-            terms = self.terms(inputs, targets, training=True)
-        gradients = tape.gradient(terms["loss"], self.head_variables + self.top_variables)
-        split = len(self.head_variables)
-        self.head_optimizer.apply(gradients[:split], self.head_variables)
-        if self.top_variables:
-
-            def fine_tune() -> object:
-                self.fine_tune_optimizer.apply(gradients[split:], self.top_variables)
-                return tf.constant(True)
-
-            tf.cond(phase_two, fine_tune, lambda: tf.constant(False))
-        terms["phase"] = tf.where(phase_two, 2.0, 1.0)
-        return self.track(terms)
-
-    def test_step(self, data: tuple) -> dict:  # noqa: D102
-        inputs, targets, _ = keras.utils.unpack_x_y_sample_weight(data)
-        terms = self.terms(inputs, targets, training=False)
-        # The phase that made the weights evaluated: after the last phase-1 step, still 1.
-        trained_in_two = self.head_optimizer.iterations > self.head_steps
-        terms["phase"] = keras.ops.where(trained_in_two, 2.0, 1.0)
-        return self.track(terms)

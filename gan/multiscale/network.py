@@ -203,7 +203,7 @@ class MultiscaleTrainer(PredictionTrainer):
     def call(self, inputs: object, training: bool = False) -> object:  # noqa: D102
         return self.network(stacked_frames(inputs), training=training)[-1]
 
-    def terms(self, inputs: object, targets: object, training: bool) -> dict:
+    def losses_of(self, inputs: object, targets: object, training: bool) -> dict:
         """The total loss, its terms summed over scales, and each scale's terms."""
         inputs, targets = ops.convert_to_tensor(inputs), ops.convert_to_tensor(targets)
         stacked = stacked_frames(inputs)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from regularity.nets.trainers import Trainer
+from regularity.nets.trainers import Trainer, Update
 
 
 class AdversarialTrainer(Trainer):
@@ -13,11 +13,12 @@ class AdversarialTrainer(Trainer):
 
     A subclass gives ``losses_of(inputs, targets, training)``: every logged term of a batch,
     ``g_loss`` and ``d_loss`` among them; each network's own optimizer applies its loss's
-    gradient, from one forward pass. Collapse: when an epoch's mean ``d_loss`` falls under
-    ``collapse_d_loss`` the discriminator tells every generated window from a real one: its
-    verdict no longer says how a window could look more normal, and the adversarial term,
-    growing without bound, swamps the rest; `training_failure` then stops training
-    (`regularity.run.training.StopOnNonFinite`), keeping the last good epoch's backup.
+    gradient, from one forward pass (`Trainer`'s step, on TensorFlow or JAX). Collapse: when
+    an epoch's mean ``d_loss`` falls under ``collapse_d_loss`` the discriminator tells every
+    generated window from a real one: its verdict no longer says how a window could look more
+    normal, and the adversarial term, growing without bound, swamps the rest;
+    `training_failure` then stops training (`regularity.run.training.StopOnNonFinite`),
+    keeping the last good epoch's backup.
     """
 
     def __init__(
@@ -33,36 +34,20 @@ class AdversarialTrainer(Trainer):
         self.generator, self.discriminator = generator, discriminator
         self.collapse_d_loss = collapse_d_loss
 
-    def compile(self, g_optimizer: object, d_optimizer: object) -> None:  # noqa: D102
-        super().compile()
-        # Keras' own optimizer trains nothing here; built empty so that checkpoints hold it.
-        self.optimizer.build([])
+    def compile(self, g_optimizer: object, d_optimizer: object) -> None:
+        """Each network's own optimizer."""
         self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer
-        # Built now, so that a resume restores both optimizers' state.
-        g_optimizer.build(self.generator.trainable_variables)
-        d_optimizer.build(self.discriminator.trainable_variables)
+        self.compile_updates()
 
-    def losses_of(self, inputs: object, targets: object, training: bool) -> dict:
-        """Every loss term of one batch, ``g_loss`` and ``d_loss`` among them."""
-        raise NotImplementedError
+    def updates(self) -> list[Update]:
+        """The generator follows ``g_loss``, the discriminator ``d_loss``, from one forward pass.
 
-    def train_step(self, data: tuple) -> dict:  # noqa: D102
-        import tensorflow as tf
-
-        inputs, targets = data[:2]  # (x, y) or train_on_batch's (x, y, sample_weight)
-        # One forward pass, two tapes: the generator's gradient of g_loss, the
-        # discriminator's of d_loss (the fake windows are not detached for D: the tape of D
-        # is only asked about D's weights).
-        with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
-            terms = self.losses_of(inputs, targets, training=True)
-        g_vars = self.generator.trainable_variables
-        d_vars = self.discriminator.trainable_variables
-        self.d_optimizer.apply(d_tape.gradient(terms["d_loss"], d_vars), d_vars)
-        self.g_optimizer.apply(g_tape.gradient(terms["g_loss"], g_vars), g_vars)
-        return self.track(terms)
-
-    def test_step(self, data: tuple) -> dict:  # noqa: D102
-        return self.track(self.losses_of(*data[:2], training=False))
+        The fake windows are not detached for D: D's gradient is taken on D's weights only.
+        """
+        return [
+            Update("d_loss", self.d_optimizer, self.discriminator.trainable_variables),
+            Update("g_loss", self.g_optimizer, self.generator.trainable_variables),
+        ]
 
     def training_failure(self, logs: dict) -> str | None:
         """The collapse of the discriminator in an epoch's logs, or None (see the class doc)."""

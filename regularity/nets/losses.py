@@ -7,6 +7,7 @@ the frame size.
 
 from __future__ import annotations
 
+import numpy as np
 from keras import ops
 
 
@@ -59,3 +60,29 @@ def motion_loss(previous: object, targets: object, predictions: object) -> objec
     real = ops.abs(targets - previous)
     predicted = ops.abs(predictions - previous)
     return ops.mean(ops.abs(real - predicted))
+
+
+def ssim(real: object, predicted: object, max_val: float = 1.0) -> object:
+    """Each frame's SSIM ``[N]`` for frames ``[N, H, W, C]``, on any backend.
+
+    As ``tf.image.ssim``: Wang et al.'s 11 x 11 Gaussian window (sigma 1.5) over each channel,
+    VALID (no border padding), ``k1 = 0.01``, ``k2 = 0.03``; the map's mean over positions and
+    channels. (Unlike `intensity_loss` it returns one value a frame, not one scalar.)
+    """
+    channels = real.shape[-1]
+    taps = np.exp(-((np.arange(11) - 5.0) ** 2) / (2 * 1.5**2))
+    taps /= taps.sum()
+    kernel = np.tile(np.outer(taps, taps)[:, :, None, None], (1, 1, channels, 1))
+    kernel = ops.convert_to_tensor(kernel.astype("float32"))
+
+    def blur(x: object) -> object:
+        return ops.depthwise_conv(x, kernel, strides=1, padding="valid")
+
+    c1, c2 = (0.01 * max_val) ** 2, (0.03 * max_val) ** 2
+    mean_real, mean_predicted = blur(real), blur(predicted)
+    product = mean_real * mean_predicted
+    squares = ops.square(mean_real) + ops.square(mean_predicted)
+    luminance = (2.0 * product + c1) / (squares + c1)
+    variances = blur(ops.square(real) + ops.square(predicted)) - squares
+    structure = (2.0 * (blur(real * predicted) - product) + c2) / (variances + c2)
+    return ops.mean(luminance * structure, axis=(1, 2, 3))

@@ -15,7 +15,7 @@ from keras import layers
 
 from regularity.data.preprocess import Scaling
 from regularity.data.windows import Target, WindowSpec
-from regularity.nets.trainers import Trainer
+from regularity.nets.trainers import Trainer, Update
 from regularity.run.config import RunConfig
 from regularity.run.training import weight_averaging
 from regularity.score.scoring import ScoreSpec
@@ -81,21 +81,20 @@ class PredictionTrainer(Trainer):
     def compile(self, optimizer: object, d_optimizer: object = None) -> None:
         """The predictor's optimizer, and the discriminator's where there is one."""
         self.network_optimizer, self.d_optimizer = optimizer, d_optimizer
-        if d_optimizer is None:
-            super().compile(optimizer)
-        else:
-            # Keras finalises its own optimizer's weight average over all the trainer's
-            # weights, the discriminator's included: with two networks it trains nothing (built
-            # empty, so that checkpoints hold it) and the core finalises each network's average.
-            super().compile()
-            self.optimizer.build([])
-            d_optimizer.build(self.discriminator.trainable_variables)
-        optimizer.build(self.network.trainable_variables)  # built now: a resume restores it
+        self.compile_updates()
+
+    def updates(self) -> list[Update]:
+        """The predictor follows ``loss``; a discriminator ``d_loss``, from the same pass."""
+        updates = [Update("loss", self.network_optimizer, self.network.trainable_variables)]
+        if self.discriminator is not None:
+            discriminator = self.discriminator.trainable_variables
+            updates.insert(0, Update("d_loss", self.d_optimizer, discriminator))
+        return updates
 
     def call(self, inputs: object, training: bool = False) -> object:  # noqa: D102
         return self.network(inputs, training=training)
 
-    def terms(self, inputs: object, targets: object, training: bool) -> dict:
+    def losses_of(self, inputs: object, targets: object, training: bool) -> dict:
         """The total loss and each of its terms for one batch."""
         from regularity.nets.losses import gradient_difference_loss, intensity_loss, motion_loss
 
@@ -121,24 +120,6 @@ class PredictionTrainer(Trainer):
     def weighted_sum(self, terms: dict) -> object:
         """The loss: each weighted term (``weights_of_terms``) of ``terms``, summed."""
         return sum(w * terms[n] for n, w in self.weights_of_terms.items() if w)
-
-    def train_step(self, data: tuple) -> dict:  # noqa: D102
-        import tensorflow as tf
-
-        inputs, targets, _ = keras.utils.unpack_x_y_sample_weight(data)
-        # One forward pass; the discriminator's tape is asked about its own weights only.
-        with tf.GradientTape() as tape, tf.GradientTape() as d_tape:
-            terms = self.terms(inputs, targets, training=True)
-        if self.discriminator is not None:
-            d_variables = self.discriminator.trainable_variables
-            self.d_optimizer.apply(d_tape.gradient(terms["d_loss"], d_variables), d_variables)
-        variables = self.network.trainable_variables
-        self.network_optimizer.apply(tape.gradient(terms["loss"], variables), variables)
-        return self.track(terms)
-
-    def test_step(self, data: tuple) -> dict:  # noqa: D102
-        inputs, targets, _ = keras.utils.unpack_x_y_sample_weight(data)
-        return self.track(self.terms(inputs, targets, training=False))
 
 
 @dataclass
