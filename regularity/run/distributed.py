@@ -8,7 +8,28 @@ a no-op: the process is the chief and the only worker.
 
 from __future__ import annotations
 
+import contextlib
+
 import keras
+
+
+class OneDevice:
+    """The strategy of a backend without ``tf.distribute`` (JAX): one replica on one machine."""
+
+    num_replicas_in_sync = 1
+
+    def scope(self) -> contextlib.AbstractContextManager:
+        """Nothing to enter: variables are made where the backend puts them."""
+        return contextlib.nullcontext()
+
+
+def current_strategy() -> object:
+    """TensorFlow's current ``tf.distribute`` strategy under its backend, else `OneDevice`."""
+    if keras.backend.backend() != "tensorflow":
+        return OneDevice()
+    import tensorflow as tf
+
+    return tf.distribute.get_strategy()
 
 
 def is_chief(strategy: object = None) -> bool:

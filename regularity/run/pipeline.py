@@ -23,7 +23,7 @@ from regularity.data.clipstore import build_store, prepared_clips
 from regularity.data.preprocess import Normalizer
 from regularity.data.windows import WindowBatches, window_batches
 from regularity.run.config import RunConfig, check_resumable
-from regularity.run.distributed import is_chief, worker_count
+from regularity.run.distributed import current_strategy, is_chief, worker_count
 from regularity.run.evaluation import derive_thresholds, load_scorer
 from regularity.run.families import family_of
 from regularity.run.files import peak_rss_mb, run_folder, update_metrics
@@ -149,9 +149,7 @@ def train_run(
         ConfigMismatchError: the folder holds another run and ``overwrite`` is False.
 
     """
-    import tensorflow as tf
-
-    strategy = strategy or tf.distribute.get_strategy()
+    strategy = strategy or current_strategy()
     build_model = family_of(config.model).build
     if is_chief(strategy):
         return _train_run(config, build_model, dataset, strategy, overwrite, verbose, callbacks)

@@ -11,6 +11,7 @@ import logging
 import shutil
 import tempfile
 import time
+from importlib.util import find_spec
 from pathlib import Path
 
 import keras
@@ -260,8 +261,14 @@ class averaged_weights:  # noqa: N801 - used as a context manager, like a functi
 
     def __enter__(self) -> None:
         self.raw = [v.numpy() for v, _ in self.pairs]
+        self.keep()
+
+    def keep(self) -> None:
+        """Every weight set to its average for good (what `fit` leaves after training)."""
         for variable, average in self.pairs:
-            variable.assign(average)
+            # A copy: under JAX, a variable assigned another's array shares its buffer, and a
+            # later step that donates the weights would delete the average with them.
+            variable.assign(average.numpy())
 
     def __exit__(self, *exc: object) -> None:
         for (variable, _), value in zip(self.pairs, self.raw, strict=True):
@@ -317,7 +324,7 @@ def training_callbacks(
         ),
         ProgressLog(log_every),
     ]
-    if tensorboard:
+    if tensorboard and find_spec("tensorflow"):  # its summaries are written by TensorFlow
         callbacks.append(keras.callbacks.TensorBoard(str(run_dir / "logs"), write_graph=False))
     return callbacks
 
@@ -390,9 +397,7 @@ def _fit_into(
     seconds = time.perf_counter() - start
     if not shared[0].good():
         raise TrainingDiverged(shared[0].message(run_dir))
-    for optimizer in averaging_optimizers(model):
-        # Keras does this for ``model.optimizer`` only; a second network's average too.
-        optimizer.finalize_variable_values(optimizer._trainable_variables)  # noqa: SLF001
+    averaged_weights(model).keep()  # every network's average (Keras knows one optimizer)
     for name, critic in critics_of(model).items():  # first: model.keras marks a finished run
         (run_dir / SCORERS).mkdir(exist_ok=True)
         critic.save(run_dir / SCORERS / f"{name}.keras")
