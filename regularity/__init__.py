@@ -20,6 +20,17 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2" if os.path.exists("/dev/nvidia
 
 __version__ = "0.1.0"
 
+
+def tensorflow_installed() -> bool:
+    """Whether TensorFlow can be imported here (not on a JAX-only machine), without importing it."""
+    from importlib.util import find_spec
+
+    try:
+        return find_spec("tensorflow") is not None
+    except ImportError:
+        return False
+
+
 _FACADE = {
     "regularity.data": ("Dataset", "Video", "WalkwaySpec", "available_datasets", "load_dataset"),
     "regularity.data.fetch": ("fetch", "open_dataset"),

@@ -226,7 +226,10 @@ def import_tensorflow_quietly() -> None:
     import os
     import sys
 
-    if "tensorflow" in sys.modules:
+    from regularity import tensorflow_installed
+
+    keras_backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+    if "tensorflow" in sys.modules or keras_backend != "tensorflow" or not tensorflow_installed():
         return
     sys.stderr.flush()
     saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)

@@ -19,9 +19,9 @@ import logging
 import os
 import sys
 import time
-from importlib.util import find_spec
 from pathlib import Path
 
+from regularity import tensorflow_installed
 from regularity.cli import setting, summary
 from regularity.run.families import load_config
 from regularity.run.pipeline import train_run
@@ -65,7 +65,7 @@ def bench_data(args: argparse.Namespace) -> dict:
     streams = {"numpy": lambda: (batches.batch(0, i) for i in range(len(batches)))}
     sequence = WindowSequence(batches)
     streams["pydataset"] = lambda: (sequence[i] for i in range(len(sequence)))
-    if find_spec("tensorflow"):
+    if tensorflow_installed():
         streams["tf.data"] = lambda: iter(batches.tf_dataset())
     paths = {}
     for name, stream in streams.items():

@@ -1,6 +1,5 @@
 """A new family needs no core change: two toy families go through the whole run pipeline."""
 
-from importlib.util import find_spec
 from pathlib import Path
 
 import keras
@@ -9,6 +8,7 @@ import pytest
 from conftest import Epochs, Interrupt
 from toy_families import GAN, PREDICTOR
 
+from regularity import tensorflow_installed
 from regularity.run.config import ConfigMismatchError, RunConfig, RunMissingError
 from regularity.run.evaluation import evaluate_run
 from regularity.run.families import families, register_family
@@ -51,7 +51,7 @@ def test_a_toy_family_runs_through_train_evaluate_and_resume(family, tiny_root, 
     metrics = evaluate_run(config.run_dir, write_videos=1)
     run = Path(config.run_dir)
     # TensorBoard's logs are written by TensorFlow: none where it is absent (the JAX tests)
-    expected = [n for n in STANDARD_OUTPUTS if n != "logs" or find_spec("tensorflow")]
+    expected = [n for n in STANDARD_OUTPUTS if n != "logs" or tensorflow_installed()]
     missing = [name for name in expected if not (run / name).exists()]
     assert not missing, missing
     assert 0.0 <= metrics["frame_auc"]["micro_minmax"] <= 1.0

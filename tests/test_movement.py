@@ -282,7 +282,7 @@ def test_typical_is_the_smaller_standardised_ssim_and_skill() -> None:
 
 
 def test_the_ssim_loss_is_tensorflow_s_ssim_on_any_backend() -> None:
-    import tensorflow as tf
+    tf = pytest.importorskip("tensorflow")
 
     from regularity.nets.losses import ssim
 

@@ -11,12 +11,12 @@ import logging
 import shutil
 import tempfile
 import time
-from importlib.util import find_spec
 from pathlib import Path
 
 import keras
 import numpy as np
 
+from regularity import tensorflow_installed
 from regularity.errors import RegularityError
 from regularity.nets.trainers import critics_of, history_plots, scoring_network, training_failure
 from regularity.run.distributed import any_worker, is_chief, multi_worker_fit
@@ -324,7 +324,7 @@ def training_callbacks(
         ),
         ProgressLog(log_every),
     ]
-    if tensorboard and find_spec("tensorflow"):  # its summaries are written by TensorFlow
+    if tensorboard and tensorflow_installed():  # its summaries are written by TensorFlow
         callbacks.append(keras.callbacks.TensorBoard(str(run_dir / "logs"), write_graph=False))
     return callbacks
 
