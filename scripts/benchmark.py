@@ -9,6 +9,7 @@ python scripts/benchmark.py baselines --dataset ped1           no-learning motio
 python scripts/benchmark.py cells --run-dir RUN                per-cell scoring, flow fusion
 python scripts/benchmark.py prediction --family unet_predictor --recipe motion --run-dir RUN
 python scripts/benchmark.py movement --recipe weizmann --run-dir RUN   each movement vs the rest
+python scripts/benchmark.py backends --recipe ped2 --run-dir RUN   TensorFlow and JAX side by side
 """
 
 from __future__ import annotations
@@ -96,8 +97,38 @@ def bench_train(args: argparse.Namespace) -> dict:
         model = train_run(config, overwrite=args.overwrite, verbose=2)
         metrics = evaluate_run(config.run_dir, model, write_videos=args.videos)
     recipe = None if args.evaluate_only else args.recipe
-    return {"benchmark": "train", "recipe": recipe, **summary(metrics),
+    return {"benchmark": "train", "recipe": recipe, **summary(metrics), **device_figures(),
             "config": metrics.get("config")}  # fmt: skip
+
+
+def bench_backends(args: argparse.Namespace) -> dict:
+    """One recipe trained and tested under each Keras backend, each in a process of its own.
+
+    Each backend's run goes to ``RUN/<backend>``; the per-epoch times are compared with the
+    first backend's (TensorFlow by default).
+    """
+    import subprocess
+
+    changed = [f"--set={key}={json.dumps(value)}" for key, value in args.set]
+    rows = {}
+    for backend in args.backends:
+        command = [
+            sys.executable, __file__, "train", "--family", args.family, "--recipe", args.recipe,
+            "--run-dir", str(Path(args.run_dir) / backend), "--videos", "0", "--overwrite",
+            *changed,
+        ]  # fmt: skip
+        env = {**os.environ, "KERAS_BACKEND": backend}
+        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+        if done.returncode:
+            raise SystemExit(f"{backend}: training failed\n{done.stderr[-3000:]}")
+        row = json.loads(done.stdout.strip().splitlines()[-1])
+        row["epoch_seconds"] = round(row["train_seconds"] / max(row["epochs_trained"], 1), 1)
+        rows[backend] = {k: v for k, v in row.items() if k not in ("benchmark", "config")}
+    first = rows[args.backends[0]]["epoch_seconds"]
+    for row in rows.values():
+        row["epoch_time_ratio"] = round(row["epoch_seconds"] / first, 2)
+    return {"benchmark": "backends", "family": args.family, "recipe": args.recipe,
+            "settings": dict(args.set), "backends": rows}  # fmt: skip
 
 
 def bench_prediction(args: argparse.Namespace) -> dict:
@@ -230,24 +261,30 @@ def bench_speed(args: argparse.Namespace) -> dict:
         predict_test_data(model, clip, config.window, batch_size=args.batch_size)
     seconds = time.perf_counter() - start
     return {
-        "benchmark": "speed", "run": args.run_dir, "backend": keras.backend.backend(),
-        "devices": [str(d) for d in _devices()], "frame_size": list(spec.size),
+        "benchmark": "speed", "run": args.run_dir, **device_figures(),
+        "frame_size": list(spec.size),
         "batch_size": args.batch_size, "frames": args.frames * args.clips,
         "seconds": round(seconds, 2),
         "frames_per_second": round(args.frames * args.clips / seconds, 1),
     }  # fmt: skip
 
 
-def _devices() -> list:
+def device_figures() -> dict:
+    """The Keras backend, its devices and, on an accelerator under JAX, its peak memory."""
     import keras
 
-    if keras.backend.backend() == "jax":
-        import jax
+    backend = keras.backend.backend()
+    if backend != "jax":
+        import tensorflow as tf
 
-        return jax.devices()
-    import tensorflow as tf
+        return {"backend": backend, "devices": [d.name for d in tf.config.list_logical_devices()]}
+    import jax
 
-    return [d.name for d in tf.config.list_logical_devices()]
+    figures = {"backend": backend, "devices": [str(d) for d in jax.devices()]}
+    stats = jax.devices()[0].memory_stats() or {}  # none on the CPU
+    if "peak_bytes_in_use" in stats:
+        figures["peak_device_memory_mb"] = round(stats["peak_bytes_in_use"] / 2**20)
+    return figures
 
 
 def add_run_arguments(command: argparse.ArgumentParser, family: str, recipe: str) -> None:
@@ -337,6 +374,12 @@ def parser() -> argparse.ArgumentParser:
     speed.add_argument("--clips", type=int, default=5, help="timed clips")
     speed.add_argument("--batch-size", type=int, default=8, help="windows per model call")
     speed.set_defaults(run=bench_speed)
+    backends = sub.add_parser("backends", help="a recipe trained under each Keras backend")
+    add_run_arguments(backends, "convlstm_ae", "ped2")
+    backends.add_argument(
+        "--backends", nargs="+", default=["tensorflow", "jax"], help="first: the reference"
+    )
+    backends.set_defaults(run=bench_backends)
     return main
 
 

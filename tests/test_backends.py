@@ -1,0 +1,108 @@
+"""Keras' JAX backend: every trainer trains, resumes and stops there, without TensorFlow.
+
+The tests below run other tests of the suite again, in a subprocess whose Keras backend is JAX
+and which cannot import TensorFlow (as on the GPU machine): the toy families and one real family
+per trainer (adversarial, prediction with a discriminator, multi-scale, two-phase movement).
+"""
+
+import csv
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from conftest import ROOT
+from test_families import config_of
+from toy_families import GAN
+
+from regularity.run.evaluation import evaluate_run
+from regularity.run.pipeline import train_run
+
+pytest.importorskip("jax")
+
+ON_JAX = [
+    # the toy families: train, kill, resume, evaluate; a NaN stop; one weight average each
+    "tests/test_families.py::test_a_toy_family_runs_through_train_evaluate_and_resume",
+    "tests/test_families.py::test_a_nan_in_any_loss_term_stops_with_the_last_good_checkpoint",
+    "tests/test_families.py::test_each_network_of_a_two_optimizer_trainer_keeps_its_own_weight_average",
+    # one real family per trainer
+    "tests/test_gan.py::test_a_kill_resumes_to_the_same_state_and_both_scores_reach_the_leaderboard",
+    "tests/test_gan.py::test_a_collapse_stops_training_like_a_nan",
+    "tests/test_predictors.py::test_the_adversarial_option_trains_both_networks_and_adds_its_weighted_term",
+    "tests/test_multiscale.py::test_the_family_trains_on_patches_resumes_after_a_kill_and_detects",
+    "tests/test_movement.py::test_lower_blocks_stay_frozen_and_the_top_block_trains_in_phase_two",
+    "tests/test_ocr.py::test_one_step_changes_both_networks_and_the_selection",
+]
+
+
+def on_jax(project_env, *args, timeout=1500):
+    """Runs ``python args`` with Keras on JAX and TensorFlow unimportable; its output."""
+    env = {**project_env, "KERAS_BACKEND": "jax", "REGULARITY_WITHOUT_TENSORFLOW": "1"}
+    done = subprocess.run(
+        [sys.executable, *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=timeout
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    return done.stdout
+
+
+@pytest.mark.slow
+def test_every_trainer_trains_resumes_and_stops_under_jax_without_tensorflow(project_env):
+    out = on_jax(project_env, "-m", "pytest", "-q", "-n", "0", "-p", "no:cacheprovider", *ON_JAX)
+    assert f"{len(ON_JAX) + 2} passed" in out  # the toy families' test runs for both
+
+
+def scores_of(run_dir):
+    with open(run_dir / "scores.csv") as f:
+        rows = list(csv.DictReader(f))
+    return np.array([[float(r["error"]), float(r["abnormality"])] for r in rows])
+
+
+@pytest.mark.slow
+def test_a_run_trained_under_one_backend_scores_the_same_under_the_other(
+    tiny_root, tmp_path, project_env
+):
+    # trained under TensorFlow (this process), scored here and under JAX
+    config = config_of(GAN, tiny_root, tmp_path / "tf_run", epochs=1)
+    train_run(config, verbose=0)
+    tf_metrics = evaluate_run(config.run_dir)
+    shutil.copytree(tmp_path / "tf_run", tmp_path / "tf_run_on_jax")
+    # trained under JAX (the subprocess), scored there and here
+    jax_run = config.replace(run_dir=str(tmp_path / "jax_run"))
+    script = f"""
+import sys; sys.path.insert(0, "tests")
+import without_tensorflow, json, toy_families
+from regularity.run.evaluation import evaluate_run
+from regularity.run.pipeline import train_run
+config = toy_families.GanConfig.from_dict({jax_run.to_dict()!r})
+train_run(config, verbose=0)
+on_jax = [evaluate_run(config.run_dir), evaluate_run({str(tmp_path / "tf_run_on_jax")!r})]
+print(json.dumps([m["frame_auc"] for m in on_jax]))
+"""
+    jax_aucs = json.loads(on_jax(project_env, "-c", script).strip().splitlines()[-1])
+    shutil.copytree(tmp_path / "jax_run", tmp_path / "jax_run_on_tf")
+    tf_of_jax = evaluate_run(tmp_path / "jax_run_on_tf")
+    for here, there, ours in (
+        (tmp_path / "tf_run", tmp_path / "tf_run_on_jax", tf_metrics["frame_auc"]),
+        (tmp_path / "jax_run_on_tf", tmp_path / "jax_run", tf_of_jax["frame_auc"]),
+    ):
+        np.testing.assert_allclose(scores_of(here), scores_of(there), rtol=1e-4, atol=1e-5)
+        theirs = jax_aucs[1] if here.name == "tf_run" else jax_aucs[0]
+        assert ours == pytest.approx(theirs, abs=1e-3)
+
+
+@pytest.mark.slow
+def test_the_gpu_check_runs_dry_on_the_cpu(tmp_path, project_env):
+    env = {**project_env, "PYTHON": sys.executable, "FAMILIES": "unet_predictor"}
+    env["SCALES"] = "paper"  # the declared scale runs the same steps at the recipe's size
+    done = subprocess.run(
+        ["bash", "scripts/gpu_check.sh", "--dry-run", str(tmp_path)],
+        env=env, cwd=ROOT, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-4000:]
+    lines = [json.loads(line) for line in (tmp_path / "gpu_check.jsonl").read_text().splitlines()]
+    trained, speed = lines
+    assert trained["backend"] == speed["backend"] == "jax"
+    assert trained["config"]["size"] == [64, 64] and trained["epochs_trained"] == 1
+    assert 0 <= trained["frame_auc"]["micro_minmax"] <= 1 and speed["frames_per_second"] > 0
