@@ -109,7 +109,7 @@ def bench_backends(args: argparse.Namespace) -> dict:
     """
     import subprocess
 
-    changed = [f"--set={key}={json.dumps(value)}" for key, value in args.set]
+    changed = [f"--set={key}={json.dumps(value)}" for key, value in args.set.items()]
     rows = {}
     for backend in args.backends:
         command = [
@@ -128,7 +128,7 @@ def bench_backends(args: argparse.Namespace) -> dict:
     for row in rows.values():
         row["epoch_time_ratio"] = round(row["epoch_seconds"] / first, 2)
     return {"benchmark": "backends", "family": args.family, "recipe": args.recipe,
-            "settings": dict(args.set), "backends": rows}  # fmt: skip
+            "settings": args.set, "backends": rows}  # fmt: skip
 
 
 def bench_prediction(args: argparse.Namespace) -> dict:
