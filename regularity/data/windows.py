@@ -278,26 +278,46 @@ class WindowBatches:
         return WindowSequence(self)
 
     def tf_dataset(self) -> tf.data.Dataset:
-        """The batches as a ``tf.data.Dataset``: each iteration the next epoch, prefetched."""
+        """The batches as a ``tf.data.Dataset``: each iteration the next epoch, prefetched.
+
+        A generator names (epoch, batch) pairs, the next epoch on each new iteration (a Keras
+        epoch); the batches themselves are made by `batch` in parallel calls, in order.
+        """
         import tensorflow as tf
 
-        epochs = iter(range(2**31))
-
-        def next_epoch():  # noqa: ANN202 - each new iterator (a Keras epoch) draws the next
-            yield from self.epoch(next(epochs))
-
-        spec = tf.nest.map_structure(
+        structure = tf.nest.map_structure(
             lambda a: tf.TensorSpec((None, *a.shape[1:]), tf.as_dtype(a.dtype)), self.batch(0, 0)
         )
+        specs = tf.nest.flatten(structure)
+        epochs = iter(range(2**31))
+
+        def numbers():  # noqa: ANN202
+            epoch = next(epochs)
+            for number in range(len(self)):
+                yield epoch, number
+
+        def flat_batch(epoch: np.ndarray, number: np.ndarray) -> list:
+            return tf.nest.flatten(self.batch(int(epoch), int(number)))
+
+        def load(epoch, number):  # noqa: ANN001, ANN202
+            flat = tf.numpy_function(
+                flat_batch, [epoch, number], [s.dtype for s in specs], stateful=False
+            )
+            for tensor, spec in zip(flat, specs, strict=True):
+                tensor.set_shape(spec.shape)
+            return tf.nest.pack_sequence_as(structure, flat)
+
         # Windows come from memory, not files: a multi-worker strategy shards them by batch
         # (DATA); its default (AUTO) looks for files first and warns.
         options = tf.data.Options()
         options.experimental_distribute.auto_shard_policy = (
             tf.data.experimental.AutoShardPolicy.DATA
         )
-        dataset = tf.data.Dataset.from_generator(next_epoch, output_signature=spec)
+        pairs = tf.TensorSpec((), tf.int64), tf.TensorSpec((), tf.int64)
         return (
-            dataset.apply(tf.data.experimental.assert_cardinality(len(self)))
+            tf.data.Dataset.from_generator(numbers, output_signature=pairs)
+            .apply(tf.data.experimental.assert_cardinality(len(self)))
+            .map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
             .prefetch(tf.data.AUTOTUNE)
             .with_options(options)
         )
