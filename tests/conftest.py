@@ -8,7 +8,9 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 if os.environ.get("REGULARITY_WITHOUT_TENSORFLOW"):
-    import without_tensorflow  # noqa: F401 - from here on, importing TensorFlow fails
+    from without_tensorflow import block
+
+    block()  # from here on, importing TensorFlow fails
 if os.environ.get("PYTEST_XDIST_WORKER"):
     # One thread per worker (and per notebook or script it starts): with as many workers as cores,
     # TensorFlow's own thread pools would only fight over the same cores.

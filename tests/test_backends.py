@@ -70,7 +70,8 @@ def test_a_run_trained_under_one_backend_scores_the_same_under_the_other(
     jax_run = config.replace(run_dir=str(tmp_path / "jax_run"))
     script = f"""
 import sys; sys.path.insert(0, "tests")
-import without_tensorflow, json, toy_families
+import without_tensorflow; without_tensorflow.block()
+import json, toy_families
 from regularity.run.evaluation import evaluate_run
 from regularity.run.pipeline import train_run
 config = toy_families.GanConfig.from_dict({jax_run.to_dict()!r})

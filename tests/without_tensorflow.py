@@ -1,4 +1,4 @@
-"""Imported first, it makes this process a machine without TensorFlow (the JAX backend's tests).
+"""`block`, called first, makes this process a machine without TensorFlow (the JAX tests).
 
 Finding TensorFlow fails from then on, as where it is not installed (the GPU machine); nothing is
 put into ``sys.modules``, which Keras would take for TensorFlow being loaded.
@@ -17,4 +17,6 @@ class WithoutTensorFlow(importlib.abc.MetaPathFinder):
         return None
 
 
-sys.meta_path.insert(0, WithoutTensorFlow())
+def block() -> None:
+    """From now on, importing TensorFlow fails in this process."""
+    sys.meta_path.insert(0, WithoutTensorFlow())
