@@ -33,7 +33,7 @@ def test_windows_of_clips_with_temporal_strides():
         windows_of_clips([3], 4)
 
 
-def test_window_dataset_streams_scaled_windows():
+def test_window_batches_stream_scaled_windows():
     clips = [np.arange(6 * 4 * 4, dtype=np.uint8).reshape(6, 4, 4, 1) * 0 + i for i in (10, 20)]
     clips[0][:, 0, 0, 0] = np.arange(6)
     ds = window_batches(clips, 3, Normalizer(Scaling.UNIT), batch_size=2, shuffle=False)
