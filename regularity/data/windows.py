@@ -255,10 +255,8 @@ class WindowBatches:
         return self.transform(*pair, rng) if self.transform is not None else pair
 
     def scale(self, uint8_windows: np.ndarray) -> np.ndarray:
-        """uint8 frames on the model's scale, float32 (no float64 pass: this is per batch)."""
-        mean = np.asarray(self.normalizer.mean, np.float32)
-        std = np.asarray(self.normalizer.std, np.float32)
-        return (uint8_windows.astype(np.float32) - mean) / std
+        """uint8 frames on the model's scale (the normaliser's statistics are float32)."""
+        return self.normalizer.apply(uint8_windows.astype(np.float32))
 
     def epoch(self, epoch: int) -> Iterator[tuple]:
         """The batches of one epoch, in order."""
