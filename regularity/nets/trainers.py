@@ -25,7 +25,7 @@ class Update:
     """One optimizer's part of a training step: the gradient of one logged term on its weights.
 
     ``active`` (optional): a boolean tensor, read before the step, saying whether this update
-    applies in this step (the movement trainer's second phase); a skipped update leaves its
+    applies in this step (a second training phase that starts at a step count); a skipped update leaves its
     weights and its optimizer's state as they were.
     """
 
