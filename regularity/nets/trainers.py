@@ -25,8 +25,8 @@ class Update:
     """One optimizer's part of a training step: the gradient of one logged term on its weights.
 
     ``active`` (optional): a boolean tensor, read before the step, saying whether this update
-    applies in this step (a second training phase that starts at a step count); a skipped update leaves its
-    weights and its optimizer's state as they were.
+    applies in this step (a second phase that starts at a step count); a skipped update leaves
+    its weights and its optimizer's state as they were.
     """
 
     loss: str
