@@ -181,6 +181,23 @@ def test_short_training_separates_synthetic_anomalies(tiny_root, tmp_path):
         replace(config, thresholds_from="test")
 
 
+def test_optical_flow_motion_channels_train_score_and_are_saved(tiny_root, tmp_path):
+    config = tiny_config(
+        tiny_root,
+        tmp_path / "run",
+        motion="flow",
+        skips=(1,),
+        pseudo_anomaly_rate=0.2,
+        size=(48, 72),
+    )
+    model = train_run(config, verbose=0)
+    metrics = evaluate_run(config.run_dir, model=model, write_videos=0)
+    assert metrics["frame_auc"]["micro_minmax"] > 0.7, metrics["frame_auc"]
+    assert read_json(Path(config.run_dir) / "config.json")["motion"] == "flow"
+    with pytest.raises(ValueError, match="motion must be true, false or one of"):
+        replace(config, motion="optical")
+
+
 @pytest.mark.slow
 def test_training_under_mirrored_strategy_on_two_cpus(tiny_root, tmp_path):
     script = textwrap.dedent(f"""

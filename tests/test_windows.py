@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from regularity.data.clipstore import DiskClips
-from regularity.data.preprocess import Normalizer, Scaling, prepare_frames
+from regularity.data.preprocess import FLOW_LEVELS, Normalizer, Scaling, prepare_frames
 from regularity.data.windows import (
     SkipFrameAnomalies,
     Target,
@@ -80,6 +80,29 @@ def test_skip_frame_pseudo_anomalies_jump_and_keep_a_normal_target():
     # first frame has no predecessor and takes its successor's difference, not a made-up zero
     assert (x[..., 0, 0, 1] == 3).all()
     assert (y[..., 0, 0, 1] == 1).all()
+
+
+def test_flow_motion_channels_show_the_speed_and_a_jumping_window_its_own_jump():
+    # a textured block sliding right 1 pixel a frame over a flat background
+    texture = np.random.default_rng(0).integers(0, 256, (24, 24), np.uint8)
+    frames = np.full((12, 64, 96), 128, np.uint8)
+    for t in range(12):
+        frames[t, 20:44, 20 + t : 44 + t] = texture
+    clip = prepare_frames(frames, None, motion="flow")
+    assert clip.shape == (12, 64, 96, 2)
+    inside = np.s_[:, 26:38, 32:40, 1]  # on the block in every frame
+    assert np.median(clip[inside]) == pytest.approx(FLOW_LEVELS, abs=4)  # 1 pixel a frame
+    every = SkipFrameAnomalies(rate=1.0, jumps=(3,))
+    ds = window_batches(
+        [clip], 3, Normalizer(Scaling.UNIT), 64, shuffle=False, pseudo_anomalies=every,
+        motion="flow",
+    )  # fmt: skip
+    x, y = (np.rint(a * 255) for a in next(ds.epoch(0)))
+    # inputs jump 3 frames and their flow says so; the normal targets keep 1 pixel a frame
+    assert np.median(x[:, :, 26:38, 32:40, 1]) == pytest.approx(3 * FLOW_LEVELS, abs=8)
+    assert np.median(y[:, :, 26:38, 32:40, 1]) == pytest.approx(FLOW_LEVELS, abs=4)
+    with pytest.raises(ValueError, match="motion must be true, false or one of"):
+        prepare_frames(frames, None, motion="optical")
 
 
 def test_pseudo_anomaly_rate_zero_leaves_windows_normal_and_bad_settings_are_refused():

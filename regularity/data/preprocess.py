@@ -13,11 +13,42 @@ import numpy as np
 from regularity.data.base import Color, convert_color
 
 
+class MotionInput(str, Enum):
+    """What the motion channels beside a model's frames hold (`prepare_frames`)."""
+
+    NONE = "none"
+    DIFFERENCE = "difference"  # |I_t - I_{t-1}| per colour channel
+    # DIS optical-flow speed at the model's frame size, FLOW_LEVELS grey levels per pixel a
+    # frame, repeated per colour channel
+    FLOW = "flow"
+
+    @classmethod
+    def of(cls, value: bool | str | None) -> MotionInput:
+        """A run config's ``motion``: False, True (the frame difference), or a kind's name.
+
+        >>> MotionInput.of(True).value, MotionInput.of(False).value, MotionInput.of("flow").value
+        ('difference', 'none', 'flow')
+        """
+        if isinstance(value, bool) or value is None:
+            return cls.DIFFERENCE if value else cls.NONE
+        try:
+            return cls(value)
+        except ValueError:
+            kinds = ", ".join(repr(kind.value) for kind in cls)
+            message = f"motion must be true, false or one of {kinds}, not {value!r}"
+            raise ValueError(message) from None
+
+
+# Quantised flow speed: 1/32 pixel a frame resolves a walker's stride at the model's size, and a
+# byte holds up to 8 pixels a frame (faster is clipped: it is anomalous either way).
+FLOW_LEVELS = 32.0
+
+
 def prepare_frames(
     frames: np.ndarray,
     size: tuple[int, int] | None,
     color: Color | str = Color.GREY,
-    motion: bool = False,
+    motion: bool | str = False,
 ) -> np.ndarray:
     """Resize and convert uint8 frames once, keeping uint8: ``[N, H, W, C]``.
 
@@ -25,8 +56,9 @@ def prepare_frames(
         frames: ``[N, H, W]`` grey or ``[N, H, W, 3]`` RGB uint8 frames.
         size: (height, width) to resize to, or None to keep the size.
         color: "grey" (C = 1) or "rgb" (C = 3).
-        motion: append one channel per colour channel holding ``|I_t - I_{t-1}|``, so that a
-            model sees motion as well as appearance (C doubles).
+        motion: append one motion channel per colour channel (`MotionInput`: True or
+            "difference" for ``|I_t - I_{t-1}|``, "flow" for the optical-flow speed), so that
+            a model sees motion as well as appearance (C doubles).
 
     """
     frames = convert_color(frames, color)
@@ -35,23 +67,47 @@ def prepare_frames(
         frames = np.stack(
             [cv2.resize(f, (size[1], size[0]), interpolation=cv2.INTER_AREA) for f in frames]
         ).reshape(len(frames), size[0], size[1], -1)
-    if motion:
-        frames = np.concatenate([frames, absolute_difference(frames)], axis=-1)
+    if MotionInput.of(motion) is not MotionInput.NONE:
+        frames = np.concatenate(
+            [frames, motion_between(previous_frames(frames), frames, motion)], axis=-1
+        )
     return np.ascontiguousarray(frames)
 
 
-def absolute_difference(frames: np.ndarray) -> np.ndarray:
-    """|I_t - I_{t-1}| per pixel as uint8; frame 0, which has no predecessor, takes frame 1's.
+def motion_between(before: np.ndarray, after: np.ndarray, motion: bool | str) -> np.ndarray:
+    """uint8 motion channels (`MotionInput`) from frames ``before`` to ``after``.
+
+    Both ``[..., H, W, C]`` uint8, paired element by element; the result has their shape.
+
+    >>> motion_between(np.array([[[3]]], np.uint8), np.array([[[5]]], np.uint8), True).tolist()
+    [[[2]]]
+    """
+    if MotionInput.of(motion) is MotionInput.DIFFERENCE:
+        return np.abs(after.astype(np.int16) - before).astype(np.uint8)
+    shape = after.shape
+    pairs = [p.reshape(-1, *shape[-3:]) for p in (before, after)]
+    grey = [convert_color(p, Color.GREY)[..., 0] for p in pairs]
+    levels = np.clip(np.rint(flow_speeds(*grey) * FLOW_LEVELS), 0, 255).astype(np.uint8)
+    return np.repeat(levels[..., None], shape[-1], axis=-1).reshape(shape)
+
+
+def previous_frames(frames: np.ndarray) -> np.ndarray:
+    """Each frame's predecessor; frame 0, which has none, is paired with frame 1.
 
     Compared with itself, the first frame would read "no motion at all": an artificial minimum
     that per-video min-max scaling then stretches over every other frame.
+    """
+    frames = np.asarray(frames)
+    return np.concatenate([frames[1:2] if len(frames) > 1 else frames[:1], frames[:-1]])
+
+
+def absolute_difference(frames: np.ndarray) -> np.ndarray:
+    """|I_t - I_{t-1}| per pixel as uint8; frame 0 takes frame 1's (`previous_frames`).
 
     >>> absolute_difference(np.array([[3], [5], [9]], np.uint8)).ravel().tolist()
     [2, 2, 4]
     """
-    frames = np.asarray(frames)
-    previous = np.concatenate([frames[1:2] if len(frames) > 1 else frames[:1], frames[:-1]])
-    return np.abs(frames.astype(np.int16) - previous).astype(np.uint8)
+    return motion_between(previous_frames(frames), np.asarray(frames), MotionInput.DIFFERENCE)
 
 
 def flow_magnitude(frames: np.ndarray) -> np.ndarray:
@@ -65,13 +121,22 @@ def flow_magnitude(frames: np.ndarray) -> np.ndarray:
     (3, 32, 32)
     """
     grey = convert_color(np.asarray(frames), Color.GREY)[..., 0]
+    if len(grey) < 2:
+        return np.zeros(grey.shape, np.float32)
+    speed = flow_speeds(grey[:-1], grey[1:])
+    return np.concatenate([speed[:1], speed])
+
+
+def flow_speeds(before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """DIS optical-flow speed (medium preset) from each grey frame ``before`` to ``after``.
+
+    Both ``[N, H, W]`` uint8; returns ``[N, H, W]`` float32 pixels per frame.
+    """
     flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
-    speed = np.zeros(grey.shape, np.float32)
-    for t in range(1, len(grey)):
-        step = flow.calc(grey[t - 1], grey[t], None)
-        speed[t] = np.hypot(step[..., 0], step[..., 1])
-    if len(grey) > 1:
-        speed[0] = speed[1]
+    speed = np.empty(np.shape(after), np.float32)
+    for i, (first, second) in enumerate(zip(before, after, strict=True)):
+        step = flow.calc(np.ascontiguousarray(first), np.ascontiguousarray(second), None)
+        speed[i] = np.hypot(step[..., 0], step[..., 1])
     return speed
 
 
@@ -194,11 +259,12 @@ class InputSpec:
 
     size: tuple[int, int]  # (height, width): the run config's, the one default
     color: str = Color.GREY.value
-    motion: bool = False
+    motion: bool | str = False  # `MotionInput`
 
     def __post_init__(self) -> None:
         self.size = tuple(int(v) for v in self.size)
         self.color = Color(self.color).value
+        MotionInput.of(self.motion)
         if len(self.size) != 2 or min(self.size) < 1:
             raise ValueError(f"size must be (height, width), got {self.size}")
 

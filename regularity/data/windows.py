@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from regularity.data.clipstore import DiskClips, MemoryClips
-from regularity.data.preprocess import Normalizer
+from regularity.data.preprocess import MotionInput, Normalizer, motion_between
 
 if TYPE_CHECKING:
     import tensorflow as tf
@@ -213,7 +213,7 @@ class WindowBatches:
         seed: int,
         drop_remainder: bool,
         pseudo_anomalies: SkipFrameAnomalies | None,
-        motion: bool,
+        motion: bool | str,
         transform: Transform | None,
     ) -> None:
         self.store, self.window, self.normalizer = store, window, normalizer
@@ -334,7 +334,7 @@ def window_batches(
     seed: int = 0,
     drop_remainder: bool = False,
     pseudo_anomalies: SkipFrameAnomalies | None = None,
-    motion: bool = False,
+    motion: bool | str = False,
     transform: Transform | None = None,
 ) -> WindowBatches:
     """The (inputs, targets) batches of windows over uint8 clips, epoch by epoch (NumPy).
@@ -354,8 +354,9 @@ def window_batches(
         drop_remainder: drop the last short batch (needed by some distribution strategies).
         pseudo_anomalies: turn that share of windows into skip-frame inputs whose target is the
             normal window from the same start (`Target.SAME` only).
-        motion: the clips carry motion channels (`regularity.data.preprocess.prepare_frames`), which
-            a skip-frame input must show at its own jump.
+        motion: the clips carry motion channels of that kind (`MotionInput`,
+            `regularity.data.preprocess.prepare_frames`), which a skip-frame input must show at
+            its own jump.
         transform: called on each scaled ``(inputs, targets)`` batch with the batch's random
             generator, returns the pair to train on (noise on the inputs only, patches, ...).
 
@@ -396,23 +397,23 @@ def _with_skip_frames(gather, indices, bounds, anomalies, motion, rng):  # noqa:
     normal = np.minimum(start[:, None] + steps, last[:, None])
     chosen = rng.random(batch) < anomalies.rate
     targets = gather(np.where(chosen[:, None], normal, indices))
-    if not motion:
+    if MotionInput.of(motion) is MotionInput.NONE:
         return gather(np.where(chosen[:, None], skipped, indices)), targets
-    # Stored motion channels hold |I_t - I_{t-1}|; a jumping window must show the difference
-    # across its own jump, or its motion would look normal.
-    plain = gather(indices)
-    half = plain.shape[-1] // 2
-    before = np.maximum(skipped[:, :1] - jump[:, None], first[:, None])
-    shown = gather(np.concatenate([before, skipped], 1))[..., :half]
-    change = np.abs(shown[:, 1:].astype(np.int16) - shown[:, :-1].astype(np.int16))
+    # Stored motion channels hold the motion from each frame's predecessor; a jumping window
+    # must show the motion across its own jump, or its motion would look normal.
+    inputs = gather(indices)
+    if not chosen.any():
+        return inputs, targets
+    half = inputs.shape[-1] // 2
+    jumping, jump, first = skipped[chosen], jump[chosen, None], first[chosen, None]
     # A window starting on its clip's first frame has no predecessor there: as in
-    # `absolute_difference`, that frame takes its successor's difference.
-    at_clip_start = (skipped[:, 0] - jump < first)[:, None, None, None, None]
-    change = np.concatenate(
-        [np.where(at_clip_start, change[:, 1:2], change[:, :1]), change[:, 1:]], 1
-    )
-    jumping = np.concatenate([shown[:, 1:], change.astype(plain.dtype)], -1)
-    return np.where(chosen[:, None, None, None, None], jumping, plain), targets
+    # `regularity.data.preprocess.previous_frames`, that frame is paired with its successor.
+    before = np.concatenate([jumping[:, :1] - jump, jumping[:, :-1]], 1)
+    before[:, 0] = np.where(before[:, 0] < first[:, 0], jumping[:, 1], before[:, 0])
+    shown = gather(jumping)[..., :half]
+    change = motion_between(gather(before)[..., :half], shown, motion)
+    inputs[chosen] = np.concatenate([shown, change], -1)
+    return inputs, targets
 
 
 NOISE_KINDS = ("gaussian", "uniform")

@@ -46,7 +46,7 @@ class RunConfig:
     run_dir: str = "runs/run"
     size: tuple[int, int] = (256, 256)
     color: str = "grey"
-    motion: bool = False  # add |I_t - I_{t-1}| channels
+    motion: bool | str = False  # motion channels: True (|I_t - I_t-1|) or "flow" (MotionInput)
     scaling: str = Scaling.STANDARD.value
     window: WindowSpec = field(default_factory=WindowSpec)
     skips: tuple[int, ...] = (1,)  # temporal strides trained as normal motion
