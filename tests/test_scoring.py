@@ -3,6 +3,7 @@ import pytest
 from sklearn.metrics import roc_auc_score, roc_curve
 
 from regularity.data.windows import Target, WindowSpec
+from regularity.score.baselines import frame_difference_errors
 from regularity.score.inference import predict_test_data
 from regularity.score.marking import spot_irregularity
 from regularity.score.metrics import eer, frame_auc, tpr_fpr
@@ -12,7 +13,6 @@ from regularity.score.scoring import (
     cell_statistics,
     error_maps,
     error_weights,
-    frame_difference_errors,
     frame_errors,
     minmax,
     psnr,

@@ -31,6 +31,7 @@ from regularity.run.families import families, load_config
 from regularity.run.files import portable_path, read_json, write_json
 from regularity.run.training import SCORERS
 from regularity.score.baselines import (
+    frame_difference_errors,
     fused_errors,
     fusion_statistics,
     motion_errors,
@@ -46,7 +47,6 @@ from regularity.score.scoring import (
     cell_means,
     cell_statistics,
     critic_errors,
-    frame_difference_errors,
     score_outputs,
     smoothed_scores,
     top_cell_errors,

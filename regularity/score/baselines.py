@@ -120,7 +120,18 @@ def baseline_scores(
     return normal, test
 
 
-FLOW_PER_CELL = next(b for b in MOTION_BASELINES if b.name == "optical flow per cell")
+FRAME_DIFFERENCE, FLOW_PER_CELL = MOTION_BASELINES[0], MOTION_BASELINES[3]
+
+
+def frame_difference_errors(
+    frames: np.ndarray, window: int = FRAME_DIFFERENCE.smooth_window
+) -> np.ndarray:
+    """One clip's e(t) by the leaderboard's frame difference (a run's column beside its own).
+
+    Grey or RGB uint8 frames; ``window``: the smoothing (the baseline's by default).
+    """
+    maps = motion_maps(frames, FRAME_DIFFERENCE.motion)
+    return smooth(_per_frame(maps, FRAME_DIFFERENCE), window)
 
 
 def motion_per_frame(

@@ -15,8 +15,6 @@ from enum import Enum
 import numpy as np
 from scipy.ndimage import uniform_filter, uniform_filter1d
 
-from regularity.data.preprocess import absolute_difference
-
 
 class Aggregate(str, Enum):
     """How an error map becomes one number per frame."""
@@ -289,12 +287,6 @@ def psnr_abnormality(psnr_values: np.ndarray) -> np.ndarray:
     [0.0, 1.0, 0.5]
     """
     return 1.0 - minmax(psnr_values)
-
-
-def frame_difference_errors(frames: np.ndarray, window: int = 9) -> np.ndarray:
-    """The no-learning baseline: mean |I_t - I_{t-1}| per frame, smoothed over ``window``."""
-    diff = absolute_difference(frames)
-    return smooth(diff.reshape(len(diff), -1).mean(axis=1), window)
 
 
 def frame_scores(maps: np.ndarray, valid: np.ndarray, score: ScoreSpec) -> np.ndarray:
