@@ -181,6 +181,7 @@ def test_short_training_separates_synthetic_anomalies(tiny_root, tmp_path):
         replace(config, thresholds_from="test")
 
 
+@pytest.mark.slow
 def test_optical_flow_motion_channels_train_score_and_are_saved(tiny_root, tmp_path):
     config = tiny_config(
         tiny_root,

@@ -2,7 +2,13 @@ import numpy as np
 import pytest
 
 from regularity.data.clipstore import DiskClips
-from regularity.data.preprocess import FLOW_LEVELS, Normalizer, Scaling, prepare_frames
+from regularity.data.preprocess import (
+    FLOW_LEVELS,
+    InputSpec,
+    Normalizer,
+    Scaling,
+    prepare_frames,
+)
 from regularity.data.windows import (
     SkipFrameAnomalies,
     Target,
@@ -103,6 +109,13 @@ def test_flow_motion_channels_show_the_speed_and_a_jumping_window_its_own_jump()
     assert np.median(y[:, :, 26:38, 32:40, 1]) == pytest.approx(FLOW_LEVELS, abs=4)
     with pytest.raises(ValueError, match="motion must be true, false or one of"):
         prepare_frames(frames, None, motion="optical")
+    # one spelling per kind, whatever a user wrote
+    assert [InputSpec((64, 96), motion=m).motion for m in ("none", "difference", "flow")] == [
+        False, True, "flow",
+    ]  # fmt: skip
+    assert InputSpec((64, 96), motion="none").channels == 1
+    with pytest.raises(ValueError, match="16 pixels or more a side"):
+        InputSpec((8, 64), motion="flow")
 
 
 def test_pseudo_anomaly_rate_zero_leaves_windows_normal_and_bad_settings_are_refused():

@@ -38,10 +38,19 @@ class MotionInput(str, Enum):
             message = f"motion must be true, false or one of {kinds}, not {value!r}"
             raise ValueError(message) from None
 
+    def setting(self) -> bool | str:
+        """How a run config spells it: False, True (the frame difference) or "flow".
+
+        One spelling per kind, so that a config reads as it always did and a resume compares
+        like with like.
+        """
+        return {MotionInput.NONE: False, MotionInput.DIFFERENCE: True}.get(self, self.value)
+
 
 # Quantised flow speed: 1/32 pixel a frame resolves a walker's stride at the model's size, and a
 # byte holds up to 8 pixels a frame (faster is clipped: it is anomalous either way).
 FLOW_LEVELS = 32.0
+FLOW_MIN_SIDE = 16
 
 
 def prepare_frames(
@@ -114,7 +123,7 @@ def flow_magnitude(frames: np.ndarray) -> np.ndarray:
     """Dense optical flow speed per pixel, in pixels per frame: ``[N, H, W]`` float32.
 
     OpenCV's DIS flow (Kroeger et al. 2016): no learned weights, a few milliseconds a frame.
-    Frame 0, which has no predecessor, takes frame 1's, as in `absolute_difference`.
+    Frame 0, which has no predecessor, is paired with frame 1 (`previous_frames`).
 
     >>> frames = np.zeros((3, 32, 32), np.uint8); frames[1, 8:16, 8:16] = 255
     >>> flow_magnitude(frames).shape
@@ -123,8 +132,7 @@ def flow_magnitude(frames: np.ndarray) -> np.ndarray:
     grey = convert_color(np.asarray(frames), Color.GREY)[..., 0]
     if len(grey) < 2:
         return np.zeros(grey.shape, np.float32)
-    speed = flow_speeds(grey[:-1], grey[1:])
-    return np.concatenate([speed[:1], speed])
+    return flow_speeds(previous_frames(grey), grey)
 
 
 def flow_speeds(before: np.ndarray, after: np.ndarray) -> np.ndarray:
@@ -264,7 +272,13 @@ class InputSpec:
     def __post_init__(self) -> None:
         self.size = tuple(int(v) for v in self.size)
         self.color = Color(self.color).value
-        MotionInput.of(self.motion)
+        self.motion = MotionInput.of(self.motion).setting()
+        # OpenCV's DIS flow fails, or crashes the process, on smaller frames.
+        if self.motion == MotionInput.FLOW.value and min(self.size) < FLOW_MIN_SIDE:
+            raise ValueError(
+                f"optical-flow motion channels need frames of {FLOW_MIN_SIDE} pixels or more "
+                f"a side, not {self.size}"
+            )
         if len(self.size) != 2 or min(self.size) < 1:
             raise ValueError(f"size must be (height, width), got {self.size}")
 

@@ -405,13 +405,15 @@ def _with_skip_frames(gather, indices, bounds, anomalies, motion, rng):  # noqa:
     if not chosen.any():
         return inputs, targets
     half = inputs.shape[-1] // 2
-    jumping, jump, first = skipped[chosen], jump[chosen, None], first[chosen, None]
+    frames, own_jump, clip_start = skipped[chosen], jump[chosen, None], first[chosen]
+    predecessors = np.concatenate([frames[:, :1] - own_jump, frames[:, :-1]], 1)
     # A window starting on its clip's first frame has no predecessor there: as in
     # `regularity.data.preprocess.previous_frames`, that frame is paired with its successor.
-    before = np.concatenate([jumping[:, :1] - jump, jumping[:, :-1]], 1)
-    before[:, 0] = np.where(before[:, 0] < first[:, 0], jumping[:, 1], before[:, 0])
-    shown = gather(jumping)[..., :half]
-    change = motion_between(gather(before)[..., :half], shown, motion)
+    predecessors[:, 0] = np.where(predecessors[:, 0] < clip_start, frames[:, 1], predecessors[:, 0])
+    length = frames.shape[1]
+    both = gather(np.concatenate([predecessors, frames], 1))[..., :half]  # one read
+    shown = both[:, length:]
+    change = motion_between(both[:, :length], shown, motion)
     inputs[chosen] = np.concatenate([shown, change], -1)
     return inputs, targets
 

@@ -73,7 +73,7 @@ class RunConfig:
         if isinstance(self.score, dict):
             self.score = ScoreSpec(**self.score)
         Scaling(self.scaling)
-        self.input_spec()  # size and colour
+        self.motion = self.input_spec().motion  # checked, and spelt one way per kind
         if self.thresholds_from not in ("normal", "held_out"):
             raise ValueError(
                 f"thresholds_from must be 'normal' or 'held_out', not {self.thresholds_from!r}"

@@ -120,7 +120,10 @@ def baseline_scores(
     return normal, test
 
 
-FRAME_DIFFERENCE, FLOW_PER_CELL = MOTION_BASELINES[0], MOTION_BASELINES[3]
+FRAME_DIFFERENCE, FLOW_PER_CELL = (
+    next(b for b in MOTION_BASELINES if b.name == name)
+    for name in ("frame difference", "optical flow per cell")
+)
 
 
 def frame_difference_errors(

@@ -16,12 +16,12 @@ from pathlib import Path
 import numpy as np
 
 from regularity.run.files import peak_rss_mb, update_metrics
-from regularity.score.baselines import MOTION_BASELINES
+from regularity.score.baselines import FRAME_DIFFERENCE
 from regularity.score.metrics import eer, frame_auc, tpr_fpr
 from regularity.score.scoring import abnormality_score
 from regularity.show.plots import BASELINE_CURVE, plot_roc
 
-BASELINE = MOTION_BASELINES[0].describe()  # the frame difference beside every run
+BASELINE = FRAME_DIFFERENCE.describe()  # beside every run
 LOCALISATION_KEYS = ("dots", "dots_inside", "frames", "frames_with_dot_inside", "frames_40pct")
 
 
