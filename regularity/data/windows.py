@@ -280,8 +280,8 @@ class WindowBatches:
     def tf_dataset(self) -> tf.data.Dataset:
         """The batches as a ``tf.data.Dataset``: each iteration the next epoch, prefetched.
 
-        A generator names (epoch, batch) pairs, the next epoch on each new iteration (a Keras
-        epoch); the batches themselves are made by `batch` in parallel calls, in order.
+        (epoch, batch) pairs, the next epoch on each new iteration (a Keras epoch); the batches
+        themselves are made by `batch` in parallel calls, in order.
         """
         import tensorflow as tf
 
@@ -291,10 +291,8 @@ class WindowBatches:
         specs = tf.nest.flatten(structure)
         epochs = iter(range(2**31))
 
-        def numbers():  # noqa: ANN202
-            epoch = next(epochs)
-            for number in range(len(self)):
-                yield epoch, number
+        def next_epoch() -> np.int64:
+            return np.int64(next(epochs))
 
         def flat_batch(epoch: np.ndarray, number: np.ndarray) -> list:
             return tf.nest.flatten(self.batch(int(epoch), int(number)))
@@ -313,9 +311,15 @@ class WindowBatches:
         options.experimental_distribute.auto_shard_policy = (
             tf.data.experimental.AutoShardPolicy.DATA
         )
-        pairs = tf.TensorSpec((), tf.int64), tf.TensorSpec((), tf.int64)
+        # The epoch is asked for once per iteration (a Keras epoch), when its first batch is.
+        # Not `Dataset.from_generator`: with one, every training step of the autoencoder took
+        # twice as long on two cores (docs/experiments.md), though it only named the batches.
+        epoch = tf.data.Dataset.from_tensors(np.int64(0)).map(
+            lambda _: tf.ensure_shape(tf.numpy_function(next_epoch, [], tf.int64), ())
+        )
+        batches = tf.data.Dataset.range(len(self))
         return (
-            tf.data.Dataset.from_generator(numbers, output_signature=pairs)
+            epoch.flat_map(lambda e: batches.map(lambda number: (e, number)))
             .apply(tf.data.experimental.assert_cardinality(len(self)))
             .map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
             .prefetch(tf.data.AUTOTUNE)
