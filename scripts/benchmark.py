@@ -239,8 +239,17 @@ def bench_cells(args: argparse.Namespace) -> dict:
     return {
         "benchmark": "cells",
         "run": args.run_dir,
-        "frame_auc": cell_scoring(args.run_dir, args.patches, args.tops, args.fusion_weights),
+        "frame_auc": cell_scoring(
+            args.run_dir, args.patches, args.tops, args.fusion_weights, dict(args.variants)
+        ),
     }
+
+
+def score_variant(text: str) -> tuple[str, dict]:
+    """``channels=all,aggregate=patch_max`` -> (that text, its ``ScoreSpec`` fields)."""
+    from regularity.cli import setting
+
+    return text, dict(setting(pair) for pair in text.split(","))
 
 
 def bench_speed(args: argparse.Namespace) -> dict:
@@ -367,6 +376,14 @@ def parser() -> argparse.ArgumentParser:
     cells.add_argument("--patches", type=int, nargs="+", default=[8, 16], help="cell sides")
     cells.add_argument("--tops", type=float, nargs="+", default=[0.05, 0.1, 0.25])
     cells.add_argument("--fusion-weights", type=float, nargs="+", default=[0.5, 1.0])
+    cells.add_argument(
+        "--variants",
+        type=score_variant,
+        nargs="*",
+        default=[],
+        help="other ways of scoring the same outputs, each KEY=VALUE[,KEY=VALUE] of score fields "
+        "(channels=appearance aggregate=patch_max,patch=16)",
+    )
     cells.set_defaults(run=bench_cells)
     speed = sub.add_parser("speed", help="scoring speed of a run's network (any Keras backend)")
     speed.add_argument("--run-dir", required=True, help="a trained run folder")

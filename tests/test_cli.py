@@ -108,10 +108,16 @@ def test_every_benchmark_subcommand_runs_on_tiny_data(trained_run, tiny_root, ca
     assert np.array(cells["mean"]).shape == np.array(cells["std"]).shape == (4, 6)
     assert by_cell["frame_auc"]["micro_raw"] != rescored["frame_auc"]["micro_raw"]
     bench.main(["cells", "--run-dir", str(trained_run), "--patches", "8", "--tops", "0.25",
-                "--fusion-weights", "1"])  # fmt: skip
+                "--fusion-weights", "1", "--variants", "aggregate=patch_max"])  # fmt: skip
     studied = json_line(capsys)["frame_auc"]
     assert set(studied) == {"own", "own + 1.0 flow", "cell8 top0.25", "cell8 top0.25 + 1.0 flow",
-                            "optical flow per cell"}  # fmt: skip
+                            "optical flow per cell", "aggregate=patch_max",
+                            "aggregate=patch_max + 1.0 flow", "own + 1.0 aggregate=patch_max",
+                            "own + 1.0 aggregate=patch_max + 1.0 flow"}  # fmt: skip
+    # another way of scoring the same outputs is what the evaluation gave with that setting
+    assert studied["aggregate=patch_max"]["all"]["micro_raw"] == pytest.approx(
+        rescored["frame_auc"]["micro_raw"], abs=2e-3
+    )
     # the run's own score, recomputed by the study, is what the evaluation reported (up to
     # near-tied frames that the last float bits of two separate predictions can swap)
     assert studied["cell8 top0.25"]["all"]["micro_raw"] == pytest.approx(

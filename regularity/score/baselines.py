@@ -164,14 +164,18 @@ def fusion_statistics(own: list[np.ndarray], flow_kept: list[np.ndarray], weight
     scores standardised, so that ``weight`` reads as the flow's share against the model's.
     """
     cells = cell_statistics(flow_kept)
-    flow = np.concatenate([motion_errors(k, cells) for k in flow_kept])
-    every = np.concatenate(own)
     return {
         "weight": weight,
         "flow_cells": cells,
-        "own": [float(every.mean()), float(max(every.std(), 1e-12))],
-        "flow": [float(flow.mean()), float(max(flow.std(), 1e-12))],
+        "own": normal_statistics(own),
+        "flow": normal_statistics([motion_errors(k, cells) for k in flow_kept]),
     }
+
+
+def normal_statistics(errors: list[np.ndarray]) -> list[float]:
+    """Mean and std (floored at 1e-12) of e(t) over every frame of the normal clips given."""
+    every = np.concatenate(errors)
+    return [float(every.mean()), float(max(every.std(), 1e-12))]
 
 
 def fused_errors(own: np.ndarray, flow: np.ndarray, fusion: dict) -> np.ndarray:

@@ -30,6 +30,7 @@ from regularity.score.baselines import (
     fusion_statistics,
     motion_errors,
     motion_per_frame,
+    normal_statistics,
 )
 from regularity.score.inference import get_test_data, predict_test_data
 from regularity.score.metrics import frame_auc
@@ -199,6 +200,7 @@ def cell_scoring(
     patches: list[int],
     tops: list[float],
     fusion_weights: list[float],
+    variants: dict[str, dict] | None = None,
 ) -> dict[str, dict]:
     """Frame AUC (`split_aucs`) of a run scored per cell, and fused with the flow baseline.
 
@@ -207,7 +209,9 @@ def cell_scoring(
     (every training clip, as the evaluation's ``thresholds_from="normal"``; clips are assumed
     at least one window long).
     Fusion: the run's e(t) and the flow-per-cell baseline's, as ``score.flow_weight`` fuses them
-    (`fused_errors`).
+    (`fused_errors`). ``variants``: other ways of scoring the same outputs, by name, as
+    ``ScoreSpec`` fields over the run's (``{"appearance": {"channels": "appearance"}}``); each is
+    reported alone and fused with the flow, like the run's own e(t).
     """
     config = load_config(run_dir)
     normalizer = Normalizer.load(Path(run_dir) / "normalizer.npz")
@@ -215,21 +219,28 @@ def cell_scoring(
     network, spec = scoring_network(load_scorer(run_dir)), config.input_spec()
     score = replace(config.score, thresholds=run_thresholds(run_dir))  # cell statistics too
 
-    def predicted(videos: list) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    others = {name: replace(score, **fields) for name, fields in (variants or {}).items()}
+    other_errors = {name: ([], []) for name in others}
+
+    def predicted(videos: list, split: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         out = []
         for video in videos:
             x = get_test_data(video, spec, normalizer)
             outputs, valid = predict_test_data(network, x, config.window)
             out.append((*score_outputs(x, outputs, valid, normalizer.std, score), valid))
+            for name, other in others.items():
+                other_errors[name][split].append(
+                    score_outputs(x, outputs, valid, normalizer.std, other)[1]
+                )
         return out
 
-    normal, test = predicted(dataset.train), predicted(dataset.test)
+    normal, test = predicted(dataset.train, 0), predicted(dataset.test, 1)
     labels = [v.labels for v in dataset.test]
     size = list(dataset.train[0].frames.shape[1:3])  # the evaluation's grid: the first clip's
     flow_normal = [motion_per_frame(v.frames, size) for v in dataset.train]
     flow_test = [motion_per_frame(v.frames, size) for v in dataset.test]
     own = ([e for _, e, _ in normal], [e for _, e, _ in test])
-    variants = {"own": own}
+    scored = {"own": own, **other_errors}
     for patch, top in itertools.product(patches, tops):
         cells = cell_statistics(cell_means(m, patch)[v] for m, _, v in normal)
 
@@ -243,11 +254,22 @@ def cell_scoring(
             frame_score="",
             thresholds={"cells": cells},
         )
-        variants[f"cell{patch} top{top}"] = tuple(
+        scored[f"cell{patch} top{top}"] = tuple(
             [frame_scores(m, v, spec) for m, _, v in clips] for clips in (normal, test)
         )
+    for name in others:  # the run's own e(t) and another, standardised and added
+        for weight in fusion_weights:
+            pair = {
+                "weight": weight,
+                "own": normal_statistics(own[0]),
+                "flow": normal_statistics(other_errors[name][0]),
+            }
+            scored[f"own + {weight} {name}"] = tuple(
+                [fused_errors(e, o, pair) for e, o in zip(mine, theirs, strict=True)]
+                for mine, theirs in zip(own, other_errors[name], strict=True)
+            )
     figures = {}
-    for name, (normal_e, test_e) in variants.items():
+    for name, (normal_e, test_e) in scored.items():
         figures[name] = split_aucs(test_e, labels)
         for weight in fusion_weights:
             fusion = fusion_statistics(normal_e, flow_normal, weight)
