@@ -240,16 +240,28 @@ def bench_cells(args: argparse.Namespace) -> dict:
         "benchmark": "cells",
         "run": args.run_dir,
         "frame_auc": cell_scoring(
-            args.run_dir, args.patches, args.tops, args.fusion_weights, dict(args.variants)
+            args.run_dir,
+            args.patches,
+            args.tops,
+            args.fusion_weights,
+            dict(args.variants),
+            dict(args.partners),
         ),
     }
 
 
 def score_variant(text: str) -> tuple[str, dict]:
-    """``channels=all,aggregate=patch_max`` -> (that text, its ``ScoreSpec`` fields)."""
-    from regularity.cli import setting
+    from studies.comparisons import score_variant
 
-    return text, dict(setting(pair) for pair in text.split(","))
+    return score_variant(text)
+
+
+def partner_run(text: str) -> tuple[str, tuple[str, str]]:
+    """``RUN_DIR:SCORE`` (SCORE: ``own``, ``cell8 top0.1`` or score fields) -> (text, parts)."""
+    run_dir, sep, score = text.partition(":")
+    if not sep or not score:
+        raise argparse.ArgumentTypeError(f"expected RUN_DIR:SCORE, got {text!r}")
+    return text, (run_dir, score)
 
 
 def bench_speed(args: argparse.Namespace) -> dict:
@@ -383,6 +395,14 @@ def parser() -> argparse.ArgumentParser:
         default=[],
         help="other ways of scoring the same outputs, each KEY=VALUE[,KEY=VALUE] of score fields "
         "(channels=appearance aggregate=patch_max,patch=16)",
+    )
+    cells.add_argument(
+        "--partners",
+        type=partner_run,
+        nargs="*",
+        default=[],
+        help="other runs on the same dataset, RUN_DIR:SCORE, SCORE one of their e(t) "
+        "(own, 'cell8 top0.1', channels=all): each added to this run's e(t), standardised",
     )
     cells.set_defaults(run=bench_cells)
     speed = sub.add_parser("speed", help="scoring speed of a run's network (any Keras backend)")

@@ -108,12 +108,16 @@ def test_every_benchmark_subcommand_runs_on_tiny_data(trained_run, tiny_root, ca
     assert np.array(cells["mean"]).shape == np.array(cells["std"]).shape == (4, 6)
     assert by_cell["frame_auc"]["micro_raw"] != rescored["frame_auc"]["micro_raw"]
     bench.main(["cells", "--run-dir", str(trained_run), "--patches", "8", "--tops", "0.25",
-                "--fusion-weights", "1", "--variants", "aggregate=patch_max"])  # fmt: skip
+                "--fusion-weights", "1", "--variants", "aggregate=patch_max",
+                "--partners", f"{trained_run}:own"])  # fmt: skip
     studied = json_line(capsys)["frame_auc"]
-    assert set(studied) == {"own", "own + 1.0 flow", "cell8 top0.25", "cell8 top0.25 + 1.0 flow",
-                            "optical flow per cell", "aggregate=patch_max",
-                            "aggregate=patch_max + 1.0 flow", "own + 1.0 aggregate=patch_max",
-                            "own + 1.0 aggregate=patch_max + 1.0 flow"}  # fmt: skip
+    partner = f"{trained_run}:own"
+    fusions = {"own + 1.0 aggregate=patch_max", f"own + 1.0 {partner}",
+               f"aggregate=patch_max + 1.0 {partner}"}  # fmt: skip
+    alone = {"own", "cell8 top0.25", "aggregate=patch_max", partner, *fusions}
+    assert set(studied) == {*alone, *(f"{n} + 1.0 flow" for n in alone), "optical flow per cell"}
+    # a partner run's e(t) is its own: the same run as partner reads as the run itself
+    assert studied[partner]["all"] == pytest.approx(studied["own"]["all"], abs=2e-3)
     # another way of scoring the same outputs is what the evaluation gave with that setting
     assert studied["aggregate=patch_max"]["all"]["micro_raw"] == pytest.approx(
         rescored["frame_auc"]["micro_raw"], abs=2e-3

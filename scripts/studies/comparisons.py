@@ -7,6 +7,7 @@ reuse its inference and scoring, and predict each test video once per model.
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -195,32 +196,98 @@ def baseline_variants(dataset: object, patches: list[int], tops: list[float]) ->
     return {b.name: split_aucs(test[b.name], labels) for b in variants}
 
 
+def score_variant(text: str) -> tuple[str, dict]:
+    """``channels=all,aggregate=patch_max`` -> (that text, its ``ScoreSpec`` fields)."""
+    from regularity.cli import setting
+
+    return text, dict(setting(pair) for pair in text.split(","))
+
+
 def cell_scoring(
     run_dir: str | Path,
     patches: list[int],
     tops: list[float],
     fusion_weights: list[float],
     variants: dict[str, dict] | None = None,
+    partners: dict[str, tuple[str | Path, str]] | None = None,
 ) -> dict[str, dict]:
     """Frame AUC (`split_aucs`) of a run scored per cell, and fused with the flow baseline.
 
-    The run's model predicts every normal training clip and every test clip once; each
-    variant's cell statistics, and each fusion's standardisation, come from the normal clips
-    (every training clip, as the evaluation's ``thresholds_from="normal"``; clips are assumed
-    at least one window long).
-    Fusion: the run's e(t) and the flow-per-cell baseline's, as ``score.flow_weight`` fuses them
-    (`fused_errors`). ``variants``: other ways of scoring the same outputs, by name, as
-    ``ScoreSpec`` fields over the run's (``{"appearance": {"channels": "appearance"}}``); each is
-    reported alone and fused with the flow, like the run's own e(t).
+    Every e(t) comes from `run_errors`. Fusion: the run's e(t) and the flow-per-cell baseline's,
+    as ``score.flow_weight`` fuses them (`fused_errors`). ``variants``: other ways of scoring the
+    same outputs, by name, as ``ScoreSpec`` fields over the run's
+    (``{"appearance": {"channels": "appearance"}}``). ``partners``: e(t) of other runs on the
+    same dataset, by name: (run folder, the name of one of its `run_errors`). Each variant and
+    partner is reported alone and added, standardised, to the run's own e(t) and to each
+    variant; everything also fused with the flow.
+    """
+    scored, labels, (flow_normal, flow_test) = run_errors(run_dir, patches, tops, variants)
+    others = {name: scored[name] for name in variants or {}}
+    for name, (partner_dir, partner_score) in (partners or {}).items():
+        cell = re.fullmatch(r"cell(\d+) top([\d.]+)", partner_score)
+        errors, partner_labels, _ = run_errors(
+            partner_dir,
+            [int(cell[1])] if cell else [],
+            [float(cell[2])] if cell else [],
+            dict([score_variant(partner_score)]) if "=" in partner_score else {},
+            flows=False,
+        )
+        if len(labels) != len(partner_labels) or any(
+            not np.array_equal(a, b) for a, b in zip(labels, partner_labels, strict=True)
+        ):
+            raise ValueError(f"partner {partner_dir} was not scored on {run_dir}'s test clips")
+        others[name] = scored[name] = errors[partner_score]
+    for base, term in itertools.product(["own", *(variants or {})], others):
+        if base == term:
+            continue
+        for weight in fusion_weights:  # both standardised on the normal clips, then added
+            pair = {
+                "weight": weight,
+                "own": normal_statistics(scored[base][0]),
+                "flow": normal_statistics(others[term][0]),
+            }
+            scored[f"{base} + {weight} {term}"] = tuple(
+                [fused_errors(e, o, pair) for e, o in zip(mine, theirs, strict=True)]
+                for mine, theirs in zip(scored[base], others[term], strict=True)
+            )
+    figures = {}
+    for name, (normal_e, test_e) in scored.items():
+        figures[name] = split_aucs(test_e, labels)
+        for weight in fusion_weights:
+            fusion = fusion_statistics(normal_e, flow_normal, weight)
+            fused = [
+                fused_errors(e, motion_errors(k, fusion["flow_cells"]), fusion)
+                for e, k in zip(test_e, flow_test, strict=True)
+            ]
+            figures[f"{name} + {weight} flow"] = split_aucs(fused, labels)
+    cells = cell_statistics(flow_normal)
+    figures[FLOW_PER_CELL.name] = split_aucs([motion_errors(k, cells) for k in flow_test], labels)
+    return figures
+
+
+def run_errors(
+    run_dir: str | Path,
+    patches: list[int],
+    tops: list[float],
+    variants: dict[str, dict] | None = None,
+    flows: bool = True,
+) -> tuple[dict[str, tuple[list, list]], list[np.ndarray], tuple[list, list] | None]:
+    """A run's e(t) on its normal training clips and its test clips, several ways.
+
+    The run's model predicts every normal training clip and every test clip once; per-cell
+    statistics come from the normal clips (every training clip, as the evaluation's
+    ``thresholds_from="normal"``; clips are assumed at least one window long). Returns
+    ``{name: (normal e(t)s, test e(t)s)}`` for ``"own"`` (the run's score), each of
+    ``variants`` and each ``cell{patch} top{top}``; the test labels; and with ``flows`` the
+    flow baseline's `motion_per_frame` of the normal and the test clips, on the evaluation's grid.
     """
     config = load_config(run_dir)
     normalizer = Normalizer.load(Path(run_dir) / "normalizer.npz")
     dataset = config.open_dataset()
     network, spec = scoring_network(load_scorer(run_dir)), config.input_spec()
     score = replace(config.score, thresholds=run_thresholds(run_dir))  # cell statistics too
-
     others = {name: replace(score, **fields) for name, fields in (variants or {}).items()}
-    other_errors = {name: ([], []) for name in others}
+    scored = {name: ([], []) for name in others}
 
     def predicted(videos: list, split: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         out = []
@@ -229,18 +296,13 @@ def cell_scoring(
             outputs, valid = predict_test_data(network, x, config.window)
             out.append((*score_outputs(x, outputs, valid, normalizer.std, score), valid))
             for name, other in others.items():
-                other_errors[name][split].append(
+                scored[name][split].append(
                     score_outputs(x, outputs, valid, normalizer.std, other)[1]
                 )
         return out
 
     normal, test = predicted(dataset.train, 0), predicted(dataset.test, 1)
-    labels = [v.labels for v in dataset.test]
-    size = list(dataset.train[0].frames.shape[1:3])  # the evaluation's grid: the first clip's
-    flow_normal = [motion_per_frame(v.frames, size) for v in dataset.train]
-    flow_test = [motion_per_frame(v.frames, size) for v in dataset.test]
-    own = ([e for _, e, _ in normal], [e for _, e, _ in test])
-    scored = {"own": own, **other_errors}
+    scored["own"] = ([e for _, e, _ in normal], [e for _, e, _ in test])
     for patch, top in itertools.product(patches, tops):
         cells = cell_statistics(cell_means(m, patch)[v] for m, _, v in normal)
 
@@ -257,27 +319,11 @@ def cell_scoring(
         scored[f"cell{patch} top{top}"] = tuple(
             [frame_scores(m, v, spec) for m, _, v in clips] for clips in (normal, test)
         )
-    for name in others:  # the run's own e(t) and another, standardised and added
-        for weight in fusion_weights:
-            pair = {
-                "weight": weight,
-                "own": normal_statistics(own[0]),
-                "flow": normal_statistics(other_errors[name][0]),
-            }
-            scored[f"own + {weight} {name}"] = tuple(
-                [fused_errors(e, o, pair) for e, o in zip(mine, theirs, strict=True)]
-                for mine, theirs in zip(own, other_errors[name], strict=True)
-            )
-    figures = {}
-    for name, (normal_e, test_e) in scored.items():
-        figures[name] = split_aucs(test_e, labels)
-        for weight in fusion_weights:
-            fusion = fusion_statistics(normal_e, flow_normal, weight)
-            fused = [
-                fused_errors(e, motion_errors(k, fusion["flow_cells"]), fusion)
-                for e, k in zip(test_e, flow_test, strict=True)
-            ]
-            figures[f"{name} + {weight} flow"] = split_aucs(fused, labels)
-    cells = cell_statistics(flow_normal)
-    figures[FLOW_PER_CELL.name] = split_aucs([motion_errors(k, cells) for k in flow_test], labels)
-    return figures
+    labels = [v.labels for v in dataset.test]
+    if not flows:
+        return scored, labels, None
+    size = list(dataset.train[0].frames.shape[1:3])  # the evaluation's grid: the first clip's
+    flow = tuple(
+        [motion_per_frame(v.frames, size) for v in clips] for clips in (dataset.train, dataset.test)
+    )
+    return scored, labels, flow
