@@ -251,6 +251,7 @@ def bench_cells(args: argparse.Namespace) -> dict:
 
 
 def score_variant(text: str) -> tuple[str, dict]:
+    """``--variants`` item: the study's parser, imported only when the option is used."""
     from studies.comparisons import score_variant
 
     return score_variant(text)
