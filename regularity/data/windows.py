@@ -405,9 +405,12 @@ def _with_skip_frames(gather, indices, bounds, anomalies, motion, rng):  # noqa:
         return gather(np.where(chosen[:, None], skipped, indices)), targets
     # Stored motion channels hold the motion from each frame's predecessor; a jumping window
     # must show the motion across its own jump, or its motion would look normal.
-    inputs = gather(indices)
     if not chosen.any():
-        return inputs, targets
+        return gather(indices), targets
+    # Only the windows that do not jump are read as they are; a jumping one is read once below.
+    inputs = np.empty_like(targets)
+    if not chosen.all():
+        inputs[~chosen] = gather(indices[~chosen])
     half = inputs.shape[-1] // 2
     frames, own_jump, clip_start = skipped[chosen], jump[chosen, None], first[chosen]
     predecessors = np.concatenate([frames[:, :1] - own_jump, frames[:, :-1]], 1)
