@@ -27,8 +27,8 @@ import cv2
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from convlstm_ae.movement.model import as_sequence, frame_change
-from regularity.data.preprocess import Normalizer
+from convlstm_ae.movement.model import as_sequence
+from regularity.data.preprocess import Normalizer, motion_between
 from regularity.data.windows import WindowSpec, window_indices
 from regularity.errors import DataError
 from regularity.run.files import peak_rss_mb, read_json, update_metrics, write_json
@@ -86,18 +86,17 @@ def window_similarity(
     # Copying element j as the prediction of element j + skip: each pair once, though windows
     # share them. Element j: frame j, or the change into it (from j - skip; the first frames,
     # which have none, from j + skip, as `previous_frames` pairs them).
-    skip = window.skip
-    earlier = np.concatenate([scaled[skip : 2 * skip], scaled[:-skip]])
-    changes = frame_change(scaled, earlier) if predicts == "change" else scaled
-    sequence = normalizer.invert(changes)
+    frames, skip = normalizer.invert(scaled), window.skip
+    earlier = np.concatenate([frames[skip : 2 * skip], frames[:-skip]])
+    sequence = frames if predicts == "frames" else np.abs(frames - earlier)
     copied_by_pair = ssim(_grey_or_colour(sequence[skip:]), _grey_or_colour(sequence[:-skip]))
     similarity = {"ssim": [], "mse": [], "ssim_gain": [], "ssim_skill": [], "predicted": []}
     for i in range(0, len(windows), batch_size):
         batch = windows[i : i + batch_size]
         inputs = scaled[batch]
         outputs = np.asarray(model.predict_on_batch(inputs), np.float32)
-        seen = np.asarray(as_sequence(inputs, predicts))
-        predicted, real = (normalizer.invert(a) for a in paired_frames(seen, outputs))
+        seen = np.asarray(as_sequence(normalizer.invert(inputs), predicts))
+        predicted, real = paired_frames(seen, normalizer.invert(outputs))
         per_pair = ssim(_as_frames(real), _as_frames(predicted)).reshape(predicted.shape[:2])
         similarity["ssim"].append(per_pair.mean(axis=1))
         # how alike the compared elements already are
@@ -393,8 +392,7 @@ def match_run(run_dir: str | Path, gifs: int = 1) -> tuple[dict, list[ClipMatch]
             predicted_frame = clip.start + (window.inputs - 1) * window.skip
             real = clip.frames[predicted_frame]
             if run.config.predicts == "change":  # the change into that frame, as predicted
-                before = clip.frames[predicted_frame - window.skip]
-                real = np.rint(255 * frame_change(real / 255, before / 255)).astype(np.uint8)
+                real = motion_between(clip.frames[predicted_frame - window.skip], real, True)
             write_gif(np.concatenate([real, clip.predicted], axis=2),
                       run.run_dir / "gifs" / f"{clip.name}.gif", step=1)  # fmt: skip
     overview = run.run_dir / "similarity.png"

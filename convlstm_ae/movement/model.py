@@ -25,8 +25,8 @@ from keras import layers, ops
 
 from regularity.nets.trainers import Trainer, Update
 
-# What a movement model predicts: the next frames, or the change into each (`frame_change`:
-# the movement without the performer's clothes and the background).
+# What a movement model predicts: the next frames, or the next frame changes |I_t - I_t-1|
+# (the movement without the performer's clothes and background).
 PREDICTS = ("frames", "change")
 
 # VGG16's ImageNet preprocessing ("caffe"): BGR order, ImageNet channel means subtracted.
@@ -100,35 +100,24 @@ def build_backbone(
     return keras.Model(frames, cut(x), name=f"{name}_backbone")
 
 
-def frame_change(later: object, earlier: object) -> object:
-    """The signed change between frames in [0, 1], as a frame in [0, 1]: no change is mid-grey.
-
-    Signed, so that a movement's direction counts (an arm going up is not one coming down), and
-    centred, so that a sigmoid output meets the still background in its steep middle, not at 0.
-
-    >>> frame_change(np.array([1.0, 0.25]), np.array([0.0, 0.25])).tolist()
-    [1.0, 0.5]
-    """
-    return (later - earlier + 1.0) / 2.0
-
-
 def as_sequence(windows: object, predicts: str) -> object:
-    """What a model of ``predicts`` sees of windows ``[B, S, ...]`` in [0, 1] (a tensor back).
+    """What a model of ``predicts`` sees of windows ``[B, S, ...]`` (any array; a tensor back).
 
-    "frames": the frames; "change": the change into each frame (`frame_change`), none into the
-    first, whose predecessor is not in the window.
+    "frames": the frames; "change": the change into each frame, |f_i - f_i-1|, none (zeros) into
+    the first, whose predecessor is not in the window.
 
-    >>> keras.ops.convert_to_numpy(as_sequence(np.array([[0.0, 1.0, 0.5]]), "change")).tolist()
-    [[0.5, 1.0, 0.25]]
+    >>> keras.ops.convert_to_numpy(as_sequence(np.array([[1.0, 4.0, 2.0]]), "change")).tolist()
+    [[0.0, 3.0, 2.0]]
     """
     if predicts == "frames":
         return windows
-    return frame_change(windows, ops.concatenate([windows[:, :1], windows[:, :-1]], axis=1))
+    earlier = ops.concatenate([windows[:, :1], windows[:, :-1]], axis=1)
+    return ops.abs(windows - earlier)
 
 
 def next_in_sequence(inputs: object, targets: object, predicts: str) -> object:
     """What a model of ``predicts`` learns: the frames after the inputs' or the change into each."""
-    return targets if predicts == "frames" else frame_change(targets, inputs)
+    return targets if predicts == "frames" else ops.abs(targets - inputs)
 
 
 def _changes_layer(windows: object, steps: int) -> object:
@@ -136,8 +125,9 @@ def _changes_layer(windows: object, steps: int) -> object:
     first = layers.Cropping3D(((0, steps - 1), (0, 0), (0, 0)), name="first_frame")(windows)
     before_last = layers.Cropping3D(((0, 1), (0, 0), (0, 0)), name="earlier_frames")(windows)
     earlier = layers.Concatenate(axis=1, name="predecessors")([first, before_last])
-    difference = layers.Subtract(name="difference")([windows, earlier])
-    return layers.Rescaling(0.5, offset=0.5, name="change")(difference)
+    change = layers.Subtract(name="signed_change")([windows, earlier])
+    negative = layers.Rescaling(-1.0, name="negated_change")(change)
+    return layers.Add(name="change")([layers.ReLU()(change), layers.ReLU()(negative)])
 
 
 def build_movement_model(
@@ -152,8 +142,8 @@ def build_movement_model(
 ) -> keras.Model:
     """Windows ``[S, H, W, C]`` in [0, 1] -> `next_in_sequence`: ``[S, H, W, C]`` in [0, 1].
 
-    "frames": the S next frames; "change": the change into each of the S next frames
-    (`frame_change`), the window's frames seen as their changes (`as_sequence`).
+    "frames": the S next frames; "change": the change into each of the S next frames (in [0, 1]
+    of the grey-level range), the window's frames seen as their changes (`as_sequence`).
     """
     if predicts not in PREDICTS:
         raise ValueError(f"predicts must be one of {PREDICTS}, not {predicts!r}")
