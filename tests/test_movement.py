@@ -22,16 +22,9 @@ from convlstm_ae.movement.matching import (
     thresholds_of,
     window_similarity,
 )
-from convlstm_ae.movement.model import (
-    MovementTrainer,
-    as_sequence,
-    build_backbone,
-    build_movement_model,
-    next_in_sequence,
-)
+from convlstm_ae.movement.model import MovementTrainer, build_backbone, build_movement_model
 from regularity.data.preprocess import Normalizer
 from regularity.data.windows import Target, WindowSpec, window_batches
-from regularity.score.quality import ssim
 
 UNIT = Normalizer("unit")  # 0..255 -> 0..1
 
@@ -151,54 +144,6 @@ def test_config_refuses_what_cannot_work() -> None:
         MovementConfig(epochs=3, head_epochs=4)
     with pytest.raises(ValueError, match="val_clips"):
         MovementConfig(val_clips=0)
-    with pytest.raises(ValueError, match="predicts must be one of"):
-        MovementConfig(predicts="flow")
-    with pytest.raises(ValueError, match="predicting change needs 3 frames"):
-        MovementConfig(predicts="change", window=WindowSpec(Target.SHIFTED, 2))
-
-
-class NextChange:
-    """A stand-in change predictor: its output i is exactly the change into input i + 1."""
-
-    def predict_on_batch(self, windows: np.ndarray) -> np.ndarray:
-        changes = np.asarray(as_sequence(windows, "change"))
-        return np.concatenate([changes[:, 1:], changes[:, -1:]], axis=1)
-
-
-def test_a_change_model_is_compared_with_the_next_change_and_with_copying_the_last() -> None:
-    rng = np.random.default_rng(0)
-    frames = rng.uniform(0, 1, (14, 32, 32, 1)).astype(np.float32)
-    spec = WindowSpec(Target.SHIFTED, 4, skip=2)
-    exact = window_similarity(NextChange(), frames, UNIT, spec, predicts="change")
-    assert exact["start"].tolist() == list(range(8))  # 4 frames 2 apart in 14
-    np.testing.assert_allclose(exact["ssim"], 1.0, atol=1e-6)  # its last output is never used
-    np.testing.assert_allclose(exact["mse"], 0.0, atol=1e-6)
-    # Copying, the gain's baseline: the change into frame j predicts the change into j + 2; the
-    # first frames, with no frame 2 before them, take the change from the frame 2 after.
-    grey = frames[..., 0] * 255
-    into = [abs(grey[j] - grey[j - 2 if j >= 2 else j + 2]) for j in range(14)]
-    for start, gain in zip(exact["start"], exact["ssim_gain"], strict=True):
-        copied = [ssim(into[j + 2][None], into[j][None])[0] for j in range(start, start + 6, 2)]
-        assert gain == pytest.approx(1.0 - np.mean(copied), abs=1e-5)
-
-
-def test_a_change_model_sees_the_changes_and_learns_the_next_ones() -> None:
-    keras.utils.set_random_seed(0)
-    backbone = build_backbone("mobilenetv3", (32, 32))
-    network = build_movement_model((4, 32, 32, 1), backbone, filters=8, predicts="change")
-    rng = np.random.default_rng(0)
-    clip = rng.uniform(0, 1, (2, 5, 32, 32, 1)).astype(np.float32)
-    inputs, targets = clip[:, :-1], clip[:, 1:]
-    seen = keras.Model(network.input, network.get_layer("change").output)
-    np.testing.assert_allclose(seen(inputs), as_sequence(inputs, "change"), atol=1e-6)
-    assert network(inputs).shape == (2, 4, 32, 32, 1)  # the change into each next frame
-    # what it learns to predict: the change into each target, the inputs' changes one step on
-    expected = next_in_sequence(inputs, targets, "change")
-    np.testing.assert_allclose(expected[:, :-1], as_sequence(inputs, "change")[:, 1:])
-    trainer = MovementTrainer(network, backbone, head_steps=5, predicts="change")
-    trainer.compile(keras.optimizers.Adam(1e-2), keras.optimizers.Adam(1e-2))
-    losses = [float(trainer.train_on_batch(inputs, targets)[0]) for _ in range(5)]
-    assert losses[-1] < losses[0]
 
 
 def test_match_figures_and_thresholds_from_held_out_windows() -> None:

@@ -10,7 +10,6 @@ import numpy as np
 
 from convlstm_ae.movement.model import (
     BACKBONES,
-    PREDICTS,
     MovementTrainer,
     build_backbone,
     build_movement_model,
@@ -50,22 +49,13 @@ class MovementConfig(RunConfig):
     # against the held-out windows), chosen on a synthetic development set (docs)
     match_measure: str = "typical"
     mirror: bool = False  # flip half the training windows left-right (a mirrored performer)
-    predicts: str = "frames"  # or "change": the next frame change |I_t - I_t-1| (`PREDICTS`)
 
     def validate(self) -> None:
         """Shifted windows, a known backbone, frames it can read."""
         if self.window.target is not Target.SHIFTED:
             raise ValueError("a movement matcher predicts shifted sequences (Target.SHIFTED)")
-        if self.predicts not in PREDICTS:
-            raise ValueError(f"predicts must be one of {PREDICTS}, not {self.predicts!r}")
-        # A change model sees no change into a window's first frame: its first prediction is
-        # blind, and the second is the first made from a change.
-        needed = 2 if self.predicts == "frames" else 3
-        if self.window.inputs < needed:
-            raise ValueError(
-                f"a movement window predicting {self.predicts} needs {needed} frames or more "
-                f"(S >= {needed}), got {self.window.inputs}"
-            )
+        if self.window.inputs < 2:
+            raise ValueError("a movement window needs 2 frames or more (S >= 2)")
         if self.backbone not in BACKBONES:
             raise ValueError(f"unknown backbone {self.backbone!r}; known: {', '.join(BACKBONES)}")
         if min(self.size) < 32 or any(v % 8 for v in self.size):
@@ -118,7 +108,6 @@ def create_movement_model(
         dropout=config.dropout,
         batch_norm=config.batch_norm,
         activation=config.activation,
-        predicts=config.predicts,
     )
     trainer = MovementTrainer(
         network,
@@ -126,7 +115,6 @@ def create_movement_model(
         head_steps=config.head_epochs * steps_per_epoch,
         l2_weight=config.l2_weight,
         ssim_weight=config.ssim_weight,
-        predicts=config.predicts,
     )
     trainer.compile(
         keras.optimizers.Adam(config.learning_rate),

@@ -27,8 +27,7 @@ import cv2
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from convlstm_ae.movement.model import as_sequence
-from regularity.data.preprocess import Normalizer, motion_between
+from regularity.data.preprocess import Normalizer
 from regularity.data.windows import WindowSpec, window_indices
 from regularity.errors import DataError
 from regularity.run.files import peak_rss_mb, read_json, update_metrics, write_json
@@ -55,8 +54,6 @@ def input_windows(n_frames: int, window: WindowSpec) -> np.ndarray:
 def paired_frames(inputs: np.ndarray, outputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(predictions, real frames) to compare: prediction i against input i + 1, i < S - 1.
 
-    ``inputs`` is what the model saw (`as_sequence`: frames, or changes).
-
     >>> frames = np.arange(4)[None]  # one window of frames 0..3; prediction i is of i + 1
     >>> [a.tolist() for a in paired_frames(frames, frames + 1)]
     [[[1, 2, 3]], [[1, 2, 3]]]
@@ -71,36 +68,28 @@ def window_similarity(
     window: WindowSpec,
     batch_size: int = 8,
     keep_predictions: bool = False,
-    predicts: str = "frames",
 ) -> dict[str, np.ndarray]:
     """SSIM and -MSE (grey levels) of every window of one clip's scaled frames ``[N, H, W, C]``.
 
-    A model of ``predicts`` "change" (`convlstm_ae.movement.model.as_sequence`) is compared on
-    the changes instead: its prediction i with the change into input i + 1.
     Returns ``{"start": first frame of each window, "ssim": ..., "mse": ...}`` (one value a
     window; none for a clip shorter than a window), and with ``keep_predictions`` the
     ``"predicted"`` frames ``[W, H, W, C]`` (uint8): each window's last compared prediction, of
-    its frame ``start + (S - 1) * skip`` (or of the change into it), made with the most context.
+    its frame ``start + (S - 1) * skip``, made with the most context.
     """
     windows = input_windows(len(scaled), window)
-    # Copying element j as the prediction of element j + skip: each pair once, though windows
-    # share them. Element j: frame j, or the change into it (from j - skip; the first frames,
-    # which have none, from j + skip, as `previous_frames` pairs them).
-    frames, skip = normalizer.invert(scaled), window.skip
-    earlier = np.concatenate([frames[skip : 2 * skip], frames[:-skip]])
-    sequence = frames if predicts == "frames" else np.abs(frames - earlier)
-    copied_by_pair = ssim(_grey_or_colour(sequence[skip:]), _grey_or_colour(sequence[:-skip]))
+    # Copying frame j as the prediction of frame j + skip: each pair once, though windows share
+    # them (pair j is in S - 1 windows).
+    frames = _grey_or_colour(normalizer.invert(scaled))
+    copied_by_pair = ssim(frames[window.skip :], frames[: -window.skip])
     similarity = {"ssim": [], "mse": [], "ssim_gain": [], "ssim_skill": [], "predicted": []}
     for i in range(0, len(windows), batch_size):
         batch = windows[i : i + batch_size]
         inputs = scaled[batch]
         outputs = np.asarray(model.predict_on_batch(inputs), np.float32)
-        seen = np.asarray(as_sequence(normalizer.invert(inputs), predicts))
-        predicted, real = paired_frames(seen, normalizer.invert(outputs))
+        predicted, real = (normalizer.invert(a) for a in paired_frames(inputs, outputs))
         per_pair = ssim(_as_frames(real), _as_frames(predicted)).reshape(predicted.shape[:2])
         similarity["ssim"].append(per_pair.mean(axis=1))
-        # how alike the compared elements already are
-        copy_pair = copied_by_pair[batch[:, :-1]]
+        copy_pair = copied_by_pair[batch[:, :-1]]  # how alike the compared frames already are
         similarity["ssim_gain"].append((per_pair - copy_pair).mean(axis=1))
         # Forecasters' skill score: the share of copying's dissimilarity the model removes, so
         # that a slow movement's small gains count as much as a fast one's large ones.
@@ -280,7 +269,7 @@ class MovementRun:
         scaled = scaled_frames(frames, self.normalizer)
         result = window_similarity(
             self.model, scaled, self.normalizer, self.config.window,
-            keep_predictions=keep_predictions, predicts=self.config.predicts,
+            keep_predictions=keep_predictions,
         )  # fmt: skip
         start, predicted = result.pop("start"), result.pop("predicted", None)
         energy = motion_energy_images(frames, self.config.window)
@@ -389,10 +378,7 @@ def match_run(run_dir: str | Path, gifs: int = 1) -> tuple[dict, list[ClipMatch]
         if keep:
             shown[own] += 1
             window = run.config.window
-            predicted_frame = clip.start + (window.inputs - 1) * window.skip
-            real = clip.frames[predicted_frame]
-            if run.config.predicts == "change":  # the change into that frame, as predicted
-                real = motion_between(clip.frames[predicted_frame - window.skip], real, True)
+            real = clip.frames[clip.start + (window.inputs - 1) * window.skip]
             write_gif(np.concatenate([real, clip.predicted], axis=2),
                       run.run_dir / "gifs" / f"{clip.name}.gif", step=1)  # fmt: skip
     overview = run.run_dir / "similarity.png"

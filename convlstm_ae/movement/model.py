@@ -20,14 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import keras
-import numpy as np
 from keras import layers, ops
 
 from regularity.nets.trainers import Trainer, Update
-
-# What a movement model predicts: the next frames, or the next frame changes |I_t - I_t-1|
-# (the movement without the performer's clothes and background).
-PREDICTS = ("frames", "change")
 
 # VGG16's ImageNet preprocessing ("caffe"): BGR order, ImageNet channel means subtracted.
 _VGG_MEAN_BGR = (103.939, 116.779, 123.68)
@@ -56,6 +51,8 @@ def vgg_preprocess() -> layers.Layer:
     A fixed 1x1 convolution (a channel permutation and a bias), so that a saved model needs no
     custom layer to load.
     """
+    import numpy as np
+
     layer = layers.Conv2D(3, 1, name="vgg_preprocess", trainable=False)
     layer.build((None, None, None, 3))
     layer.set_weights([np.eye(3)[::-1].reshape(1, 1, 3, 3), -np.array(_VGG_MEAN_BGR)])
@@ -100,36 +97,6 @@ def build_backbone(
     return keras.Model(frames, cut(x), name=f"{name}_backbone")
 
 
-def as_sequence(windows: object, predicts: str) -> object:
-    """What a model of ``predicts`` sees of windows ``[B, S, ...]`` (any array; a tensor back).
-
-    "frames": the frames; "change": the change into each frame, |f_i - f_i-1|, none (zeros) into
-    the first, whose predecessor is not in the window.
-
-    >>> keras.ops.convert_to_numpy(as_sequence(np.array([[1.0, 4.0, 2.0]]), "change")).tolist()
-    [[0.0, 3.0, 2.0]]
-    """
-    if predicts == "frames":
-        return windows
-    earlier = ops.concatenate([windows[:, :1], windows[:, :-1]], axis=1)
-    return ops.abs(windows - earlier)
-
-
-def next_in_sequence(inputs: object, targets: object, predicts: str) -> object:
-    """What a model of ``predicts`` learns: the frames after the inputs' or the change into each."""
-    return targets if predicts == "frames" else ops.abs(targets - inputs)
-
-
-def _changes_layer(windows: object, steps: int) -> object:
-    """`as_sequence`'s "change" in built-in layers, so that ``model.keras`` loads as it is."""
-    first = layers.Cropping3D(((0, steps - 1), (0, 0), (0, 0)), name="first_frame")(windows)
-    before_last = layers.Cropping3D(((0, 1), (0, 0), (0, 0)), name="earlier_frames")(windows)
-    earlier = layers.Concatenate(axis=1, name="predecessors")([first, before_last])
-    change = layers.Subtract(name="signed_change")([windows, earlier])
-    negative = layers.Rescaling(-1.0, name="negated_change")(change)
-    return layers.Add(name="change")([layers.ReLU()(change), layers.ReLU()(negative)])
-
-
 def build_movement_model(
     input_shape: tuple[int, int, int, int],
     backbone: keras.Model,
@@ -138,19 +105,11 @@ def build_movement_model(
     dropout: float = 0.0,
     batch_norm: bool = False,
     activation: str = "relu",
-    predicts: str = "frames",
 ) -> keras.Model:
-    """Windows ``[S, H, W, C]`` in [0, 1] -> `next_in_sequence`: ``[S, H, W, C]`` in [0, 1].
-
-    "frames": the S next frames; "change": the change into each of the S next frames (in [0, 1]
-    of the grey-level range), the window's frames seen as their changes (`as_sequence`).
-    """
-    if predicts not in PREDICTS:
-        raise ValueError(f"predicts must be one of {PREDICTS}, not {predicts!r}")
+    """Windows ``[S, H, W, C]`` in [0, 1] -> the S next frames ``[S, H, W, C]`` in [0, 1]."""
     steps, height, width, channels = input_shape
     windows = keras.Input(input_shape, name="frames")
-    x = _changes_layer(windows, steps) if predicts == "change" else windows
-    x = layers.Rescaling(255.0, name="to_grey_levels")(x)
+    x = layers.Rescaling(255.0, name="to_grey_levels")(windows)
     if channels == 1:  # the backbones take three channels
         x = layers.Concatenate(name="grey_to_rgb")([x, x, x])
     x = layers.TimeDistributed(backbone, name="features")(x)
@@ -197,10 +156,9 @@ class MovementTrainer(Trainer):
         head_steps: int,
         l2_weight: float = 1.0,
         ssim_weight: float = 1.0,
-        predicts: str = "frames",
     ) -> None:
         super().__init__(["loss", "l2_loss", "ssim_loss", "phase"], name="movement_trainer")
-        self.network, self.predicts = network, predicts
+        self.network = network
         self.head_steps = int(head_steps)
         self.loss_weights = {"l2_loss": l2_weight, "ssim_loss": ssim_weight}
         # The backbone's only trainable variables are its top block's (`build_backbone`).
@@ -237,8 +195,7 @@ class MovementTrainer(Trainer):
         logged by validation is the phase that made the weights evaluated (after the last
         phase-1 step, still 1).
         """
-        expected = next_in_sequence(inputs, targets, self.predicts)
-        terms = movement_terms(expected, self.network(inputs, training=training))
+        terms = movement_terms(targets, self.network(inputs, training=training))
         terms["loss"] = sum(w * terms[name] for name, w in self.loss_weights.items())
         steps = self.head_optimizer.iterations
         in_two = steps >= self.head_steps if training else steps > self.head_steps
