@@ -401,16 +401,15 @@ def _with_skip_frames(gather, indices, bounds, anomalies, motion, rng):  # noqa:
     normal = np.minimum(start[:, None] + steps, last[:, None])
     chosen = rng.random(batch) < anomalies.rate
     targets = gather(np.where(chosen[:, None], normal, indices))
+    # A window that does not jump is its own target: only the jumping ones are read again.
+    inputs = targets.copy()
+    if not chosen.any():
+        return inputs, targets
     if MotionInput.of(motion) is MotionInput.NONE:
-        return gather(np.where(chosen[:, None], skipped, indices)), targets
+        inputs[chosen] = gather(skipped[chosen])
+        return inputs, targets
     # Stored motion channels hold the motion from each frame's predecessor; a jumping window
     # must show the motion across its own jump, or its motion would look normal.
-    if not chosen.any():
-        return gather(indices), targets
-    # Only the windows that do not jump are read as they are; a jumping one is read once below.
-    inputs = np.empty_like(targets)
-    if not chosen.all():
-        inputs[~chosen] = gather(indices[~chosen])
     half = inputs.shape[-1] // 2
     frames, own_jump, clip_start = skipped[chosen], jump[chosen, None], first[chosen]
     predecessors = np.concatenate([frames[:, :1] - own_jump, frames[:, :-1]], 1)
