@@ -229,7 +229,7 @@ def bench_baselines(args: argparse.Namespace) -> dict:
         "benchmark": "baselines",
         "dataset": args.dataset,
         "root": args.root,
-        "frame_auc": baseline_variants(dataset, args.patches, args.tops),
+        "frame_auc": baseline_variants(dataset, args.patches, args.tops, args.smooth_windows),
     }
 
 
@@ -383,6 +383,9 @@ def parser() -> argparse.ArgumentParser:
     baselines.add_argument("--root", default=f"{SHARED_DATA}/dev", help="data root")
     baselines.add_argument("--patches", type=int, nargs="+", default=[8, 16, 24], help="cells")
     baselines.add_argument("--tops", type=float, nargs="+", default=[0.02, 0.05, 0.1, 0.25])
+    baselines.add_argument(
+        "--smooth-windows", type=int, nargs="+", help="the leaderboard's baselines at each window"
+    )
     baselines.set_defaults(run=bench_baselines)
     cells = sub.add_parser("cells", help="a run scored per cell, and fused with the flow")
     cells.add_argument("--run-dir", required=True, help="a trained run folder")

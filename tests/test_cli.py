@@ -17,6 +17,7 @@ from regularity.__main__ import main as regularity_main
 from regularity.run.families import Family, register_family
 from regularity.run.files import read_json, write_json
 from regularity.run.leaderboard import leaderboard
+from regularity.score.baselines import MOTION_BASELINES
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY_AE = ["--set", "size=[32,48]", "--set", "epochs=1", "--set", "filters=[8,4,4,4,4,8]",
@@ -143,11 +144,28 @@ def test_every_benchmark_subcommand_runs_on_tiny_data(trained_run, tiny_root, ca
     assert studied["cell8 top0.25 + 1.0 flow"]["all"]["micro_raw"] == pytest.approx(
         fused["frame_auc"]["micro_raw"], abs=2e-3
     )
+    # the flow fused with a score is smoothed as that score is, in the evaluation and the study
+    regularity_main(["evaluate", str(trained_run), "--videos", "0", "--set",
+                     "score.smooth_window=3"])  # fmt: skip
+    smoothed = json_line(capsys)["frame_auc"]["micro_raw"]
+    bench.main(["cells", "--run-dir", str(trained_run), "--patches", "8", "--tops", "0.25",
+                "--fusion-weights", "1", "--variants", "smooth_window=9"])  # fmt: skip
+    studied = json_line(capsys)["frame_auc"]
+    assert smoothed != pytest.approx(fused["frame_auc"]["micro_raw"], abs=2e-3)
+    assert studied["own + 1.0 flow"]["all"]["micro_raw"] == pytest.approx(smoothed, abs=2e-3)
+    assert studied["smooth_window=9 + 1.0 flow"]["all"]["micro_raw"] == pytest.approx(
+        fused["frame_auc"]["micro_raw"], abs=2e-3
+    )
     bench.main(["baselines", "--dataset", "synthetic", "--root", str(tiny_root), "--patches",
                 "8", "--tops", "0.1"])  # fmt: skip
     assert set(json_line(capsys)["frame_auc"]) == {
         "frame difference", "optical flow", "difference cell8 top0.1", "flow cell8 top0.1"
     }  # fmt: skip
+    bench.main(["baselines", "--dataset", "synthetic", "--root", str(tiny_root),
+                "--smooth-windows", "1", "9"])  # fmt: skip
+    by_window = json_line(capsys)["frame_auc"]
+    assert set(by_window) == {f"{b.name} smooth{w}" for b in MOTION_BASELINES for w in (1, 9)}
+    assert by_window["frame difference smooth1"] != by_window["frame difference smooth9"]
     assert (
         bench.main(["train", "--run-dir", str(trained_run), "--evaluate-only", "--set", "seed=3"])
         == 2

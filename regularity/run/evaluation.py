@@ -246,9 +246,16 @@ def normal_thresholds(
         if flows is None:
             raise ValueError("flow_weight fuses the flow: the normal clips' flows are needed")
         kept = [flows[i] for i in scored]
-        fusion = fusion_statistics([e for e, _ in frames], kept, score.flow_weight)
+        fusion = fusion_statistics(
+            [e for e, _ in frames], kept, score.flow_weight, score.smooth_window
+        )
         frames = [
-            (fused_errors(e, motion_errors(k, fusion["flow_cells"]), fusion), v)
+            (
+                fused_errors(
+                    e, motion_errors(k, fusion["flow_cells"], window=score.smooth_window), fusion
+                ),
+                v,
+            )
             for (e, v), k in zip(frames, kept, strict=True)
         ]
     every = np.concatenate([errors for errors, _ in frames])
@@ -380,7 +387,7 @@ def score_video(
                 f"score.flow_weight={score.flow_weight}`)"
             )
         flow = motion_per_frame(video.frames, fusion.get("size"))
-        flow = motion_errors(flow, fusion["flow_cells"])
+        flow = motion_errors(flow, fusion["flow_cells"], window=score.smooth_window)
         errors = fused_errors(errors, flow, fusion)
     seconds = time.perf_counter() - start
     others = {k: v for k, v in critics.items() if k != score.frame_score}

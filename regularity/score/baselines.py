@@ -151,24 +151,38 @@ def motion_per_frame(
 
 
 def motion_errors(
-    kept: np.ndarray, cells: dict, baseline: MotionBaseline = FLOW_PER_CELL
+    kept: np.ndarray,
+    cells: dict,
+    baseline: MotionBaseline = FLOW_PER_CELL,
+    window: int | None = None,
 ) -> np.ndarray:
-    """A per-cell baseline's smoothed e(t) of one clip's `motion_per_frame`."""
-    return smooth(top_cell_errors(kept, cells, baseline.top_fraction), baseline.smooth_window)
+    """A per-cell baseline's smoothed e(t) of one clip's `motion_per_frame`.
+
+    ``window``: the smoothing, the baseline's own by default; a fusion passes the model's, so
+    that both terms of a fused score are smoothed alike.
+    """
+    window = baseline.smooth_window if window is None else window
+    return smooth(top_cell_errors(kept, cells, baseline.top_fraction), window)
 
 
-def fusion_statistics(own: list[np.ndarray], flow_kept: list[np.ndarray], weight: float) -> dict:
+def fusion_statistics(
+    own: list[np.ndarray],
+    flow_kept: list[np.ndarray],
+    weight: float,
+    window: int = FLOW_PER_CELL.smooth_window,
+) -> dict:
     """What fusing a model's e(t) with the flow's takes, from the normal clips alone.
 
     The flow's cell statistics, and the mean and std of each e(t) over the normal frames: both
     scores standardised, so that ``weight`` reads as the flow's share against the model's.
+    ``window``: the smoothing of the model's e(t), which the flow's takes too.
     """
     cells = cell_statistics(flow_kept)
     return {
         "weight": weight,
         "flow_cells": cells,
         "own": normal_statistics(own),
-        "flow": normal_statistics([motion_errors(k, cells) for k in flow_kept]),
+        "flow": normal_statistics([motion_errors(k, cells, window=window) for k in flow_kept]),
     }
 
 

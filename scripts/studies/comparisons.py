@@ -173,19 +173,32 @@ def split_aucs(scores: list[np.ndarray], labels: list[np.ndarray]) -> dict[str, 
     }
 
 
-def baseline_variants(dataset: object, patches: list[int], tops: list[float]) -> dict[str, dict]:
+def baseline_variants(
+    dataset: object,
+    patches: list[int],
+    tops: list[float],
+    smooth_windows: list[int] | None = None,
+) -> dict[str, dict]:
     """Frame AUC (`split_aucs`) of no-learning baselines, whole-frame and per cell.
 
     Each clip's motion is computed once (`baseline_scores`); the per-cell statistics come
-    from the normal training clips.
+    from the normal training clips. ``smooth_windows``: instead, the leaderboard's baselines
+    (`MOTION_BASELINES`) under each smoothing window.
     """
-    variants = [b for b in MOTION_BASELINES if Aggregate(b.aggregate) is Aggregate.SUM]
-    variants += [
-        MotionBaseline(f"{m.value} cell{p} top{k}", m.value, Aggregate.CELL_TOP.value, p, k)
-        for m in Motion
-        for p in patches
-        for k in tops
-    ]
+    if smooth_windows:
+        variants = [
+            replace(b, name=f"{b.name} smooth{w}", smooth_window=w)
+            for w in smooth_windows
+            for b in MOTION_BASELINES
+        ]
+    else:
+        variants = [b for b in MOTION_BASELINES if Aggregate(b.aggregate) is Aggregate.SUM]
+        variants += [
+            MotionBaseline(f"{m.value} cell{p} top{k}", m.value, Aggregate.CELL_TOP.value, p, k)
+            for m in Motion
+            for p in patches
+            for k in tops
+        ]
 
     _, test = baseline_scores(
         prepared_clips(dataset.train, np.asarray),
@@ -222,6 +235,11 @@ def cell_scoring(
     variant; everything also fused with the flow.
     """
     scored, labels, (flow_normal, flow_test) = run_errors(run_dir, patches, tops, variants)
+    # the flow fused with a score is smoothed as that score is (`fusion_statistics`)
+    own_window = load_config(run_dir).score.smooth_window
+    windows = {
+        name: fields.get("smooth_window", own_window) for name, fields in (variants or {}).items()
+    }
     others = {name: scored[name] for name in variants or {}}
     for name, (partner_dir, partner_score) in (partners or {}).items():
         cell = re.fullmatch(r"cell(\d+) top([\d.]+)", partner_score)
@@ -253,10 +271,11 @@ def cell_scoring(
     figures = {}
     for name, (normal_e, test_e) in scored.items():
         figures[name] = split_aucs(test_e, labels)
+        window = windows.get(name.split(" + ")[0], own_window)
         for weight in fusion_weights:
-            fusion = fusion_statistics(normal_e, flow_normal, weight)
+            fusion = fusion_statistics(normal_e, flow_normal, weight, window)
             fused = [
-                fused_errors(e, motion_errors(k, fusion["flow_cells"]), fusion)
+                fused_errors(e, motion_errors(k, fusion["flow_cells"], window=window), fusion)
                 for e, k in zip(test_e, flow_test, strict=True)
             ]
             figures[f"{name} + {weight} flow"] = split_aucs(fused, labels)
