@@ -295,7 +295,6 @@ def test_frames_no_window_scores_are_never_flagged():
         ({"aggregate": "cell_top", "frame_score": "ocr"}, "no second scorer"),
         ({"aggregate": "cell_top", "top_fraction": 0.0}, "top_fraction must be in"),
         ({"flow_weight": -1.0}, "flow_weight must be 0 or more"),
-        ({"flow_weight": 0.5, "flow_grid": "screen"}, "'screen' is not a valid FlowGrid"),
     ],
 )
 def test_a_score_spec_that_cannot_be_computed_is_refused_when_made(settings, message):

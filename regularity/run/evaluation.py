@@ -42,7 +42,6 @@ from regularity.score.marking import smooth_error_map, spot_irregularity
 from regularity.score.metrics import dots_in_mask, ucsd_pixel_hit
 from regularity.score.scoring import (
     Aggregate,
-    FlowGrid,
     ScoreSpec,
     abnormality_score,
     cell_means,
@@ -277,13 +276,6 @@ def normal_thresholds(
     }
 
 
-def flow_grid_size(config: RunConfig, first_normal: Video) -> list[int]:
-    """(height, width) every clip's fused flow is computed at (`ScoreSpec.flow_grid`)."""
-    if FlowGrid(config.score.flow_grid) is FlowGrid.MODEL:
-        return list(config.size)
-    return list(first_normal.frames.shape[1:3])
-
-
 def derive_thresholds(config: RunConfig, model: object, dataset: object) -> dict:
     """Write ``thresholds.json`` from the run's normal clips (`RunConfig.thresholds_from`)."""
     if config.thresholds_from == "normal":
@@ -296,7 +288,7 @@ def derive_thresholds(config: RunConfig, model: object, dataset: object) -> dict
         for video in videos:  # noted while decoded for its thresholds: each clip decoded once
             footage.append(clip_footage(video))
             if config.score.flow_weight:  # every clip's flow on the first one's grid
-                flow_size[:] = flow_size or [flow_grid_size(config, video)]
+                flow_size[:] = flow_size or [list(video.frames.shape[1:3])]
                 flows.append(motion_per_frame(video.frames, flow_size[0]))
             yield video
 

@@ -55,15 +55,6 @@ class Measure(str, Enum):
     PSNR = "psnr"
 
 
-class FlowGrid(str, Enum):
-    """Where a fused score's optical flow is computed (`ScoreSpec.flow_weight`)."""
-
-    CLIP = "clip"  # every clip on the first normal clip's grid: the footage's own size
-    # the model's frame size: fewer pixels where the footage is larger (DIS's time grows with
-    # them), the motion seen at the resolution the model sees it
-    MODEL = "model"
-
-
 @dataclass
 class ScoreSpec:
     """How error maps become frame scores, dots and decisions (no test labels involved)."""
@@ -85,7 +76,6 @@ class ScoreSpec:
     # > 0: e(t) becomes the frame score plus this weight times the optical flow's per-cell
     # e(t) (`regularity.score.baselines.fused_errors`), both standardised on the normal clips
     flow_weight: float = 0.0
-    flow_grid: str = FlowGrid.CLIP.value
     thresholds: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -95,7 +85,6 @@ class ScoreSpec:
             (ErrorScale, self.scale),
             (Channels, self.channels),
             (Measure, self.measure),
-            (FlowGrid, self.flow_grid),
         ):
             kind(value)
         if Aggregate(self.aggregate) is Aggregate.CELL_TOP:

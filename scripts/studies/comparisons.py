@@ -18,7 +18,7 @@ from regularity.data.preprocess import Normalizer
 from regularity.data.windows import WindowSpec
 from regularity.nets.trainers import scoring_network
 from regularity.run.config import RunConfig
-from regularity.run.evaluation import flow_grid_size, load_critics, load_scorer, run_thresholds
+from regularity.run.evaluation import load_critics, load_scorer, run_thresholds
 from regularity.run.families import load_config
 from regularity.run.files import read_json
 from regularity.score.baselines import (
@@ -341,7 +341,7 @@ def run_errors(
     labels = [v.labels for v in dataset.test]
     if not flows:
         return scored, labels, None
-    size = flow_grid_size(config, dataset.train[0])  # the evaluation's grid
+    size = list(dataset.train[0].frames.shape[1:3])  # the evaluation's grid: the first clip's
     flow = tuple(
         [motion_per_frame(v.frames, size) for v in clips] for clips in (dataset.train, dataset.test)
     )
