@@ -59,12 +59,20 @@ class MotionBaseline:
         return f"{what}, smoothed over {self.smooth_window} frames"
 
 
+# Each smoothed as suits it best on dev/ped1, on both halves (docs/experiments.md): a cell's
+# motion is noisier than the frame's, and a longer window steadies it; the whole frame's is
+# best at 9 frames, as the models'.
 MOTION_BASELINES = (
     MotionBaseline("frame difference", Motion.DIFFERENCE.value),
-    MotionBaseline("frame difference per cell", Motion.DIFFERENCE.value, Aggregate.CELL_TOP.value),
+    MotionBaseline(
+        "frame difference per cell", Motion.DIFFERENCE.value, Aggregate.CELL_TOP.value,
+        smooth_window=15,
+    ),
     MotionBaseline("optical flow", Motion.FLOW.value),
-    MotionBaseline("optical flow per cell", Motion.FLOW.value, Aggregate.CELL_TOP.value),
-)
+    MotionBaseline(
+        "optical flow per cell", Motion.FLOW.value, Aggregate.CELL_TOP.value, smooth_window=15
+    ),
+)  # fmt: skip
 
 
 def motion_maps(frames: np.ndarray, motion: Motion | str) -> np.ndarray:
@@ -169,7 +177,7 @@ def fusion_statistics(
     own: list[np.ndarray],
     flow_kept: list[np.ndarray],
     weight: float,
-    window: int = FLOW_PER_CELL.smooth_window,
+    window: int,
 ) -> dict:
     """What fusing a model's e(t) with the flow's takes, from the normal clips alone.
 
