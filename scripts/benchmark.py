@@ -246,6 +246,7 @@ def bench_cells(args: argparse.Namespace) -> dict:
             args.fusion_weights,
             dict(args.variants),
             dict(args.partners),
+            tuple(args.fuse_with),
         ),
     }
 
@@ -407,6 +408,13 @@ def parser() -> argparse.ArgumentParser:
         default=[],
         help="other runs on the same dataset, RUN_DIR:SCORE, SCORE one of their e(t) "
         "(own, 'cell8 top0.1', channels=all): each added to this run's e(t), standardised",
+    )
+    cells.add_argument(
+        "--fuse-with",
+        nargs="+",
+        choices=["flow", "difference"],
+        default=["flow"],
+        help="per-cell baselines fused with every score (studies.comparisons.FUSIBLE)",
     )
     cells.set_defaults(run=bench_cells)
     speed = sub.add_parser("speed", help="scoring speed of a run's network (any Keras backend)")

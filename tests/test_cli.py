@@ -149,8 +149,14 @@ def test_every_benchmark_subcommand_runs_on_tiny_data(trained_run, tiny_root, ca
                      "score.smooth_window=3"])  # fmt: skip
     smoothed = json_line(capsys)["frame_auc"]["micro_raw"]
     bench.main(["cells", "--run-dir", str(trained_run), "--patches", "8", "--tops", "0.25",
-                "--fusion-weights", "1", "--variants", "smooth_window=9"])  # fmt: skip
+                "--fusion-weights", "1", "--variants", "smooth_window=9",
+                "--fuse-with", "flow", "difference"])  # fmt: skip
     studied = json_line(capsys)["frame_auc"]
+    # the frame difference per cell fused as the flow is, each also alone
+    assert {"own + 1.0 difference", "frame difference per cell", "optical flow per cell"} <= set(
+        studied
+    )
+    assert studied["own + 1.0 difference"] != studied["own + 1.0 flow"]
     assert smoothed != pytest.approx(fused["frame_auc"]["micro_raw"], abs=2e-3)
     assert studied["own + 1.0 flow"]["all"]["micro_raw"] == pytest.approx(smoothed, abs=2e-3)
     assert studied["smooth_window=9 + 1.0 flow"]["all"]["micro_raw"] == pytest.approx(

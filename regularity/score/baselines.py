@@ -128,9 +128,9 @@ def baseline_scores(
     return normal, test
 
 
-FRAME_DIFFERENCE, FLOW_PER_CELL = (
+FRAME_DIFFERENCE, DIFFERENCE_PER_CELL, FLOW_PER_CELL = (
     next(b for b in MOTION_BASELINES if b.name == name)
-    for name in ("frame difference", "optical flow per cell")
+    for name in ("frame difference", "frame difference per cell", "optical flow per cell")
 )
 
 
@@ -178,19 +178,22 @@ def fusion_statistics(
     flow_kept: list[np.ndarray],
     weight: float,
     window: int,
+    baseline: MotionBaseline = FLOW_PER_CELL,
 ) -> dict:
     """What fusing a model's e(t) with the flow's takes, from the normal clips alone.
 
     The flow's cell statistics, and the mean and std of each e(t) over the normal frames: both
     scores standardised, so that ``weight`` reads as the flow's share against the model's.
-    ``window``: the smoothing of the model's e(t), which the flow's takes too.
+    ``window``: the smoothing of the model's e(t), which the flow's takes too. ``baseline``:
+    the per-cell baseline fused (`motion_per_frame` of the same one), the flow's by default.
     """
     cells = cell_statistics(flow_kept)
+    fused = [motion_errors(k, cells, baseline, window) for k in flow_kept]
     return {
         "weight": weight,
         "flow_cells": cells,
         "own": normal_statistics(own),
-        "flow": normal_statistics([motion_errors(k, cells, window=window) for k in flow_kept]),
+        "flow": normal_statistics(fused),
     }
 
 

@@ -22,6 +22,7 @@ from regularity.run.evaluation import load_critics, load_scorer, run_thresholds
 from regularity.run.families import load_config
 from regularity.run.files import read_json
 from regularity.score.baselines import (
+    DIFFERENCE_PER_CELL,
     FLOW_PER_CELL,
     MOTION_BASELINES,
     Motion,
@@ -223,18 +224,21 @@ def cell_scoring(
     fusion_weights: list[float],
     variants: dict[str, dict] | None = None,
     partners: dict[str, tuple[str | Path, str]] | None = None,
+    fuse_with: tuple[str, ...] = ("flow",),
 ) -> dict[str, dict]:
-    """Frame AUC (`split_aucs`) of a run scored per cell, and fused with the flow baseline.
+    """Frame AUC (`split_aucs`) of a run scored per cell, and fused with per-cell baselines.
 
-    Every e(t) comes from `run_errors`. Fusion: the run's e(t) and the flow-per-cell baseline's,
-    as ``score.flow_weight`` fuses them (`fused_errors`). ``variants``: other ways of scoring the
+    Every e(t) comes from `run_errors`. Fusion: the run's e(t) and a per-cell baseline's (each
+    of ``fuse_with``, `FUSIBLE`'s labels; the flow's by default), as ``score.flow_weight``
+    fuses the flow (`fused_errors`). ``variants``: other ways of scoring the
     same outputs, by name, as ``ScoreSpec`` fields over the run's
     (``{"appearance": {"channels": "appearance"}}``). ``partners``: e(t) of other runs on the
     same dataset, by name: (run folder, the name of one of its `run_errors`). Each variant and
     partner is reported alone and added, standardised, to the run's own e(t) and to each
     variant; everything also fused with the flow.
     """
-    scored, labels, (flow_normal, flow_test) = run_errors(run_dir, patches, tops, variants)
+    fusions = {label: FUSIBLE[label] for label in fuse_with}
+    scored, labels, motion = run_errors(run_dir, patches, tops, variants, tuple(fusions.values()))
     # the flow fused with a score is smoothed as that score is (`fusion_statistics`)
     own_window = load_config(run_dir).score.smooth_window
     windows = {
@@ -248,7 +252,7 @@ def cell_scoring(
             [int(cell[1])] if cell else [],
             [float(cell[2])] if cell else [],
             dict([score_variant(partner_score)]) if "=" in partner_score else {},
-            flows=False,
+            fusions=(),
         )
         if len(labels) != len(partner_labels) or any(
             not np.array_equal(a, b) for a, b in zip(labels, partner_labels, strict=True)
@@ -272,16 +276,24 @@ def cell_scoring(
     for name, (normal_e, test_e) in scored.items():
         figures[name] = split_aucs(test_e, labels)
         window = windows.get(name.split(" + ")[0], own_window)
-        for weight in fusion_weights:
-            fusion = fusion_statistics(normal_e, flow_normal, weight, window)
+        for (label, baseline), weight in itertools.product(fusions.items(), fusion_weights):
+            normal_kept, test_kept = motion[baseline.name]
+            fusion = fusion_statistics(normal_e, normal_kept, weight, window, baseline)
             fused = [
-                fused_errors(e, motion_errors(k, fusion["flow_cells"], window=window), fusion)
-                for e, k in zip(test_e, flow_test, strict=True)
+                fused_errors(e, motion_errors(k, fusion["flow_cells"], baseline, window), fusion)
+                for e, k in zip(test_e, test_kept, strict=True)
             ]
-            figures[f"{name} + {weight} flow"] = split_aucs(fused, labels)
-    cells = cell_statistics(flow_normal)
-    figures[FLOW_PER_CELL.name] = split_aucs([motion_errors(k, cells) for k in flow_test], labels)
+            figures[f"{name} + {weight} {label}"] = split_aucs(fused, labels)
+    for baseline in fusions.values():  # each alone, as the leaderboard smooths it
+        normal_kept, test_kept = motion[baseline.name]
+        cells = cell_statistics(normal_kept)
+        alone = [motion_errors(k, cells, baseline) for k in test_kept]
+        figures[baseline.name] = split_aucs(alone, labels)
     return figures
+
+
+# The per-cell baselines a study may fuse with a model's e(t), by the label its names carry.
+FUSIBLE = {"flow": FLOW_PER_CELL, "difference": DIFFERENCE_PER_CELL}
 
 
 def run_errors(
@@ -289,16 +301,17 @@ def run_errors(
     patches: list[int],
     tops: list[float],
     variants: dict[str, dict] | None = None,
-    flows: bool = True,
-) -> tuple[dict[str, tuple[list, list]], list[np.ndarray], tuple[list, list] | None]:
+    fusions: tuple[MotionBaseline, ...] = (FLOW_PER_CELL,),
+) -> tuple[dict[str, tuple[list, list]], list[np.ndarray], dict[str, tuple[list, list]]]:
     """A run's e(t) on its normal training clips and its test clips, several ways.
 
     The run's model predicts every normal training clip and every test clip once; per-cell
     statistics come from the normal clips (every training clip, as the evaluation's
     ``thresholds_from="normal"``; clips are assumed at least one window long). Returns
     ``{name: (normal e(t)s, test e(t)s)}`` for ``"own"`` (the run's score), each of
-    ``variants`` and each ``cell{patch} top{top}``; the test labels; and with ``flows`` the
-    flow baseline's `motion_per_frame` of the normal and the test clips, on the evaluation's grid.
+    ``variants`` and each ``cell{patch} top{top}``; the test labels; and for each of
+    ``fusions``, by name, its `motion_per_frame` of the normal and the test clips, on the
+    evaluation's grid.
     """
     config = load_config(run_dir)
     normalizer = Normalizer.load(Path(run_dir) / "normalizer.npz")
@@ -339,10 +352,12 @@ def run_errors(
             [frame_scores(m, v, spec) for m, _, v in clips] for clips in (normal, test)
         )
     labels = [v.labels for v in dataset.test]
-    if not flows:
-        return scored, labels, None
     size = list(dataset.train[0].frames.shape[1:3])  # the evaluation's grid: the first clip's
-    flow = tuple(
-        [motion_per_frame(v.frames, size) for v in clips] for clips in (dataset.train, dataset.test)
-    )
-    return scored, labels, flow
+    motion = {
+        b.name: tuple(
+            [motion_per_frame(v.frames, size, b) for v in clips]
+            for clips in (dataset.train, dataset.test)
+        )
+        for b in fusions
+    }
+    return scored, labels, motion
