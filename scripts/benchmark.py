@@ -385,10 +385,13 @@ def parser() -> argparse.ArgumentParser:
     baselines.add_argument("--patches", type=int, nargs="+", default=[8, 16, 24], help="cells")
     baselines.add_argument("--tops", type=float, nargs="+", default=[0.02, 0.05, 0.1, 0.25])
     baselines.add_argument(
-        "--smooth-windows", type=int, nargs="+", help="the leaderboard's baselines at each window"
+        "--smooth-windows",
+        type=int,
+        nargs="+",
+        help="instead: the leaderboard's baselines at each window (--patches, --tops unused)",
     )
     baselines.set_defaults(run=bench_baselines)
-    cells = sub.add_parser("cells", help="a run scored per cell, and fused with the flow")
+    cells = sub.add_parser("cells", help="a run scored per cell, and fused with baselines")
     cells.add_argument("--run-dir", required=True, help="a trained run folder")
     cells.add_argument("--patches", type=int, nargs="+", default=[8, 16], help="cell sides")
     cells.add_argument("--tops", type=float, nargs="+", default=[0.05, 0.1, 0.25])

@@ -132,7 +132,7 @@ def test_every_benchmark_subcommand_runs_on_tiny_data(trained_run, tiny_root, ca
     regularity_main(["evaluate", str(trained_run), "--videos", "0", "--set", "score.flow_weight=1"])
     fused = json_line(capsys)
     assert set(read_json(trained_run / "thresholds.json")["fusion"]) == {
-        "weight", "flow_cells", "own", "flow", "size"
+        "weight", "window", "flow_cells", "own", "flow", "size"
     }  # fmt: skip
     # a clip of another size than the normal clips: its flow is taken on their grid
     frames = np.random.default_rng(0).integers(0, 255, (24, 50, 70), dtype=np.uint8)
@@ -152,11 +152,15 @@ def test_every_benchmark_subcommand_runs_on_tiny_data(trained_run, tiny_root, ca
                 "--fusion-weights", "1", "--variants", "smooth_window=9",
                 "--fuse-with", "flow", "difference"])  # fmt: skip
     studied = json_line(capsys)["frame_auc"]
-    # the frame difference per cell fused as the flow is, each also alone
-    assert {"own + 1.0 difference", "frame difference per cell", "optical flow per cell"} <= set(
-        studied
-    )
-    assert studied["own + 1.0 difference"] != studied["own + 1.0 flow"]
+    # the frame difference per cell fused as the flow is, each also alone: as the baselines
+    # study scores it (same clips, same grid, its own 15 frames)
+    assert {"own + 1.0 difference", "own + 1.0 flow"} <= set(studied)
+    kept = {"frame difference per cell", "optical flow per cell"}
+    bench.main(["baselines", "--dataset", "synthetic", "--root", str(tiny_root),
+                "--smooth-windows", "15"])  # fmt: skip
+    alone = json_line(capsys)["frame_auc"]
+    for name in kept:
+        assert studied[name]["all"] == pytest.approx(alone[f"{name} smooth15"]["all"], abs=1e-9)
     assert smoothed != pytest.approx(fused["frame_auc"]["micro_raw"], abs=2e-3)
     assert studied["own + 1.0 flow"]["all"]["micro_raw"] == pytest.approx(smoothed, abs=2e-3)
     assert studied["smooth_window=9 + 1.0 flow"]["all"]["micro_raw"] == pytest.approx(

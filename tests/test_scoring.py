@@ -3,7 +3,12 @@ import pytest
 from sklearn.metrics import roc_auc_score, roc_curve
 
 from regularity.data.windows import Target, WindowSpec
-from regularity.score.baselines import frame_difference_errors
+from regularity.score.baselines import (
+    UNRECORDED_FUSION_WINDOW,
+    frame_difference_errors,
+    fused_with_motion,
+    fusion_statistics,
+)
 from regularity.score.inference import predict_test_data
 from regularity.score.marking import spot_irregularity
 from regularity.score.metrics import eer, frame_auc, tpr_fpr
@@ -313,3 +318,26 @@ def test_per_cell_scores_judge_each_place_against_its_own_normal_motion():
     busy[0, :, :2], quiet[0, :, 2:] = 12.0, 12.0
     scores = top_cell_errors(cell_means(np.concatenate([busy, quiet]), 2), cells, 0.5)
     assert scores[1] > 10 * scores[0] > 0
+
+
+def test_a_fused_score_smooths_the_flow_as_its_own_score_on_normal_and_test_clips_alike():
+    rng = np.random.default_rng(0)
+    kept = [rng.uniform(0, 4, (60, 3, 5)) for _ in range(3)]  # per-cell flow of 3 normal clips
+    own = [rng.uniform(0, 1, 60) for _ in range(3)]
+    fusions = {w: fusion_statistics(own, kept, 0.5, w) for w in (1, 9)}
+    # the flow's normal std shrinks as the window grows: each window has its own statistics
+    assert fusions[1]["flow"][1] > 1.5 * fusions[9]["flow"][1]
+    assert [fusions[w]["window"] for w in (1, 9)] == [1, 9]
+    # a clip is fused with the window its statistics were taken under: the normal clips,
+    # fused again, are standardised (mean 0) on each window
+    for fusion in fusions.values():
+        flow_alone = {**fusion, "own": [0.0, 1.0], "weight": 1.0}
+        fused = np.concatenate([fused_with_motion(np.zeros(60), k, flow_alone) for k in kept])
+        assert abs(fused.mean()) < 1e-9 and fused.std() == pytest.approx(1.0)
+    # statistics derived before the window was recorded were taken over 9 frames
+    unrecorded = {k: v for k, v in fusions[9].items() if k != "window"}
+    assert UNRECORDED_FUSION_WINDOW == 9
+    np.testing.assert_array_equal(
+        fused_with_motion(own[0], kept[0], unrecorded),
+        fused_with_motion(own[0], kept[0], fusions[9]),
+    )

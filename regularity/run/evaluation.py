@@ -32,9 +32,8 @@ from regularity.run.files import portable_path, read_json, write_json
 from regularity.run.training import SCORERS
 from regularity.score.baselines import (
     frame_difference_errors,
-    fused_errors,
+    fused_with_motion,
     fusion_statistics,
-    motion_errors,
     motion_per_frame,
 )
 from regularity.score.inference import get_test_data, predict_test_data
@@ -250,13 +249,7 @@ def normal_thresholds(
             [e for e, _ in frames], kept, score.flow_weight, score.smooth_window
         )
         frames = [
-            (
-                fused_errors(
-                    e, motion_errors(k, fusion["flow_cells"], window=score.smooth_window), fusion
-                ),
-                v,
-            )
-            for (e, v), k in zip(frames, kept, strict=True)
+            (fused_with_motion(e, k, fusion), v) for (e, v), k in zip(frames, kept, strict=True)
         ]
     every = np.concatenate([errors for errors, _ in frames])
     frame = float(np.percentile(every, score.frame_percentile))
@@ -386,9 +379,9 @@ def score_video(
                 "derive them again (`python -m regularity evaluate RUN --set "
                 f"score.flow_weight={score.flow_weight}`)"
             )
-        flow = motion_per_frame(video.frames, fusion.get("size"))
-        flow = motion_errors(flow, fusion["flow_cells"], window=score.smooth_window)
-        errors = fused_errors(errors, flow, fusion)
+        errors = fused_with_motion(
+            errors, motion_per_frame(video.frames, fusion.get("size")), fusion
+        )
     seconds = time.perf_counter() - start
     others = {k: v for k, v in critics.items() if k != score.frame_score}
     second.update(critic_scores(others, scaled, score, window))

@@ -184,17 +184,35 @@ def fusion_statistics(
 
     The flow's cell statistics, and the mean and std of each e(t) over the normal frames: both
     scores standardised, so that ``weight`` reads as the flow's share against the model's.
-    ``window``: the smoothing of the model's e(t), which the flow's takes too. ``baseline``:
-    the per-cell baseline fused (`motion_per_frame` of the same one), the flow's by default.
+    ``window``: the smoothing of the model's e(t), which the flow's takes too (recorded, so
+    that every clip is fused as the normal clips were: `fused_with_motion`). ``baseline``: the
+    per-cell baseline fused, the flow's by default; its statistics are kept under the same
+    "flow" keys.
     """
     cells = cell_statistics(flow_kept)
     fused = [motion_errors(k, cells, baseline, window) for k in flow_kept]
     return {
         "weight": weight,
+        "window": window,
         "flow_cells": cells,
         "own": normal_statistics(own),
         "flow": normal_statistics(fused),
     }
+
+
+# Fusion statistics derived before their window was recorded smoothed the flow over 9 frames.
+UNRECORDED_FUSION_WINDOW = 9
+
+
+def fused_with_motion(
+    own: np.ndarray, kept: np.ndarray, fusion: dict, baseline: MotionBaseline = FLOW_PER_CELL
+) -> np.ndarray:
+    """One clip's e(t) fused with a per-cell baseline's, as `fusion_statistics` set it up.
+
+    ``kept``: the clip's `motion_per_frame` of that baseline, smoothed over the fusion's window.
+    """
+    window = fusion.get("window", UNRECORDED_FUSION_WINDOW)
+    return fused_errors(own, motion_errors(kept, fusion["flow_cells"], baseline, window), fusion)
 
 
 def normal_statistics(errors: list[np.ndarray]) -> list[float]:

@@ -29,6 +29,7 @@ from regularity.score.baselines import (
     MotionBaseline,
     baseline_scores,
     fused_errors,
+    fused_with_motion,
     fusion_statistics,
     motion_errors,
     motion_per_frame,
@@ -235,11 +236,11 @@ def cell_scoring(
     (``{"appearance": {"channels": "appearance"}}``). ``partners``: e(t) of other runs on the
     same dataset, by name: (run folder, the name of one of its `run_errors`). Each variant and
     partner is reported alone and added, standardised, to the run's own e(t) and to each
-    variant; everything also fused with the flow.
+    variant; everything also fused with each of ``fuse_with``, smoothed as the score it joins.
     """
     fusions = {label: FUSIBLE[label] for label in fuse_with}
     scored, labels, motion = run_errors(run_dir, patches, tops, variants, tuple(fusions.values()))
-    # the flow fused with a score is smoothed as that score is (`fusion_statistics`)
+    # a baseline fused with a score is smoothed as that score is (`fusion_statistics`)
     own_window = load_config(run_dir).score.smooth_window
     windows = {
         name: fields.get("smooth_window", own_window) for name, fields in (variants or {}).items()
@@ -259,6 +260,8 @@ def cell_scoring(
         ):
             raise ValueError(f"partner {partner_dir} was not scored on {run_dir}'s test clips")
         others[name] = scored[name] = errors[partner_score]
+        fields = score_variant(partner_score)[1] if "=" in partner_score else {}
+        windows[name] = fields.get("smooth_window", load_config(partner_dir).score.smooth_window)
     for base, term in itertools.product(["own", *(variants or {})], others):
         if base == term:
             continue
@@ -280,7 +283,7 @@ def cell_scoring(
             normal_kept, test_kept = motion[baseline.name]
             fusion = fusion_statistics(normal_e, normal_kept, weight, window, baseline)
             fused = [
-                fused_errors(e, motion_errors(k, fusion["flow_cells"], baseline, window), fusion)
+                fused_with_motion(e, k, fusion, baseline)
                 for e, k in zip(test_e, test_kept, strict=True)
             ]
             figures[f"{name} + {weight} {label}"] = split_aucs(fused, labels)
