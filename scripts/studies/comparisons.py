@@ -248,11 +248,12 @@ def cell_scoring(
     others = {name: scored[name] for name in variants or {}}
     for name, (partner_dir, partner_score) in (partners or {}).items():
         cell = re.fullmatch(r"cell(\d+) top([\d.]+)", partner_score)
+        fields = score_variant(partner_score)[1] if "=" in partner_score else {}
         errors, partner_labels, _ = run_errors(
             partner_dir,
             [int(cell[1])] if cell else [],
             [float(cell[2])] if cell else [],
-            dict([score_variant(partner_score)]) if "=" in partner_score else {},
+            {partner_score: fields} if fields else {},
             fusions=(),
         )
         if len(labels) != len(partner_labels) or any(
@@ -260,7 +261,6 @@ def cell_scoring(
         ):
             raise ValueError(f"partner {partner_dir} was not scored on {run_dir}'s test clips")
         others[name] = scored[name] = errors[partner_score]
-        fields = score_variant(partner_score)[1] if "=" in partner_score else {}
         windows[name] = fields.get("smooth_window", load_config(partner_dir).score.smooth_window)
     for base, term in itertools.product(["own", *(variants or {})], others):
         if base == term:
