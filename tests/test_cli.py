@@ -150,8 +150,12 @@ def test_every_benchmark_subcommand_runs_on_tiny_data(trained_run, tiny_root, ca
     smoothed = json_line(capsys)["frame_auc"]["micro_raw"]
     bench.main(["cells", "--run-dir", str(trained_run), "--patches", "8", "--tops", "0.25",
                 "--fusion-weights", "1", "--variants", "smooth_window=9",
+                "aggregate=cell_top,patch=8,top_fraction=0.25",
                 "--fuse-with", "flow", "difference"])  # fmt: skip
     studied = json_line(capsys)["frame_auc"]
+    # a per-cell variant takes its statistics from its own normal maps, as the cells do
+    per_cell = studied["aggregate=cell_top,patch=8,top_fraction=0.25"]["all"]
+    assert per_cell == studied["cell8 top0.25"]["all"]
     # the frame difference per cell fused as the flow is, each also alone: as the baselines
     # study scores it (same clips, same grid, its own 15 frames)
     assert {"own + 1.0 difference", "own + 1.0 flow"} <= set(studied)

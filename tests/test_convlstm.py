@@ -11,6 +11,7 @@ import pytest
 from conftest import TINY, Epochs, Interrupt
 
 from convlstm_ae.autoencoder import AEConfig, build_convlstm_ae, create_networks
+from regularity.__main__ import main as regularity_main
 from regularity.data import load_dataset
 from regularity.data.windows import SkipFrameAnomalies, windows_of_clips
 from regularity.run.evaluation import derive_thresholds, evaluate_run
@@ -182,11 +183,11 @@ def test_short_training_separates_synthetic_anomalies(tiny_root, tmp_path):
 
 
 @pytest.mark.slow
-def test_optical_flow_motion_channels_train_score_and_are_saved(tiny_root, tmp_path):
+def test_both_motion_kinds_train_and_each_kind_scores_on_its_own(tiny_root, tmp_path):
     config = tiny_config(
         tiny_root,
         tmp_path / "run",
-        motion="flow",
+        motion="both",  # the frame difference and the optical flow, each its own channel
         skips=(1,),
         pseudo_anomaly_rate=0.2,
         size=(48, 72),
@@ -194,7 +195,13 @@ def test_optical_flow_motion_channels_train_score_and_are_saved(tiny_root, tmp_p
     model = train_run(config, verbose=0)
     metrics = evaluate_run(config.run_dir, model=model, write_videos=0)
     assert metrics["frame_auc"]["micro_minmax"] > 0.7, metrics["frame_auc"]
-    assert read_json(Path(config.run_dir) / "config.json")["motion"] == "flow"
+    assert read_json(Path(config.run_dir) / "config.json")["motion"] == "both"
+    by_kind = {}
+    for kind in ("difference", "flow"):  # thresholds derived again for each kind's channels
+        argv = ["evaluate", config.run_dir, "--videos", "0", "--set", f"score.channels={kind}"]
+        assert regularity_main(argv) == 0
+        by_kind[kind] = read_json(Path(config.run_dir) / "metrics.json")["frame_auc"]
+    assert by_kind["difference"] != by_kind["flow"] != metrics["frame_auc"]
     with pytest.raises(ValueError, match="motion must be true, false or one of"):
         replace(config, motion="optical")
 

@@ -99,6 +99,22 @@ def test_grey_level_errors_weigh_every_pixel_alike():
         error_weights((4, 4, 1), 1.0, "grey", "motion")
 
 
+def test_each_motion_kind_of_a_two_kind_input_is_scored_on_its_own_channels():
+    rgb_both = (1, 1, 9)  # RGB appearance, then the difference's three, then the flow's three
+    assert (
+        error_weights(rgb_both, 1.0, "input", "flow", "both").ravel().tolist() == [0] * 6 + [1] * 3
+    )
+    difference = error_weights(rgb_both, 1.0, "input", "difference", "both").ravel()
+    assert difference.tolist() == [0] * 3 + [1] * 3 + [0] * 3
+    motion = error_weights(rgb_both, 1.0, "input", "motion", "both").ravel()
+    assert motion.tolist() == [0] * 3 + [1] * 6
+    # a kind the input does not have is refused by name, not scored as zero
+    with pytest.raises(ValueError, match="this input's channels are 'appearance', 'difference'"):
+        error_weights((1, 1, 2), 1.0, "input", "flow", True)
+    with pytest.raises(ValueError, match="motion input"):
+        error_weights((1, 1, 2), 1.0, "input", "difference", False)
+
+
 class TwoReplicas(Echo):
     """Echo that, like a model under a two-replica strategy, needs even batches."""
 

@@ -116,6 +116,37 @@ def test_flow_motion_channels_show_the_speed_and_a_jumping_window_its_own_jump()
     assert InputSpec((64, 96), motion="none").channels == 1
     with pytest.raises(ValueError, match="16 pixels or more a side"):
         InputSpec((8, 64), motion="flow")
+    with pytest.raises(ValueError, match="16 pixels or more a side"):
+        InputSpec((8, 64), motion="both")
+
+
+def test_both_motion_kinds_follow_the_frames_and_a_jumping_window_shows_its_jump_in_each():
+    texture = np.random.default_rng(0).integers(0, 256, (24, 24), np.uint8)
+    frames = np.full((12, 64, 96), 128, np.uint8)
+    for t in range(12):
+        frames[t, 20:44, 20 + t : 44 + t] = texture
+    clip = prepare_frames(frames, None, motion="both")
+    assert InputSpec((64, 96), motion="both").channels == clip.shape[-1] == 3
+    assert InputSpec((64, 96), motion="both", color="rgb").channels == 9
+    # the frame difference's channel, then the flow's, each as its kind alone makes it
+    np.testing.assert_array_equal(
+        clip[..., 1:2], prepare_frames(frames, None, motion=True)[..., 1:]
+    )
+    np.testing.assert_array_equal(
+        clip[..., 2:], prepare_frames(frames, None, motion="flow")[..., 1:]
+    )
+    every = SkipFrameAnomalies(rate=1.0, jumps=(3,))
+    ds = window_batches(
+        [clip], 3, Normalizer(Scaling.UNIT), 64, shuffle=False, pseudo_anomalies=every,
+        motion="both",
+    )  # fmt: skip
+    x, y = (np.rint(a * 255) for a in next(ds.epoch(0)))
+    block = np.s_[:, :, 26:38, 32:40]
+    assert np.median(x[block][..., 2]) == pytest.approx(3 * FLOW_LEVELS, abs=8)
+    assert np.median(y[block][..., 2]) == pytest.approx(FLOW_LEVELS, abs=4)
+    # the difference channel is between the frames the window shows, 3 apart, not 1
+    np.testing.assert_array_equal(x[:, 1:, ..., 1], np.abs(x[:, 1:, ..., 0] - x[:, :-1, ..., 0]))
+    assert not np.array_equal(x[..., 1], y[..., 1])
 
 
 def test_pseudo_anomaly_rate_zero_leaves_windows_normal_and_bad_settings_are_refused():

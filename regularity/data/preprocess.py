@@ -21,6 +21,9 @@ class MotionInput(str, Enum):
     # DIS optical-flow speed at the model's frame size, FLOW_LEVELS grey levels per pixel a
     # frame, repeated per colour channel
     FLOW = "flow"
+    # the frame difference's channels, then the flow's: one model sees (and must reproduce)
+    # both views of motion, the one summed best and the one that reads best per cell
+    BOTH = "both"
 
     @classmethod
     def of(cls, value: bool | str | None) -> MotionInput:
@@ -46,6 +49,17 @@ class MotionInput(str, Enum):
         """
         return {MotionInput.NONE: False, MotionInput.DIFFERENCE: True}.get(self, self.value)
 
+    @property
+    def kinds(self) -> tuple[MotionInput, ...]:
+        """The single kinds whose channels follow the frames', in order.
+
+        >>> [kind.value for kind in MotionInput.BOTH.kinds]
+        ['difference', 'flow']
+        """
+        if self is MotionInput.BOTH:
+            return (MotionInput.DIFFERENCE, MotionInput.FLOW)
+        return () if self is MotionInput.NONE else (self,)
+
 
 # Quantised flow speed: 1/32 pixel a frame resolves a walker's stride at the model's size, and a
 # byte holds up to 8 pixels a frame (faster is clipped: it is anomalous either way).
@@ -66,8 +80,9 @@ def prepare_frames(
         size: (height, width) to resize to, or None to keep the size.
         color: "grey" (C = 1) or "rgb" (C = 3).
         motion: append one motion channel per colour channel (`MotionInput`: True or
-            "difference" for ``|I_t - I_{t-1}|``, "flow" for the optical-flow speed), so that
-            a model sees motion as well as appearance (C doubles).
+            "difference" for ``|I_t - I_{t-1}|``, "flow" for the optical-flow speed, "both"
+            for the two, difference first), so that a model sees motion as well as appearance
+            (C doubles, or triples for "both").
 
     """
     frames = convert_color(frames, color)
@@ -91,7 +106,10 @@ def motion_between(before: np.ndarray, after: np.ndarray, motion: bool | str) ->
     >>> motion_between(np.array([[[3]]], np.uint8), np.array([[[5]]], np.uint8), True).tolist()
     [[[2]]]
     """
-    if MotionInput.of(motion) is MotionInput.DIFFERENCE:
+    kind = MotionInput.of(motion)
+    if kind is MotionInput.BOTH:
+        return np.concatenate([motion_between(before, after, k) for k in kind.kinds], axis=-1)
+    if kind is MotionInput.DIFFERENCE:
         return np.abs(after.astype(np.int16) - before).astype(np.uint8)
     shape = after.shape
     pairs = [p.reshape(-1, *shape[-3:]) for p in (before, after)]
@@ -274,7 +292,8 @@ class InputSpec:
         self.color = Color(self.color).value
         self.motion = MotionInput.of(self.motion).setting()
         # OpenCV's DIS flow fails, or crashes the process, on smaller frames.
-        if self.motion == MotionInput.FLOW.value and min(self.size) < FLOW_MIN_SIDE:
+        kinds = MotionInput.of(self.motion).kinds
+        if MotionInput.FLOW in kinds and min(self.size) < FLOW_MIN_SIDE:
             raise ValueError(
                 f"optical-flow motion channels need frames of {FLOW_MIN_SIDE} pixels or more "
                 f"a side, not {self.size}"
@@ -284,8 +303,9 @@ class InputSpec:
 
     @property
     def channels(self) -> int:
-        """Channels of a prepared frame: 1 (grey) or 3 (RGB), doubled by a motion input."""
-        return (3 if self.color == Color.RGB.value else 1) * (2 if self.motion else 1)
+        """Channels of a prepared frame: 1 (grey) or 3 (RGB), and as many per motion kind."""
+        colours = 3 if self.color == Color.RGB.value else 1
+        return colours * (1 + len(MotionInput.of(self.motion).kinds))
 
     def prepare(self, frames: np.ndarray) -> np.ndarray:
         """Prepared uint8 frames ``[N, H, W, C]`` for this spec."""

@@ -410,14 +410,14 @@ def _with_skip_frames(gather, indices, bounds, anomalies, motion, rng):  # noqa:
         return inputs, targets
     # Stored motion channels hold the motion from each frame's predecessor; a jumping window
     # must show the motion across its own jump, or its motion would look normal.
-    half = inputs.shape[-1] // 2
+    colours = inputs.shape[-1] // (1 + len(MotionInput.of(motion).kinds))
     frames, own_jump, clip_start = skipped[chosen], jump[chosen, None], first[chosen]
     predecessors = np.concatenate([frames[:, :1] - own_jump, frames[:, :-1]], 1)
     # A window starting on its clip's first frame has no predecessor there: as in
     # `regularity.data.preprocess.previous_frames`, that frame is paired with its successor.
     predecessors[:, 0] = np.where(predecessors[:, 0] < clip_start, frames[:, 1], predecessors[:, 0])
     length = frames.shape[1]
-    both = gather(np.concatenate([predecessors, frames], 1))[..., :half]  # one read
+    both = gather(np.concatenate([predecessors, frames], 1))[..., :colours]  # one read
     shown = both[:, length:]
     change = motion_between(both[:, :length], shown, motion)
     inputs[chosen] = np.concatenate([shown, change], -1)

@@ -130,13 +130,15 @@ def score_frames(
     score: ScoreSpec,
     window: WindowSpec | int = 10,
     progress: str | None = None,
+    motion: bool | str = True,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Error maps ``[N, H, W]``, smoothed e(t) and the valid-frame mask of scaled frames.
 
-    ``progress``: a name to show a bar of the clip's windows under.
+    ``progress``: a name to show a bar of the clip's windows under; ``motion``: the run's
+    `MotionInput` (which channels ``score.channels`` names).
     """
     outputs, valid = predict_test_data(scoring_network(model), scaled, window, progress=progress)
-    return *score_outputs(scaled, outputs, valid, normalizer.std, score), valid
+    return *score_outputs(scaled, outputs, valid, normalizer.std, score, motion), valid
 
 
 def critic_scores(
@@ -160,13 +162,14 @@ def score_clip(
     window: WindowSpec | int,
     critics: dict[str, object] | None = None,
     progress: str | None = None,
+    motion: bool | str = True,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """Error maps, the frame score e(t), the valid mask and every second score of a clip.
 
     ``score.frame_score`` names the critic whose e(t) is the frame score (its own then kept
     as ``"reconstruction"``); by default it is the error maps' e(t).
     """
-    maps, errors, valid = score_frames(model, scaled, normalizer, score, window, progress)
+    maps, errors, valid = score_frames(model, scaled, normalizer, score, window, progress, motion)
     second = critic_scores(critics or {}, scaled, score, window)
     if score.frame_score:
         if score.frame_score not in second:
@@ -185,6 +188,7 @@ def normal_clip_scores(
     score: ScoreSpec,
     window: WindowSpec | int,
     critics: dict[str, object] | None = None,
+    motion: bool | str = True,
 ) -> Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Error maps, frame score e(t) and valid mask of each normal clip (prepared uint8).
 
@@ -193,7 +197,7 @@ def normal_clip_scores(
     critics = {k: v for k, v in (critics or {}).items() if k == score.frame_score}
     for clip in clips:
         scaled = normalizer.apply(clip.astype(np.float32)).astype(np.float32)
-        yield score_clip(model, scaled, normalizer, score, window, critics)[:3]
+        yield score_clip(model, scaled, normalizer, score, window, critics, motion=motion)[:3]
 
 
 def normal_thresholds(
@@ -205,6 +209,7 @@ def normal_thresholds(
     kind: str = "normal",
     critics: dict[str, object] | None = None,
     flows: list[np.ndarray] | None = None,
+    motion: bool | str = True,
 ) -> dict:
     """Pixel and frame thresholds from normal clips (prepared uint8), no test labels.
 
@@ -213,13 +218,13 @@ def normal_thresholds(
     the recorded source which normal clips they were (e.g. "held-out normal"). ``critics``:
     the run's second scorers, needed where one of them gives the frame score. ``flows``: each
     clip's `motion_per_frame`, where ``score.flow_weight`` fuses the flow into e(t) (filled in
-    as the clips are read).
+    as the clips are read). ``motion``: the run's `MotionInput`.
     """
     by_cell = Aggregate(score.aggregate) is Aggregate.CELL_TOP  # error maps only (ScoreSpec)
     # cell statistics come from these very clips: their e(t) waits for them (a plain sum first)
     first = replace(score, aggregate=Aggregate.SUM.value) if by_cell else score
     pixels, frames, pooled, scored = [], [], [], []
-    normal = normal_clip_scores(model, clips, normalizer, first, window, critics)
+    normal = normal_clip_scores(model, clips, normalizer, first, window, critics, motion)
     for i, (maps, errors, valid) in enumerate(normal):
         if not valid.any():  # shorter than one window: the model produces none of its frames
             logger.warning("a normal clip of %d frames is too short to score; left out", len(maps))
@@ -289,7 +294,7 @@ def derive_thresholds(config: RunConfig, model: object, dataset: object) -> dict
     normalizer = Normalizer.load(Path(config.run_dir) / "normalizer.npz")
     critics = critics_of(model) or load_critics(config.run_dir)
     thresholds = normal_thresholds(
-        model, clips, normalizer, config.score, config.window, kind, critics, flows
+        model, clips, normalizer, config.score, config.window, kind, critics, flows, config.motion
     )
     thresholds["footage"] = footage_of(footage)  # the normal clips the thresholds come from
     if flow_size:
@@ -369,7 +374,7 @@ def score_video(
     scaled = get_test_data(video, config.input_spec(), normalizer)
     timed = {k: v for k, v in critics.items() if k == score.frame_score}
     maps, errors, valid, second = score_clip(
-        model, scaled, normalizer, score, window, timed, progress=video.name
+        model, scaled, normalizer, score, window, timed, progress=video.name, motion=config.motion
     )
     if score.flow_weight:  # the flow is part of the frame score: timed with it
         fusion = score.thresholds.get("fusion")

@@ -15,6 +15,8 @@ from enum import Enum
 import numpy as np
 from scipy.ndimage import uniform_filter, uniform_filter1d
 
+from regularity.data.preprocess import MotionInput
+
 
 class Aggregate(str, Enum):
     """How an error map becomes one number per frame."""
@@ -39,11 +41,14 @@ class ErrorScale(str, Enum):
 
 
 class Channels(str, Enum):
-    """Which channels of a motion input (appearance, then ``|I_t - I_{t-1}|``) are scored."""
+    """Which channels of a motion input (appearance, then each motion kind's) are scored."""
 
     ALL = "all"
-    MOTION = "motion"  # the second half: the motion channels
-    APPEARANCE = "appearance"  # the first half: the frames themselves
+    MOTION = "motion"  # every motion kind's channels
+    APPEARANCE = "appearance"  # the frames themselves
+    # one kind's channels, of a motion input that has it (`MotionInput.BOTH` has both)
+    DIFFERENCE = "difference"
+    FLOW = "flow"
 
 
 class Measure(str, Enum):
@@ -105,6 +110,7 @@ def error_weights(
     std: np.ndarray | float = 1.0,
     scale: ErrorScale | str = ErrorScale.INPUT,
     channels: Channels | str = Channels.ALL,
+    motion: bool | str = True,
 ) -> np.ndarray:
     """Per-pixel, per-channel factors on ``I_t - Î_t`` (see `error_maps`).
 
@@ -112,26 +118,32 @@ def error_weights(
         shape: ``(H, W, C)`` of the frames.
         std: the normaliser's std (per pixel or one number): the input scale's unit in grey levels.
         scale: `ErrorScale.GREY` multiplies by ``std``; `ErrorScale.INPUT` leaves the input scale.
-        channels: `Channels.MOTION` or `APPEARANCE` zero the other half of a motion input.
+        channels: any but `Channels.ALL` zero the channels of a motion input it does not name.
+        motion: the input's `MotionInput`, which says which channels hold what.
 
     >>> error_weights((1, 1, 2), np.array([[[2.0, 4.0]]]), "grey", "motion").tolist()
     [[[0.0, 4.0]]]
+    >>> error_weights((1, 1, 3), 1.0, "input", "flow", motion="both").tolist()
+    [[[0.0, 0.0, 1.0]]]
 
     """
     weights = np.ones(shape, np.float32)
     if ErrorScale(scale) is ErrorScale.GREY:
         weights = weights * np.asarray(std, np.float32)
     channels = Channels(channels)
-    if channels is not Channels.ALL:
-        if shape[-1] % 2:
-            raise ValueError(
-                f"channels={channels.value!r} needs a motion input (appearance and motion "
-                f"channels), got {shape[-1]} channel(s)"
-            )
-        half = shape[-1] // 2
-        weights[..., half:] *= channels is Channels.MOTION
-        weights[..., :half] *= channels is Channels.APPEARANCE
-    return weights
+    if channels is Channels.ALL:
+        return weights
+    groups = [Channels.APPEARANCE, *(Channels(k.value) for k in MotionInput.of(motion).kinds)]
+    if len(groups) == 1 or shape[-1] % len(groups):
+        raise ValueError(
+            f"channels={channels.value!r} needs a motion input (appearance and motion "
+            f"channels), got {shape[-1]} channel(s)"
+        )
+    if channels not in (Channels.MOTION, *groups):
+        names = ", ".join(repr(g.value) for g in groups)
+        raise ValueError(f"channels={channels.value!r}: this input's channels are {names}")
+    scored = [g is channels or (channels is Channels.MOTION and g is not groups[0]) for g in groups]
+    return weights * np.repeat(np.asarray(scored, np.float32), shape[-1] // len(groups))
 
 
 def error_maps(
@@ -334,16 +346,18 @@ def score_outputs(
     valid: np.ndarray,
     std: np.ndarray | float,
     score: ScoreSpec,
+    motion: bool | str = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Error maps and smoothed e(t) of a model's outputs on scaled frames.
 
-    ``std`` is the normaliser's: one unit of the input scale in grey levels. The PSNR measure
+    ``std`` is the normaliser's: one unit of the input scale in grey levels; ``motion`` the
+    input's `MotionInput` (which channels hold what, for ``score.channels``). The PSNR measure
     is always taken in grey levels (peak 255), whatever ``score.scale``, over the channels that
     ``score.channels`` scores (``"appearance"`` for the predicted frame of a motion input).
     """
     psnr_measure = Measure(score.measure) is Measure.PSNR
     scale = ErrorScale.GREY if psnr_measure else score.scale
-    weights = error_weights(scaled.shape[1:], std, scale, score.channels)
+    weights = error_weights(scaled.shape[1:], std, scale, score.channels, motion)
     maps = error_maps(scaled, outputs, weights)
     if psnr_measure:  # a mean squared error per channel scored, as PSNR is defined
         scored = int((np.reshape(weights, (-1, scaled.shape[-1])) != 0).any(axis=0).sum())

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from regularity.data.clipstore import prepared_clips
-from regularity.data.preprocess import Normalizer
+from regularity.data.preprocess import MotionInput, Normalizer
 from regularity.data.windows import WindowSpec
 from regularity.nets.trainers import scoring_network
 from regularity.run.config import RunConfig
@@ -68,6 +68,7 @@ def frame_aucs(
     specs: dict[str, ScoreSpec],
     window: WindowSpec | int = 10,
     critics: dict[str, object] | None = None,
+    motion: bool | str = True,
 ) -> dict[str, dict]:
     """Frame AUC (`frame_auc`) of one model under several score specs, each video predicted once.
 
@@ -79,6 +80,7 @@ def frame_aucs(
         specs: score specs by name (one whose ``frame_score`` names a critic scores by it).
         window: the window contract the model was trained under.
         critics: the run's second scorers (`load_critics`), where a spec needs one.
+        motion: the run's `MotionInput` (which channels a spec's ``channels`` names).
 
     """
     errors = {name: [] for name in specs}
@@ -93,7 +95,9 @@ def frame_aucs(
             if score.frame_score:
                 errors[name].append(critic_errors(*logits[score.frame_score], score))
             else:
-                errors[name].append(score_outputs(x, outputs, valid, normalizer.std, score)[1])
+                errors[name].append(
+                    score_outputs(x, outputs, valid, normalizer.std, score, motion)[1]
+                )
     return {name: frame_auc(errors[name], labels) for name in specs}
 
 
@@ -119,7 +123,10 @@ def scoring_variants(
     if aggregates:
         variants = {a.value: replace(error, aggregate=a.value) for a in names}
     else:
-        channels = list(Channels) if config.motion else [Channels.ALL]
+        kinds = [Channels(k.value) for k in MotionInput.of(config.motion).kinds]
+        each = kinds if len(kinds) > 1 else []  # one kind alone is the motion channels
+        groups = [Channels.MOTION, Channels.APPEARANCE, *each] if kinds else []
+        channels = [Channels.ALL, *groups]
         variants = {
             f"{s.value}/{c.value}/{a.value}": replace(
                 error, scale=s.value, channels=c.value, aggregate=a.value
@@ -136,7 +143,9 @@ def compare_scoring(run_dir: str | Path, specs: dict[str, ScoreSpec]) -> dict[st
     """Frame AUC of a run's model under several score specs (each video predicted once)."""
     config, normalizer, scaled, labels = test_split(run_dir)
     model, critics = load_scorer(run_dir), load_critics(run_dir)
-    return frame_aucs(model, scaled, labels, normalizer, specs, config.window, critics)
+    return frame_aucs(
+        model, scaled, labels, normalizer, specs, config.window, critics, config.motion
+    )
 
 
 def checkpoint_curve(
@@ -154,7 +163,9 @@ def checkpoint_curve(
         if epoch % every and checkpoint != checkpoints[-1]:
             continue
         model, critics = load_scorer(run_dir, checkpoint), load_critics(run_dir, checkpoint)
-        aucs = frame_aucs(model, scaled, labels, normalizer, specs, config.window, critics)
+        aucs = frame_aucs(
+            model, scaled, labels, normalizer, specs, config.window, critics, config.motion
+        )
         curve.append(
             {
                 "epoch": epoch,
@@ -295,6 +306,19 @@ def cell_scoring(
     return figures
 
 
+def per_cell_errors(
+    score: ScoreSpec, normal: list[tuple], test: list[tuple]
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """e(t) of normal and test clips' (error maps, valid mask) under a per-cell ``score``.
+
+    Each cell's statistics are those of the normal clips' maps, and e(t) is taken by the
+    evaluation's own path (`frame_scores`).
+    """
+    cells = cell_statistics(cell_means(m, score.patch)[v] for m, v in normal)
+    score = replace(score, thresholds={"cells": cells})
+    return tuple([frame_scores(m, v, score) for m, v in clips] for clips in (normal, test))
+
+
 # The per-cell baselines a study may fuse with a model's e(t), by the label its names carry.
 FUSIBLE = {"flow": FLOW_PER_CELL, "difference": DIFFERENCE_PER_CELL}
 
@@ -322,6 +346,10 @@ def run_errors(
     network, spec = scoring_network(load_scorer(run_dir)), config.input_spec()
     score = replace(config.score, thresholds=run_thresholds(run_dir))  # cell statistics too
     others = {name: replace(score, **fields) for name, fields in (variants or {}).items()}
+    # a per-cell variant keeps its maps (summed for now): its statistics are its normal maps'
+    by_cell = {n for n, o in others.items() if Aggregate(o.aggregate) is Aggregate.CELL_TOP}
+    summed = {n: replace(o, aggregate=Aggregate.SUM.value) if n in by_cell else o
+              for n, o in others.items()}  # fmt: skip
     scored = {name: ([], []) for name in others}
 
     def predicted(videos: list, split: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -329,19 +357,18 @@ def run_errors(
         for video in videos:
             x = get_test_data(video, spec, normalizer)
             outputs, valid = predict_test_data(network, x, config.window)
-            out.append((*score_outputs(x, outputs, valid, normalizer.std, score), valid))
-            for name, other in others.items():
-                scored[name][split].append(
-                    score_outputs(x, outputs, valid, normalizer.std, other)[1]
-                )
+            std, motion = normalizer.std, config.motion
+            out.append((*score_outputs(x, outputs, valid, std, score, motion), valid))
+            for name, other in summed.items():
+                maps, errors = score_outputs(x, outputs, valid, std, other, motion)
+                scored[name][split].append((maps, valid) if name in by_cell else errors)
         return out
 
     normal, test = predicted(dataset.train, 0), predicted(dataset.test, 1)
     scored["own"] = ([e for _, e, _ in normal], [e for _, e, _ in test])
+    for name in by_cell:
+        scored[name] = per_cell_errors(others[name], *scored[name])
     for patch, top in itertools.product(patches, tops):
-        cells = cell_statistics(cell_means(m, patch)[v] for m, _, v in normal)
-
-        # scored by the evaluation's own path (`frame_scores`), these normal statistics given
         spec = replace(
             score,
             aggregate=Aggregate.CELL_TOP.value,
@@ -349,10 +376,9 @@ def run_errors(
             top_fraction=top,
             measure=Measure.ERROR.value,
             frame_score="",
-            thresholds={"cells": cells},
         )
-        scored[f"cell{patch} top{top}"] = tuple(
-            [frame_scores(m, v, spec) for m, _, v in clips] for clips in (normal, test)
+        scored[f"cell{patch} top{top}"] = per_cell_errors(
+            spec, *([(m, v) for m, _, v in clips] for clips in (normal, test))
         )
     labels = [v.labels for v in dataset.test]
     size = list(dataset.train[0].frames.shape[1:3])  # the evaluation's grid: the first clip's

@@ -115,7 +115,7 @@ def lenient_protocols(
     clips = prepared_clips(config.open_dataset().train, config.input_spec().prepare)
     normalizer = Normalizer.load(run_dir / "normalizer.npz")
     normal = normal_clip_scores(load_scorer(run_dir), clips, normalizer, config.score,
-                                config.window, load_critics(run_dir))  # fmt: skip
+                                config.window, load_critics(run_dir), config.motion)  # fmt: skip
     flat_errors, flat_labels = np.concatenate(errors), np.concatenate(labels)
     threshold = read_json(run_dir / "thresholds.json")["frame"]
     figures = {
