@@ -52,23 +52,6 @@ def test_model_shapes():
         build_convlstm_ae((10, 100, 100, 1))
 
 
-def test_a_motion_kind_the_encoder_does_not_see_is_still_reconstructed(tmp_path):
-    config = AEConfig(size=(32, 48), motion="both", unseen_motion="flow", filters=SMALL)
-    assert config.unseen_motion == ("flow",) and config.seen_channels() == (0, 1)
-    model = create_networks(config, config.input_shape())
-    windows = np.random.default_rng(0).random((1, 4, 32, 48, 3)).astype(np.float32)
-    output = model.predict(windows, verbose=0)
-    assert output.shape == windows.shape  # the flow's channel comes out too
-    no_flow = windows.copy()
-    no_flow[..., 2] = 0.0
-    np.testing.assert_array_equal(model.predict(no_flow, verbose=0), output)
-    model.save(tmp_path / "model.keras")  # the subset layer is saved and loads anywhere
-    loaded = keras.models.load_model(tmp_path / "model.keras")
-    np.testing.assert_allclose(loaded.predict(windows, verbose=0), output, atol=1e-6)
-    with pytest.raises(ValueError, match=r"motion kinds \['flow'\] are not in the input"):
-        AEConfig(size=(32, 48), motion=True, unseen_motion="flow")
-
-
 def test_config_builds_the_published_pseudo_anomaly_setting():
     config = AEConfig(skips=(1,), pseudo_anomaly_rate=0.2)
     assert config.pseudo_anomalies() == SkipFrameAnomalies(0.2, (2, 3, 4, 5))
@@ -205,7 +188,6 @@ def test_both_motion_kinds_train_and_each_kind_scores_on_its_own(tiny_root, tmp_
         tiny_root,
         tmp_path / "run",
         motion="both",  # the frame difference and the optical flow, each its own channel
-        unseen_motion=("flow",),  # the flow is not seen: it is inferred, then compared
         skips=(1,),
         pseudo_anomaly_rate=0.2,
         size=(48, 72),

@@ -36,9 +36,6 @@ class AEConfig(RunConfig):
     pseudo_anomaly_jumps: tuple[int, ...] = SkipFrameAnomalies.jumps
     filters: tuple[int, ...] = PAPER_FILTERS
     normalization: str | None = "layer"
-    # motion kinds of the input the encoder does not see but must reproduce: "flow" with
-    # motion="both" asks the flow of the frames and their difference (Nguyen & Meunier 2019)
-    unseen_motion: tuple[str, ...] = ()
 
     def validate(self) -> None:
         """Frame size and pseudo-anomaly settings, checked before any data is loaded."""
@@ -46,19 +43,10 @@ class AEConfig(RunConfig):
         self.filters = tuple(self.filters)
         self.pseudo_anomaly_jumps = tuple(self.pseudo_anomaly_jumps)
         self.pseudo_anomalies()
-        unseen = self.unseen_motion  # `--set unseen_motion=flow` names one kind
-        self.unseen_motion = (unseen,) if isinstance(unseen, str) else tuple(unseen)
-        self.seen_channels()
         if self.normalization not in ("layer", "batch", None):
             raise ValueError(
                 f"normalization must be 'layer', 'batch' or None, not {self.normalization!r}"
             )
-
-    def seen_channels(self) -> tuple[int, ...] | None:
-        """The input channels the encoder sees: all (None) unless motion kinds are unseen."""
-        if not self.unseen_motion:
-            return None
-        return self.input_spec().channels_without(self.unseen_motion)
 
     def pseudo_anomalies(self) -> SkipFrameAnomalies | None:
         """The skip-frame pseudo anomalies of training, None when the rate is 0."""
@@ -78,7 +66,6 @@ def create_networks(config: AEConfig, input_shape: tuple, steps_per_epoch: int =
         normalization=config.normalization,
         output_activation=OUTPUT_ACTIVATION[Scaling(config.scaling)],
         dtype_policy=config.dtype_policy,
-        seen_channels=config.seen_channels(),
     )
     optimizer = keras.optimizers.Adam(
         config.learning_rate,

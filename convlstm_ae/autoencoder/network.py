@@ -10,12 +10,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from regularity.nets.blocks import (
-    ChannelSubset,
-    frame_conv,
-    frame_padding,
-    normalization_layer,
-)
+from regularity.nets.blocks import frame_conv, frame_padding, normalization_layer
 
 PAPER_FILTERS = (128, 64, 64, 32, 64, 128)
 
@@ -27,7 +22,6 @@ def build_convlstm_ae(
     normalization: str | None = "layer",
     output_activation: str | None = None,
     dtype_policy: str | None = None,
-    seen_channels: tuple[int, ...] | None = None,
 ) -> keras.Model:
     """Build the Chong & Tay spatiotemporal autoencoder.
 
@@ -39,8 +33,6 @@ def build_convlstm_ae(
             [-1, 1].
         dtype_policy: e.g. "mixed_bfloat16" (about twice as fast on CPUs with bf16 support);
             the output stays float32.
-        seen_channels: the input channels the encoder sees (None: all); the output still
-            reconstructs every channel, so the others must be inferred from these.
 
     Returns:
         A model mapping windows ``[B, T, H, W, C]`` to reconstructions of the same shape.
@@ -51,8 +43,7 @@ def build_convlstm_ae(
     dtype = dtype_policy
     inputs = keras.Input(shape=(None, height, width, channels), name="frames")
     shared = {"padding": padding, "normalization": normalization}
-    seen = inputs if seen_channels is None else ChannelSubset(seen_channels, name="seen")(inputs)
-    x = frame_conv(seen, "enc1", filters=filters[0], kernel=11, strides=4, **shared, dtype=dtype)
+    x = frame_conv(inputs, "enc1", filters=filters[0], kernel=11, strides=4, **shared, dtype=dtype)
     x = frame_conv(x, "enc2", filters=filters[1], kernel=5, strides=2, **shared, dtype=dtype)
     for i, n in enumerate(filters[2:5], start=1):
         x = layers.ConvLSTM2D(

@@ -65,7 +65,6 @@ def build_generator(config: GanConfig, input_shape: tuple) -> keras.Model:
         normalization=config.normalization,
         output_activation=activation,
         dtype_policy=config.dtype_policy,
-        seen_channels=config.seen_channels(),
     )
 
 

@@ -25,7 +25,6 @@ def create_generator(
     normalization: str | None,
     output_activation: str | None,
     dtype_policy: str | None = None,
-    seen_channels: tuple[int, ...] | None = None,
 ) -> keras.Model:
     """The generator: the ConvLSTM autoencoder of `convlstm_ae`, its blocks reused as they are."""
     autoencoder = build_convlstm_ae(
@@ -34,7 +33,6 @@ def create_generator(
         normalization=normalization,
         output_activation=output_activation,
         dtype_policy=dtype_policy,
-        seen_channels=seen_channels,
     )
     return keras.Model(autoencoder.input, autoencoder.output, name="generator")
 

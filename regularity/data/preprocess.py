@@ -307,22 +307,6 @@ class InputSpec:
         colours = 3 if self.color == Color.RGB.value else 1
         return colours * (1 + len(MotionInput.of(self.motion).kinds))
 
-    def channels_without(self, hidden: Iterable[str]) -> tuple[int, ...]:
-        """Indices of the prepared channels outside the motion kinds named in ``hidden``.
-
-        >>> InputSpec((64, 96), motion="both").channels_without(["flow"])
-        (0, 1)
-        """
-        kinds = MotionInput.of(self.motion).kinds
-        hidden = [MotionInput(name) for name in hidden]
-        missing = [kind.value for kind in hidden if kind not in kinds]
-        if missing:
-            have = ", ".join(repr(kind.value) for kind in kinds) or "none"
-            raise ValueError(f"motion kinds {missing} are not in the input (its kinds: {have})")
-        colours = self.channels // (1 + len(kinds))
-        groups = [False, *(kind in hidden for kind in kinds)]  # the frames are always seen
-        return tuple(i for i in range(self.channels) if not groups[i // colours])
-
     def prepare(self, frames: np.ndarray) -> np.ndarray:
         """Prepared uint8 frames ``[N, H, W, C]`` for this spec."""
         return prepare_frames(frames, tuple(self.size), self.color, self.motion)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import keras
-from keras import layers, ops
+from keras import layers
 
 from regularity.data.preprocess import Scaling
 
@@ -82,25 +82,3 @@ def frame_conv(
 
 
 OUTPUT_ACTIVATION = {Scaling.UNIT: "sigmoid", Scaling.SYMMETRIC: "tanh", Scaling.STANDARD: None}
-
-
-@keras.saving.register_keras_serializable(package="regularity")
-class ChannelSubset(layers.Layer):
-    """The input's channels at ``indices``, in that order: what a network is let see of it.
-
-    A network that sees only some channels of its window and must still reproduce all of them
-    has to infer the others (e.g. the optical flow from the frames: Nguyen & Meunier 2019).
-    """
-
-    def __init__(self, indices: tuple[int, ...], **kwargs: object) -> None:
-        super().__init__(**kwargs)
-        self.indices = tuple(int(i) for i in indices)
-
-    def call(self, x: object) -> object:  # noqa: D102
-        return ops.take(x, list(self.indices), axis=-1)
-
-    def compute_output_shape(self, shape: tuple) -> tuple:  # noqa: D102
-        return (*shape[:-1], len(self.indices))
-
-    def get_config(self) -> dict:  # noqa: D102
-        return {**super().get_config(), "indices": list(self.indices)}
