@@ -201,7 +201,11 @@ def test_both_motion_kinds_train_and_each_kind_scores_on_its_own(tiny_root, tmp_
         argv = ["evaluate", config.run_dir, "--videos", "0", "--set", f"score.channels={kind}"]
         assert regularity_main(argv) == 0
         by_kind[kind] = read_json(Path(config.run_dir) / "metrics.json")["frame_auc"]
-    assert by_kind["difference"] != by_kind["flow"] != metrics["frame_auc"]
+    scored = [by_kind["difference"], by_kind["flow"], metrics["frame_auc"]]
+    assert all(a != b for i, a in enumerate(scored) for b in scored[i + 1 :])
+    # a kind the input does not have is refused when the config is made, not after training
+    with pytest.raises(ValueError, match="this input's channels are 'appearance', 'difference'"):
+        replace(config, motion=True, score=ScoreSpec(channels="flow"))
     with pytest.raises(ValueError, match="motion must be true, false or one of"):
         replace(config, motion="optical")
 

@@ -88,12 +88,17 @@ def test_skip_frame_pseudo_anomalies_jump_and_keep_a_normal_target():
     assert (y[..., 0, 0, 1] == 1).all()
 
 
-def test_flow_motion_channels_show_the_speed_and_a_jumping_window_its_own_jump():
-    # a textured block sliding right 1 pixel a frame over a flat background
+def _sliding_block() -> np.ndarray:
+    """A textured block sliding right 1 pixel a frame over a flat background."""
     texture = np.random.default_rng(0).integers(0, 256, (24, 24), np.uint8)
     frames = np.full((12, 64, 96), 128, np.uint8)
     for t in range(12):
         frames[t, 20:44, 20 + t : 44 + t] = texture
+    return frames
+
+
+def test_flow_motion_channels_show_the_speed_and_a_jumping_window_its_own_jump():
+    frames = _sliding_block()
     clip = prepare_frames(frames, None, motion="flow")
     assert clip.shape == (12, 64, 96, 2)
     inside = np.s_[:, 26:38, 32:40, 1]  # on the block in every frame
@@ -121,13 +126,9 @@ def test_flow_motion_channels_show_the_speed_and_a_jumping_window_its_own_jump()
 
 
 def test_both_motion_kinds_follow_the_frames_and_a_jumping_window_shows_its_jump_in_each():
-    texture = np.random.default_rng(0).integers(0, 256, (24, 24), np.uint8)
-    frames = np.full((12, 64, 96), 128, np.uint8)
-    for t in range(12):
-        frames[t, 20:44, 20 + t : 44 + t] = texture
+    frames = _sliding_block()
     clip = prepare_frames(frames, None, motion="both")
     assert InputSpec((64, 96), motion="both").channels == clip.shape[-1] == 3
-    assert InputSpec((64, 96), motion="both", color="rgb").channels == 9
     # the frame difference's channel, then the flow's, each as its kind alone makes it
     np.testing.assert_array_equal(
         clip[..., 1:2], prepare_frames(frames, None, motion=True)[..., 1:]
@@ -135,18 +136,22 @@ def test_both_motion_kinds_follow_the_frames_and_a_jumping_window_shows_its_jump
     np.testing.assert_array_equal(
         clip[..., 2:], prepare_frames(frames, None, motion="flow")[..., 1:]
     )
+    rgb = prepare_frames(np.repeat(frames[..., None], 3, -1), None, color="rgb", motion="both")
+    assert InputSpec((64, 96), motion="both", color="rgb").channels == rgb.shape[-1] == 9
     every = SkipFrameAnomalies(rate=1.0, jumps=(3,))
-    ds = window_batches(
-        [clip], 3, Normalizer(Scaling.UNIT), 64, shuffle=False, pseudo_anomalies=every,
-        motion="both",
-    )  # fmt: skip
-    x, y = (np.rint(a * 255) for a in next(ds.epoch(0)))
     block = np.s_[:, :, 26:38, 32:40]
-    assert np.median(x[block][..., 2]) == pytest.approx(3 * FLOW_LEVELS, abs=8)
-    assert np.median(y[block][..., 2]) == pytest.approx(FLOW_LEVELS, abs=4)
-    # the difference channel is between the frames the window shows, 3 apart, not 1
-    np.testing.assert_array_equal(x[:, 1:, ..., 1], np.abs(x[:, 1:, ..., 0] - x[:, :-1, ..., 0]))
-    assert not np.array_equal(x[..., 1], y[..., 1])
+    for prepared, colours in ((clip, 1), (rgb, 3)):
+        ds = window_batches(
+            [prepared], 3, Normalizer(Scaling.UNIT), 64, shuffle=False, pseudo_anomalies=every,
+            motion="both",
+        )  # fmt: skip
+        x, y = (np.rint(a * 255) for a in next(ds.epoch(0)))
+        shown, difference, flow = (x[..., i * colours : (i + 1) * colours] for i in range(3))
+        # each kind shows the jump: the difference is between the frames shown, 3 apart
+        np.testing.assert_array_equal(difference[:, 1:], np.abs(shown[:, 1:] - shown[:, :-1]))
+        assert not np.array_equal(difference, y[..., colours : 2 * colours])
+        assert np.median(flow[block]) == pytest.approx(3 * FLOW_LEVELS, abs=8)
+        assert np.median(y[block][..., 2 * colours :]) == pytest.approx(FLOW_LEVELS, abs=4)
 
 
 def test_pseudo_anomaly_rate_zero_leaves_windows_normal_and_bad_settings_are_refused():

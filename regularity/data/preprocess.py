@@ -42,7 +42,7 @@ class MotionInput(str, Enum):
             raise ValueError(message) from None
 
     def setting(self) -> bool | str:
-        """How a run config spells it: False, True (the frame difference) or "flow".
+        """How a run config spells it: False, True (the frame difference), "flow" or "both".
 
         One spelling per kind, so that a config reads as it always did and a resume compares
         like with like.
@@ -79,7 +79,7 @@ def prepare_frames(
         frames: ``[N, H, W]`` grey or ``[N, H, W, 3]`` RGB uint8 frames.
         size: (height, width) to resize to, or None to keep the size.
         color: "grey" (C = 1) or "rgb" (C = 3).
-        motion: append one motion channel per colour channel (`MotionInput`: True or
+        motion: append one motion channel per colour channel and motion kind (`MotionInput`: True or
             "difference" for ``|I_t - I_{t-1}|``, "flow" for the optical-flow speed, "both"
             for the two, difference first), so that a model sees motion as well as appearance
             (C doubles, or triples for "both").
@@ -101,7 +101,8 @@ def prepare_frames(
 def motion_between(before: np.ndarray, after: np.ndarray, motion: bool | str) -> np.ndarray:
     """uint8 motion channels (`MotionInput`) from frames ``before`` to ``after``.
 
-    Both ``[..., H, W, C]`` uint8, paired element by element; the result has their shape.
+    Both ``[..., H, W, C]`` uint8, paired element by element; the result has their shape, with
+    C channels per motion kind.
 
     >>> motion_between(np.array([[[3]]], np.uint8), np.array([[[5]]], np.uint8), True).tolist()
     [[[2]]]

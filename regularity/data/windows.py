@@ -417,9 +417,9 @@ def _with_skip_frames(gather, indices, bounds, anomalies, motion, rng):  # noqa:
     # `regularity.data.preprocess.previous_frames`, that frame is paired with its successor.
     predecessors[:, 0] = np.where(predecessors[:, 0] < clip_start, frames[:, 1], predecessors[:, 0])
     length = frames.shape[1]
-    both = gather(np.concatenate([predecessors, frames], 1))[..., :colours]  # one read
-    shown = both[:, length:]
-    change = motion_between(both[:, :length], shown, motion)
+    pairs = gather(np.concatenate([predecessors, frames], 1))[..., :colours]  # one read
+    shown = pairs[:, length:]
+    change = motion_between(pairs[:, :length], shown, motion)
     inputs[chosen] = np.concatenate([shown, change], -1)
     return inputs, targets
 

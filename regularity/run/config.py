@@ -18,7 +18,7 @@ from regularity.data.preprocess import InputSpec, Scaling
 from regularity.data.windows import SkipFrameAnomalies, WindowSpec
 from regularity.errors import DataError, RegularityError
 from regularity.run.files import portable_path, project_path, read_json, save_config, to_plain
-from regularity.score.scoring import ScoreSpec
+from regularity.score.scoring import ScoreSpec, error_weights
 
 # Fields that may differ when a run is resumed or rescored: they change neither the model nor
 # the data it is trained on.
@@ -46,7 +46,7 @@ class RunConfig:
     run_dir: str = "runs/run"
     size: tuple[int, int] = (256, 256)
     color: str = "grey"
-    motion: bool | str = False  # motion channels: True (|I_t - I_t-1|) or "flow" (MotionInput)
+    motion: bool | str = False  # True (|I_t - I_t-1|), "flow" or "both" (`MotionInput`)
     scaling: str = Scaling.STANDARD.value
     window: WindowSpec = field(default_factory=WindowSpec)
     skips: tuple[int, ...] = (1,)  # temporal strides trained as normal motion
@@ -74,6 +74,9 @@ class RunConfig:
             self.score = ScoreSpec(**self.score)
         Scaling(self.scaling)
         self.motion = self.input_spec().motion  # checked, and spelt one way per kind
+        # the channels a score names must be the input's: refused here, not after training
+        error_weights((1, 1, self.input_spec().channels), 1.0, "input", self.score.channels,
+                      self.motion)  # fmt: skip
         if self.thresholds_from not in ("normal", "held_out"):
             raise ValueError(
                 f"thresholds_from must be 'normal' or 'held_out', not {self.thresholds_from!r}"

@@ -3,7 +3,7 @@
 The suite's definitions: ``D_t = (I_t - Î_t)^2`` per pixel; ``e(t)`` aggregates
 ``D_t`` over the frame; ``s(t) = 1 - (e - min e) / (max e - min e)`` within a video. ``D_t`` may be
 taken on the model's input scale or back in grey levels (`ErrorScale`), over all channels or only
-the motion channels a motion input adds (`Channels`).
+some of them: the frames, or the motion channels a motion input adds (`Channels`).
 """
 
 from __future__ import annotations
@@ -133,17 +133,34 @@ def error_weights(
     channels = Channels(channels)
     if channels is Channels.ALL:
         return weights
-    groups = [Channels.APPEARANCE, *(Channels(k.value) for k in MotionInput.of(motion).kinds)]
-    if len(groups) == 1 or shape[-1] % len(groups):
+    groups = channel_groups(motion)
+    if len(groups) == 1:
         raise ValueError(
             f"channels={channels.value!r} needs a motion input (appearance and motion "
-            f"channels), got {shape[-1]} channel(s)"
+            f"channels), got {shape[-1]} channel(s) and motion={motion!r}"
+        )
+    if shape[-1] % len(groups) or shape[-1] // len(groups) not in (1, 3):
+        raise ValueError(
+            f"channels={channels.value!r}: {shape[-1]} channel(s) are not the {len(groups)} "
+            f"groups of grey or RGB channels of a motion input with motion={motion!r}"
         )
     if channels not in (Channels.MOTION, *groups):
         names = ", ".join(repr(g.value) for g in groups)
         raise ValueError(f"channels={channels.value!r}: this input's channels are {names}")
-    scored = [g is channels or (channels is Channels.MOTION and g is not groups[0]) for g in groups]
+    scored = [
+        g is channels or (channels is Channels.MOTION and g is not Channels.APPEARANCE)
+        for g in groups
+    ]
     return weights * np.repeat(np.asarray(scored, np.float32), shape[-1] // len(groups))
+
+
+def channel_groups(motion: bool | str) -> list[Channels]:
+    """The groups of a prepared frame's channels, in order: the frames, then each motion kind.
+
+    >>> [group.value for group in channel_groups("both")]
+    ['appearance', 'difference', 'flow']
+    """
+    return [Channels.APPEARANCE, *(Channels(k.value) for k in MotionInput.of(motion).kinds)]
 
 
 def error_maps(

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from regularity.data.clipstore import prepared_clips
-from regularity.data.preprocess import MotionInput, Normalizer
+from regularity.data.preprocess import Normalizer
 from regularity.data.windows import WindowSpec
 from regularity.nets.trainers import scoring_network
 from regularity.run.config import RunConfig
@@ -45,6 +45,7 @@ from regularity.score.scoring import (
     ScoreSpec,
     cell_means,
     cell_statistics,
+    channel_groups,
     critic_errors,
     frame_scores,
     score_outputs,
@@ -123,10 +124,10 @@ def scoring_variants(
     if aggregates:
         variants = {a.value: replace(error, aggregate=a.value) for a in names}
     else:
-        kinds = [Channels(k.value) for k in MotionInput.of(config.motion).kinds]
-        each = kinds if len(kinds) > 1 else []  # one kind alone is the motion channels
-        groups = [Channels.MOTION, Channels.APPEARANCE, *each] if kinds else []
-        channels = [Channels.ALL, *groups]
+        groups = channel_groups(config.motion)
+        kinds = groups[1:] if len(groups) > 2 else []  # one kind alone is the motion channels
+        channels = [Channels.ALL, Channels.MOTION, Channels.APPEARANCE, *kinds]
+        channels = channels if len(groups) > 1 else [Channels.ALL]
         variants = {
             f"{s.value}/{c.value}/{a.value}": replace(
                 error, scale=s.value, channels=c.value, aggregate=a.value
