@@ -124,10 +124,10 @@ def scoring_variants(
     if aggregates:
         variants = {a.value: replace(error, aggregate=a.value) for a in names}
     else:
-        groups = channel_groups(config.motion)
-        kinds = groups[1:] if len(groups) > 2 else []  # one kind alone is the motion channels
-        channels = [Channels.ALL, Channels.MOTION, Channels.APPEARANCE, *kinds]
-        channels = channels if len(groups) > 1 else [Channels.ALL]
+        groups = channel_groups(config.motion)  # the frames, then each motion kind
+        # one kind alone is what "motion" scores; two or more are also scored one by one
+        alone = groups if len(groups) > 2 else groups[:1]
+        channels = [Channels.ALL, Channels.MOTION, *alone] if len(groups) > 1 else [Channels.ALL]
         variants = {
             f"{s.value}/{c.value}/{a.value}": replace(
                 error, scale=s.value, channels=c.value, aggregate=a.value
@@ -353,12 +353,13 @@ def run_errors(
               for n, o in others.items()}  # fmt: skip
     scored = {name: ([], []) for name in others}
 
+    std, motion = normalizer.std, config.motion
+
     def predicted(videos: list, split: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         out = []
         for video in videos:
             x = get_test_data(video, spec, normalizer)
             outputs, valid = predict_test_data(network, x, config.window)
-            std, motion = normalizer.std, config.motion
             out.append((*score_outputs(x, outputs, valid, std, score, motion), valid))
             for name, other in summed.items():
                 maps, errors = score_outputs(x, outputs, valid, std, other, motion)
