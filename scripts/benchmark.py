@@ -247,6 +247,7 @@ def bench_cells(args: argparse.Namespace) -> dict:
             dict(args.variants),
             dict(args.partners),
             tuple(args.fuse_with),
+            [tuple(group.split("+")) for group in args.fisher],
         ),
     }
 
@@ -418,6 +419,13 @@ def parser() -> argparse.ArgumentParser:
         choices=["flow", "difference"],
         default=["flow"],
         help="per-cell baselines fused with every score (studies.comparisons.FUSIBLE)",
+    )
+    cells.add_argument(
+        "--fisher",
+        nargs="*",
+        default=[],
+        help="groups of scores fused by Fisher's method, each NAME+NAME[+...] of the study's "
+        "names (own, a variant, 'cell8 top0.1', flow, difference)",
     )
     cells.set_defaults(run=bench_cells)
     speed = sub.add_parser("speed", help="scoring speed of a run's network (any Keras backend)")

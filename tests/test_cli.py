@@ -170,6 +170,32 @@ def test_every_benchmark_subcommand_runs_on_tiny_data(trained_run, tiny_root, ca
     assert studied["smooth_window=9 + 1.0 flow"]["all"]["micro_raw"] == pytest.approx(
         fused["frame_auc"]["micro_raw"], abs=2e-3
     )
+    # views of the same outputs fused by Fisher's method, each read against its own normal frames
+    # (fields over the run's score, which is per cell by now: the first two summed instead)
+    views = ["channels=appearance,aggregate=sum", "channels=motion,aggregate=sum",
+             "channels=motion,aggregate=cell_top,patch=8,top_fraction=0.25"]  # fmt: skip
+    as_yaml = "[{channels: appearance, aggregate: sum}, {channels: motion, aggregate: sum}, " \
+        "{channels: motion, aggregate: cell_top, patch: 8, top_fraction: 0.25}]"  # fmt: skip
+    regularity_main(["evaluate", str(trained_run), "--videos", "0", "--set", "score.flow_weight=0",
+                     "--set", f"score.views={as_yaml}"])  # fmt: skip
+    by_views = json_line(capsys)["frame_auc"]
+    derived = read_json(trained_run / "thresholds.json")["views"]
+    assert [sorted(v) for v in derived] == [["normal"], ["normal"], ["cells", "normal"]]
+    normal_frames = len(derived[0]["normal"])
+    assert all(np.all(np.diff(v["normal"]) >= 0) and len(v["normal"]) == normal_frames
+               for v in derived)  # fmt: skip
+    fused_scores = [float(row.split(",")[3]) for row in
+                    (trained_run / "scores.csv").read_text().splitlines()[1:]]  # fmt: skip
+    # a frame rarer than every normal one under all three views reads 3 log(n + 1), no more
+    # (scores.csv keeps 6 digits)
+    assert 0 <= min(fused_scores) and max(fused_scores) <= 3 * np.log(normal_frames + 1) + 1e-4
+    bench.main(["cells", "--run-dir", str(trained_run), "--patches", "8", "--tops", "0.25",
+                "--fusion-weights", "1", "--variants", *views,
+                "--fisher", "+".join(views)])  # fmt: skip
+    studied = json_line(capsys)["frame_auc"]
+    for name in (f"fisher({' + '.join(views)})", "own"):  # the study's fusion is the evaluation's
+        assert studied[name]["all"]["micro_raw"] == pytest.approx(by_views["micro_raw"], abs=2e-3)
+    assert studied["own"]["all"] != studied[views[0]]["all"]
     bench.main(["baselines", "--dataset", "synthetic", "--root", str(tiny_root), "--patches",
                 "8", "--tops", "0.1"])  # fmt: skip
     assert set(json_line(capsys)["frame_auc"]) == {

@@ -18,8 +18,10 @@ from regularity.score.scoring import (
     cell_statistics,
     error_maps,
     error_weights,
+    fisher_fused,
     frame_errors,
     minmax,
+    normal_surprise,
     psnr,
     psnr_abnormality,
     regularity_score,
@@ -316,6 +318,9 @@ def test_frames_no_window_scores_are_never_flagged():
         ({"aggregate": "cell_top", "frame_score": "ocr"}, "no second scorer"),
         ({"aggregate": "cell_top", "top_fraction": 0.0}, "top_fraction must be in"),
         ({"flow_weight": -1.0}, "flow_weight must be 0 or more"),
+        ({"views": [{"channels": "appearance"}], "flow_weight": 0.5}, "no flow_weight"),
+        ({"views": [{"measure": "psnr"}]}, "a score view is a dict of"),
+        ({"views": [{"aggregate": "cell_top", "top_fraction": 2.0}]}, "top_fraction must be"),
     ],
 )
 def test_a_score_spec_that_cannot_be_computed_is_refused_when_made(settings, message):
@@ -357,3 +362,18 @@ def test_a_fused_score_smooths_the_flow_as_its_own_score_on_normal_and_test_clip
         fused_with_motion(own[0], kept[0], unrecorded),
         fused_with_motion(own[0], kept[0], fusions[9]),
     )
+
+
+def test_fused_views_weigh_each_score_by_its_rarity_on_normal_frames_not_its_units():
+    rng = np.random.default_rng(0)
+    # two scores of the same frames in units a thousand times apart, and heavy-tailed
+    normal = [np.sort(rng.exponential(1.0, 500)), np.sort(rng.exponential(1000.0, 500))]
+    frames = [np.array([0.5, 6.0, 0.5, 1e6]), np.array([6000.0, 500.0, 500.0, 500.0])]
+    fused = fisher_fused(frames, normal)
+    # rare under either score counts alike, whatever its units ...
+    assert fused[0] == pytest.approx(fused[1], rel=0.2) and fused[0] > 2 * fused[2]
+    # ... and a spike past every normal frame weighs as the rarest normal rank, not its size
+    assert fused[3] - fused[2] == pytest.approx(np.log(501) - normal_surprise(0.5, normal[0]))
+    # a plain sum of standardised scores lets that one spike set the clip's whole scale
+    standardised = sum((f - n.mean()) / n.std() for f, n in zip(frames, normal, strict=True))
+    assert standardised[3] > 1000 * standardised[0] and fused[3] < 3 * fused[0]

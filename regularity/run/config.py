@@ -18,7 +18,7 @@ from regularity.data.preprocess import InputSpec, Scaling
 from regularity.data.windows import SkipFrameAnomalies, WindowSpec
 from regularity.errors import DataError, RegularityError
 from regularity.run.files import portable_path, project_path, read_json, save_config, to_plain
-from regularity.score.scoring import ScoreSpec, error_weights
+from regularity.score.scoring import ScoreSpec, error_weights, view_specs
 
 # Fields that may differ when a run is resumed or rescored: they change neither the model nor
 # the data it is trained on.
@@ -75,8 +75,9 @@ class RunConfig:
         Scaling(self.scaling)
         self.motion = self.input_spec().motion  # checked, and spelt one way per kind
         # the channels a score names must be the input's: refused here, not after training
-        error_weights((1, 1, self.input_spec().channels), 1.0, "input", self.score.channels,
-                      self.motion)  # fmt: skip
+        for score in (self.score, *view_specs(self.score)):
+            error_weights((1, 1, self.input_spec().channels), 1.0, "input", score.channels,
+                          self.motion)  # fmt: skip
         if self.thresholds_from not in ("normal", "held_out"):
             raise ValueError(
                 f"thresholds_from must be 'normal' or 'held_out', not {self.thresholds_from!r}"

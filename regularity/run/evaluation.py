@@ -40,15 +40,16 @@ from regularity.score.inference import get_test_data, predict_test_data
 from regularity.score.marking import smooth_error_map, spot_irregularity
 from regularity.score.metrics import dots_in_mask, ucsd_pixel_hit
 from regularity.score.scoring import (
-    Aggregate,
     ScoreSpec,
     abnormality_score,
+    by_cell,
     cell_means,
-    cell_statistics,
     critic_errors,
+    fisher_fused,
+    per_cell_scored,
     score_outputs,
-    smoothed_scores,
-    top_cell_errors,
+    summed,
+    view_specs,
 )
 from regularity.score.verdict import (
     clip_footage,
@@ -189,15 +190,31 @@ def normal_clip_scores(
     window: WindowSpec | int,
     critics: dict[str, object] | None = None,
     motion: bool | str = True,
-) -> Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Error maps, frame score e(t) and valid mask of each normal clip (prepared uint8).
+    views: list[ScoreSpec] = (),
+) -> Iterable[tuple[np.ndarray, np.ndarray, np.ndarray, list]]:
+    """Error maps, frame score e(t), valid mask and each view's (maps, e(t)) of normal clips.
 
-    Only the critic that gives the frame score (``score.frame_score``) is asked.
+    Clips: prepared uint8. Only the critic that gives the frame score (``score.frame_score``)
+    is asked. ``views``: other specs scored from the same outputs (`ScoreSpec.views`, which
+    take no critic).
     """
     critics = {k: v for k, v in (critics or {}).items() if k == score.frame_score}
     for clip in clips:
         scaled = normalizer.apply(clip.astype(np.float32)).astype(np.float32)
-        yield score_clip(model, scaled, normalizer, score, window, critics, motion=motion)[:3]
+        if not views:
+            maps, errors, valid, _ = score_clip(
+                model, scaled, normalizer, score, window, critics, motion=motion
+            )
+            yield maps, errors, valid, []
+            continue
+        outputs, valid = predict_test_data(scoring_network(model), scaled, window)
+        maps, errors = score_outputs(scaled, outputs, valid, normalizer.std, score, motion)
+        yield (
+            maps,
+            errors,
+            valid,
+            [score_outputs(scaled, outputs, valid, normalizer.std, view, motion) for view in views],
+        )
 
 
 def normal_thresholds(
@@ -220,30 +237,45 @@ def normal_thresholds(
     clip's `motion_per_frame`, where ``score.flow_weight`` fuses the flow into e(t) (filled in
     as the clips are read). ``motion``: the run's `MotionInput`.
     """
-    by_cell = Aggregate(score.aggregate) is Aggregate.CELL_TOP  # error maps only (ScoreSpec)
-    # cell statistics come from these very clips: their e(t) waits for them (a plain sum first)
-    first = replace(score, aggregate=Aggregate.SUM.value) if by_cell else score
-    pixels, frames, pooled, scored = [], [], [], []
-    normal = normal_clip_scores(model, clips, normalizer, first, window, critics, motion)
-    for i, (maps, errors, valid) in enumerate(normal):
+    views = view_specs(replace(score, thresholds={}))  # their statistics are derived here
+    first = summed(replace(score, views=[]))  # per-cell statistics come from these very clips
+    pixels, frames, pooled, scored, parts = [], [], [], [], []
+    normal = normal_clip_scores(
+        model, clips, normalizer, first, window, critics, motion, [summed(v) for v in views]
+    )
+    for i, (maps, errors, valid, view_scores) in enumerate(normal):
         if not valid.any():  # shorter than one window: the model produces none of its frames
             logger.warning("a normal clip of %d frames is too short to score; left out", len(maps))
             continue
         scored.append(i)
         pixels.append(smooth_error_map(maps[valid], score.dot_sigma).ravel())
         frames.append((errors, valid))
-        if by_cell:
+        if by_cell(score):
             pooled.append(cell_means(maps, score.patch))
+        parts.append([
+            cell_means(m, view.patch) if by_cell(view) else e
+            for view, (m, e) in zip(views, view_scores, strict=True)
+        ])  # fmt: skip
     if not frames:
         raise ValueError(
             f"no normal clip is long enough for a window of {WindowSpec.of(window).span}"
         )
-    count, cells = len(frames), {}
-    if by_cell:
-        cells = cell_statistics(p[v] for p, (_, v) in zip(pooled, frames, strict=True))
+    count, cells, valids = len(frames), {}, [v for _, v in frames]
+    if by_cell(score):
+        cells, per_cell = per_cell_scored(pooled, valids, score)
+        frames = list(zip(per_cell, valids, strict=True))
+    view_statistics, view_errors = [], []
+    for view, kept in zip(views, zip(*parts, strict=True), strict=True):
+        statistics = {}
+        if by_cell(view):
+            statistics["cells"], kept = per_cell_scored(list(kept), valids, view)
+        view_statistics.append({**statistics, "normal": np.sort(np.concatenate(kept)).tolist()})
+        view_errors.append(kept)
+    if views:  # each view read against its own normal frames, as `score_outputs` reads a clip
+        normals = [np.asarray(s["normal"]) for s in view_statistics]
         frames = [
-            (smoothed_scores(top_cell_errors(p, cells, score.top_fraction), v, score), v)
-            for p, (_, v) in zip(pooled, frames, strict=True)
+            (fisher_fused(clip, normals), v)
+            for clip, v in zip(zip(*view_errors, strict=True), valids, strict=True)
         ]
     fusion = {}
     if score.flow_weight:
@@ -271,6 +303,7 @@ def normal_thresholds(
         "normal_longest_span": max(longest_span(e, frame, v) for e, v in frames),
         **({"cells": cells} if cells else {}),
         **({"fusion": fusion} if fusion else {}),
+        **({"views": view_statistics} if view_statistics else {}),
     }
 
 

@@ -9,7 +9,7 @@ some of them: the frames, or the motion channels a motion input adds (`Channels`
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
 import numpy as np
@@ -81,6 +81,10 @@ class ScoreSpec:
     # > 0: e(t) becomes the frame score plus this weight times the optical flow's per-cell
     # e(t) (`regularity.score.baselines.fused_errors`), both standardised on the normal clips
     flow_weight: float = 0.0
+    # Several views of the same outputs fused into e(t) by `fisher_fused`, each a dict of
+    # `VIEW_FIELDS` over this spec's ({"channels": "appearance"}) and read against its own
+    # normal frames (``thresholds["views"]``); this spec's own fields then give the red dots.
+    views: list = field(default_factory=list)
     thresholds: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -103,6 +107,51 @@ class ScoreSpec:
                 raise ValueError(f"top_fraction must be in (0, 1], got {self.top_fraction}")
         if self.flow_weight < 0:
             raise ValueError(f"flow_weight must be 0 or more, got {self.flow_weight}")
+        if self.views:
+            if self.flow_weight or self.frame_score or Measure(self.measure) is not Measure.ERROR:
+                raise ValueError(
+                    "views fuse error maps' scores: they take measure='error', no frame_score "
+                    f"and no flow_weight (got {self.measure!r}, {self.frame_score!r}, "
+                    f"{self.flow_weight})"
+                )
+            for view in self.views:
+                if not isinstance(view, dict) or not set(view) <= set(VIEW_FIELDS):
+                    raise ValueError(f"a score view is a dict of {VIEW_FIELDS}, got {view!r}")
+            view_specs(self)  # each view checked as a spec of its own
+
+
+# What a view of `ScoreSpec.views` may set: how one error map becomes e(t).
+VIEW_FIELDS = ("channels", "scale", "aggregate", "patch", "top_fraction", "smooth_window")
+
+
+def view_specs(score: ScoreSpec) -> list[ScoreSpec]:
+    """Each of ``score.views`` as a spec of its own, with its normal statistics where derived."""
+    derived = score.thresholds.get("views") or [{}] * len(score.views)
+    return [
+        replace(score, views=[], thresholds=kept, **view)
+        for view, kept in zip(score.views, derived, strict=True)
+    ]
+
+
+def by_cell(score: ScoreSpec) -> bool:
+    """Whether e(t) compares cells with their statistics on normal clips (`Aggregate.CELL_TOP`)."""
+    return Aggregate(score.aggregate) is Aggregate.CELL_TOP
+
+
+def summed(score: ScoreSpec) -> ScoreSpec:
+    """What a spec's normal clips are scored with first: a per-cell e(t) waits for its cells."""
+    return replace(score, aggregate=Aggregate.SUM.value) if by_cell(score) else score
+
+
+def per_cell_scored(
+    pooled: list[np.ndarray], valid: list[np.ndarray], score: ScoreSpec
+) -> tuple[dict, list[np.ndarray]]:
+    """Normal clips' cell statistics and their per-cell e(t), from `cell_means` of their maps."""
+    cells = cell_statistics(p[v] for p, v in zip(pooled, valid, strict=True))
+    return cells, [
+        smoothed_scores(top_cell_errors(p, cells, score.top_fraction), v, score)
+        for p, v in zip(pooled, valid, strict=True)
+    ]
 
 
 def error_weights(
@@ -277,6 +326,35 @@ def minmax(values: np.ndarray) -> np.ndarray:
     return (values - values.min()) / span if span > 0 else np.zeros_like(values)
 
 
+def normal_surprise(values: np.ndarray, normal: np.ndarray) -> np.ndarray:
+    """-log of the share of normal frames scoring at least as high as each value.
+
+    ``normal``: the score on every normal frame, sorted. The share counts one pseudo-frame
+    above everything (add-one), so that a value above every normal frame reads
+    ``log(n + 1)``, not infinity: a score's tail beyond what normal footage shows carries no
+    more weight than its rank, which keeps one spike from setting a clip's whole scale.
+
+    >>> normal_surprise(np.array([0.0, 2.5, 9.0]), np.array([1.0, 2.0, 3.0])).round(3).tolist()
+    [0.0, 0.693, 1.386]
+    """
+    count = len(normal)
+    at_least = count - np.searchsorted(normal, np.asarray(values, np.float64), side="left")
+    return np.log((count + 1) / (at_least + 1))
+
+
+def fisher_fused(errors: Iterable[np.ndarray], normals: Iterable[np.ndarray]) -> np.ndarray:
+    """Several scores of the same frames as one: Fisher's sum of their `normal_surprise`.
+
+    Each score is read against its own normal frames (``normals``, each sorted), so no weight
+    is set by hand or by labels: a frame is as irregular as it is rare under each score.
+
+    >>> fisher_fused([np.array([0.0, 9.0]), np.array([9.0, 9.0])],
+    ...              [np.array([1.0, 2.0, 3.0])] * 2).round(3).tolist()
+    [1.386, 2.773]
+    """
+    return sum(normal_surprise(e, n) for e, n in zip(errors, normals, strict=True))
+
+
 def abnormality_score(errors: np.ndarray) -> np.ndarray:
     """sa(t) = (e(t) - min e) / (max e - min e) within a video."""
     return minmax(errors)
@@ -376,6 +454,15 @@ def score_outputs(
     scale = ErrorScale.GREY if psnr_measure else score.scale
     weights = error_weights(scaled.shape[1:], std, scale, score.channels, motion)
     maps = error_maps(scaled, outputs, weights)
+    if score.views:
+        views = view_specs(score)
+        if not all("normal" in view.thresholds for view in views):
+            raise ValueError(
+                "the score's views need their normal frames' scores: derive the run's "
+                "thresholds again (`python -m regularity evaluate RUN --set score.views=...`)"
+            )
+        errors = (score_outputs(scaled, outputs, valid, std, view, motion)[1] for view in views)
+        return maps, fisher_fused(errors, [np.asarray(v.thresholds["normal"]) for v in views])
     if psnr_measure:  # a mean squared error per channel scored, as PSNR is defined
         scored = int((np.reshape(weights, (-1, scaled.shape[-1])) != 0).any(axis=0).sum())
         return maps, frame_scores(maps / max(scored, 1), valid, score)

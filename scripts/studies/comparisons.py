@@ -47,6 +47,7 @@ from regularity.score.scoring import (
     cell_statistics,
     channel_groups,
     critic_errors,
+    fisher_fused,
     frame_scores,
     score_outputs,
 )
@@ -112,7 +113,7 @@ def scoring_variants(
     aggregations and PSNR; with ``smooth_windows`` the run's own spec under each smoothing window.
     """
     config = load_config(run_dir)
-    base = config.score
+    base = replace(config.score, views=[])  # fused views are the `cells` study's (``--fisher``)
     if Aggregate(base.aggregate) is Aggregate.CELL_TOP:  # its cell statistics are the run's
         base = replace(base, thresholds=run_thresholds(run_dir))
     if smooth_windows:
@@ -238,6 +239,7 @@ def cell_scoring(
     variants: dict[str, dict] | None = None,
     partners: dict[str, tuple[str | Path, str]] | None = None,
     fuse_with: tuple[str, ...] = ("flow",),
+    fisher_sets: list[tuple[str, ...]] | None = None,
 ) -> dict[str, dict]:
     """Frame AUC (`split_aucs`) of a run scored per cell, and fused with per-cell baselines.
 
@@ -249,6 +251,8 @@ def cell_scoring(
     same dataset, by name: (run folder, the name of one of its `run_errors`). Each variant and
     partner is reported alone and added, standardised, to the run's own e(t) and to each
     variant; everything also fused with each of ``fuse_with``, smoothed as the score it joins.
+    ``fisher_sets``: groups of those scores by name (``"own"``, a variant, ``"cell8 top0.1"``,
+    a label of ``fuse_with`` for that baseline alone), each fused by `fisher_fused`.
     """
     fusions = {label: FUSIBLE[label] for label in fuse_with}
     scored, labels, motion = run_errors(run_dir, patches, tops, variants, tuple(fusions.values()))
@@ -299,11 +303,17 @@ def cell_scoring(
                 for e, k in zip(test_e, test_kept, strict=True)
             ]
             figures[f"{name} + {weight} {label}"] = split_aucs(fused, labels)
-    for baseline in fusions.values():  # each alone, as the leaderboard smooths it
+    for label, baseline in fusions.items():  # each alone, as the leaderboard smooths it
         normal_kept, test_kept = motion[baseline.name]
         cells = cell_statistics(normal_kept)
-        alone = [motion_errors(k, cells, baseline) for k in test_kept]
-        figures[baseline.name] = split_aucs(alone, labels)
+        scored[label] = tuple([motion_errors(k, cells, baseline) for k in kept]
+                              for kept in (normal_kept, test_kept))  # fmt: skip
+        figures[baseline.name] = split_aucs(scored[label][1], labels)
+    for names in fisher_sets or []:  # each score read against its own normal frames
+        normals = [np.sort(np.concatenate(scored[name][0])) for name in names]
+        clips = zip(*(scored[name][1] for name in names), strict=True)
+        fused = [fisher_fused(clip, normals) for clip in clips]
+        figures[f"fisher({' + '.join(names)})"] = split_aucs(fused, labels)
     return figures
 
 
@@ -346,7 +356,10 @@ def run_errors(
     dataset = config.open_dataset()
     network, spec = scoring_network(load_scorer(run_dir)), config.input_spec()
     score = replace(config.score, thresholds=run_thresholds(run_dir))  # cell statistics too
-    others = {name: replace(score, **fields) for name, fields in (variants or {}).items()}
+    # a variant is one way of scoring the outputs, not the run's fused views (unless it says)
+    others = {
+        name: replace(score, **{"views": [], **fields}) for name, fields in (variants or {}).items()
+    }
     # a per-cell variant keeps its maps (summed for now): its statistics are its normal maps'
     by_cell = {n for n, o in others.items() if Aggregate(o.aggregate) is Aggregate.CELL_TOP}
     summed = {n: replace(o, aggregate=Aggregate.SUM.value) if n in by_cell else o
@@ -378,6 +391,7 @@ def run_errors(
             top_fraction=top,
             measure=Measure.ERROR.value,
             frame_score="",
+            views=[],
         )
         scored[f"cell{patch} top{top}"] = per_cell_errors(
             spec, *([(m, v) for m, _, v in clips] for clips in (normal, test))
