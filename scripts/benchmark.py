@@ -247,7 +247,7 @@ def bench_cells(args: argparse.Namespace) -> dict:
             dict(args.variants),
             dict(args.partners),
             tuple(args.fuse_with),
-            [tuple(group.split("+")) for group in args.fisher],
+            [tuple(name.strip() for name in group.split("+")) for group in args.fisher],
         ),
     }
 

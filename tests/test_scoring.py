@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score, roc_curve
@@ -296,6 +298,10 @@ def test_footage_unlike_the_training_footage_is_said():
     # e(t) of any sign: minus the PSNR of a predictor, normal frames at -30 dB to -25 dB
     psnr = {"frame": -26.0, "normal_scores": {"median": -30.0, "max": -25.0}}
     assert footage_warnings(same, np.full(12, -28.0), psnr) == []
+    # fused views' rarities are bounded: every frame above the highest normal one is far enough
+    views = {**thresholds, "views": [], "normal_scores": {"median": 2.0, "max": 10.0}}
+    assert "far above the normal" in footage_warnings(same, np.full(12, 10.5), views)[0]
+    assert footage_warnings(same, np.r_[np.full(6, 2.0), np.full(6, 12.0)], views) == []
     assert "far above the normal" in footage_warnings(same, np.full(12, -15.0), psnr)[0]
 
 
@@ -377,3 +383,44 @@ def test_fused_views_weigh_each_score_by_its_rarity_on_normal_frames_not_its_uni
     # a plain sum of standardised scores lets that one spike set the clip's whole scale
     standardised = sum((f - n.mean()) / n.std() for f, n in zip(frames, normal, strict=True))
     assert standardised[3] > 1000 * standardised[0] and fused[3] < 3 * fused[0]
+
+
+def test_normal_clips_scored_again_with_their_derived_view_statistics_give_their_threshold():
+    from regularity.data.preprocess import Normalizer
+    from regularity.run.evaluation import normal_thresholds
+    from regularity.score.scoring import score_outputs
+
+    rng = np.random.default_rng(0)
+    # grey frames, their difference and their flow: the three channel groups of a "both" input
+    clips = [rng.integers(0, 255, (30, 16, 16, 3), dtype=np.uint8) for _ in range(3)]
+    views = [
+        {"channels": "appearance", "smooth_window": 3},
+        {"channels": "difference"},
+        {"channels": "flow", "aggregate": "cell_top", "patch": 8, "top_fraction": 0.5},
+    ]
+    score = ScoreSpec(channels="motion", views=views, frame_percentile=90.0)
+    normalizer = Normalizer("unit")
+    thresholds = normal_thresholds(WindowMean(), clips, normalizer, score, 4, motion="both")
+    derived = thresholds["views"]
+    assert [d["view"] for d in derived] == views and "cells" in derived[2]
+    scored = replace(score, thresholds=thresholds)
+    fused = []
+    for clip in clips:  # as a test clip is scored: the evaluation's path, statistics given
+        scaled = normalizer.apply(clip.astype(np.float32))
+        outputs, valid = predict_test_data(WindowMean(), scaled, 4)
+        fused.append(score_outputs(scaled, outputs, valid, normalizer.std, scored, "both")[1])
+    every = np.concatenate(fused)
+    assert thresholds["frame"] == pytest.approx(np.percentile(every, 90.0))
+    assert thresholds["normal_scores"]["max"] == pytest.approx(every.max())
+    # statistics of other views than the spec's are not used: it asks for them again
+    changed = replace(score, views=views[:2], thresholds=thresholds)
+    with pytest.raises(ValueError, match="derive them again .*score.views="):
+        score_outputs(scaled, outputs, valid, normalizer.std, changed, "both")
+
+
+def test_a_view_naming_channels_the_input_lacks_is_refused_when_the_config_is_made():
+    from regularity.run.config import RunConfig
+
+    with pytest.raises(ValueError, match=r"score.views\[1\]: .*channels are 'appearance', 'diff"):
+        RunConfig(motion=True, score=ScoreSpec(views=[{"channels": "appearance"},
+                                                      {"channels": "flow"}]))  # fmt: skip

@@ -75,9 +75,14 @@ class RunConfig:
         Scaling(self.scaling)
         self.motion = self.input_spec().motion  # checked, and spelt one way per kind
         # the channels a score names must be the input's: refused here, not after training
-        for score in (self.score, *view_specs(self.score)):
-            error_weights((1, 1, self.input_spec().channels), 1.0, "input", score.channels,
-                          self.motion)  # fmt: skip
+        scores = {"score": self.score}
+        scores.update((f"score.views[{i}]", v) for i, v in enumerate(view_specs(self.score)))
+        for where, score in scores.items():
+            try:
+                error_weights((1, 1, self.input_spec().channels), 1.0, "input", score.channels,
+                              self.motion)  # fmt: skip
+            except ValueError as error:
+                raise ValueError(f"{where}: {error}") from error
         if self.thresholds_from not in ("normal", "held_out"):
             raise ValueError(
                 f"thresholds_from must be 'normal' or 'held_out', not {self.thresholds_from!r}"

@@ -46,6 +46,7 @@ from regularity.score.scoring import (
     cell_means,
     critic_errors,
     fisher_fused,
+    normal_frames,
     per_cell_scored,
     score_outputs,
     summed,
@@ -132,14 +133,22 @@ def score_frames(
     window: WindowSpec | int = 10,
     progress: str | None = None,
     motion: bool | str = True,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Error maps ``[N, H, W]``, smoothed e(t) and the valid-frame mask of scaled frames.
+    views: list[ScoreSpec] = (),
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
+    """Error maps ``[N, H, W]``, e(t), the valid-frame mask and each of ``views``' (maps, e(t)).
 
     ``progress``: a name to show a bar of the clip's windows under; ``motion``: the run's
-    `MotionInput` (which channels ``score.channels`` names).
+    `MotionInput` (which channels ``score.channels`` names); ``views``: other specs scored from
+    the same outputs, the model predicting once.
     """
     outputs, valid = predict_test_data(scoring_network(model), scaled, window, progress=progress)
-    return *score_outputs(scaled, outputs, valid, normalizer.std, score, motion), valid
+    maps, errors = score_outputs(scaled, outputs, valid, normalizer.std, score, motion)
+    return (
+        maps,
+        errors,
+        valid,
+        [score_outputs(scaled, outputs, valid, normalizer.std, view, motion) for view in views],
+    )
 
 
 def critic_scores(
@@ -155,6 +164,24 @@ def critic_scores(
     return second
 
 
+def with_frame_score(
+    errors: np.ndarray, second: dict[str, np.ndarray], score: ScoreSpec
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The frame score and the other second scores, where ``score.frame_score`` names a critic.
+
+    That critic's e(t) becomes the frame score, the error maps' then kept as
+    ``"reconstruction"``; without one, both come back as they are.
+    """
+    if not score.frame_score:
+        return errors, second
+    if score.frame_score not in second:
+        raise ValueError(
+            f"the frame score is the second scorer {score.frame_score!r}, which the run "
+            f"does not have (it has: {sorted(second) or 'none'})"
+        )
+    return second.pop(score.frame_score), {RECONSTRUCTION: errors, **second}
+
+
 def score_clip(
     model: object,
     scaled: np.ndarray,
@@ -167,18 +194,15 @@ def score_clip(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """Error maps, the frame score e(t), the valid mask and every second score of a clip.
 
-    ``score.frame_score`` names the critic whose e(t) is the frame score (its own then kept
-    as ``"reconstruction"``); by default it is the error maps' e(t).
+    ``score.frame_score`` names the critic whose e(t) is the frame score (`with_frame_score`);
+    by default it is the error maps' e(t).
     """
-    maps, errors, valid = score_frames(model, scaled, normalizer, score, window, progress, motion)
-    second = critic_scores(critics or {}, scaled, score, window)
-    if score.frame_score:
-        if score.frame_score not in second:
-            raise ValueError(
-                f"the frame score is the second scorer {score.frame_score!r}, which the run "
-                f"does not have (it has: {sorted(second) or 'none'})"
-            )
-        errors, second = second.pop(score.frame_score), {RECONSTRUCTION: errors, **second}
+    maps, errors, valid, _ = score_frames(
+        model, scaled, normalizer, score, window, progress, motion
+    )
+    errors, second = with_frame_score(
+        errors, critic_scores(critics or {}, scaled, score, window), score
+    )
     return maps, errors, valid, second
 
 
@@ -195,26 +219,16 @@ def normal_clip_scores(
     """Error maps, frame score e(t), valid mask and each view's (maps, e(t)) of normal clips.
 
     Clips: prepared uint8. Only the critic that gives the frame score (``score.frame_score``)
-    is asked. ``views``: other specs scored from the same outputs (`ScoreSpec.views`, which
-    take no critic).
+    is asked. ``views``: other specs scored from the same outputs (`score_frames`).
     """
     critics = {k: v for k, v in (critics or {}).items() if k == score.frame_score}
     for clip in clips:
         scaled = normalizer.apply(clip.astype(np.float32)).astype(np.float32)
-        if not views:
-            maps, errors, valid, _ = score_clip(
-                model, scaled, normalizer, score, window, critics, motion=motion
-            )
-            yield maps, errors, valid, []
-            continue
-        outputs, valid = predict_test_data(scoring_network(model), scaled, window)
-        maps, errors = score_outputs(scaled, outputs, valid, normalizer.std, score, motion)
-        yield (
-            maps,
-            errors,
-            valid,
-            [score_outputs(scaled, outputs, valid, normalizer.std, view, motion) for view in views],
+        maps, errors, valid, by_view = score_frames(
+            model, scaled, normalizer, score, window, motion=motion, views=views
         )
+        errors, _ = with_frame_score(errors, critic_scores(critics, scaled, score, window), score)
+        yield maps, errors, valid, by_view
 
 
 def normal_thresholds(
@@ -238,45 +252,43 @@ def normal_thresholds(
     as the clips are read). ``motion``: the run's `MotionInput`.
     """
     views = view_specs(replace(score, thresholds={}))  # their statistics are derived here
-    first = summed(replace(score, views=[]))  # per-cell statistics come from these very clips
-    pixels, frames, pooled, scored, parts = [], [], [], [], []
+    # per-cell statistics come from these very clips: a per-cell e(t) waits for them
+    specs = [summed(replace(score, views=[])), *(summed(v) for v in views)]
+    pixels, scored, valids, parts = [], [], [], []
     normal = normal_clip_scores(
-        model, clips, normalizer, first, window, critics, motion, [summed(v) for v in views]
+        model, clips, normalizer, specs[0], window, critics, motion, specs[1:]
     )
-    for i, (maps, errors, valid, view_scores) in enumerate(normal):
+    for i, (maps, errors, valid, by_view) in enumerate(normal):
         if not valid.any():  # shorter than one window: the model produces none of its frames
             logger.warning("a normal clip of %d frames is too short to score; left out", len(maps))
             continue
         scored.append(i)
+        valids.append(valid)
         pixels.append(smooth_error_map(maps[valid], score.dot_sigma).ravel())
-        frames.append((errors, valid))
-        if by_cell(score):
-            pooled.append(cell_means(maps, score.patch))
         parts.append([
-            cell_means(m, view.patch) if by_cell(view) else e
-            for view, (m, e) in zip(views, view_scores, strict=True)
+            cell_means(m, spec.patch) if by_cell(spec) else e
+            for spec, (m, e) in zip([score, *views], [(maps, errors), *by_view], strict=True)
         ])  # fmt: skip
-    if not frames:
+    if not valids:
         raise ValueError(
             f"no normal clip is long enough for a window of {WindowSpec.of(window).span}"
         )
-    count, cells, valids = len(frames), {}, [v for _, v in frames]
-    if by_cell(score):
-        cells, per_cell = per_cell_scored(pooled, valids, score)
-        frames = list(zip(per_cell, valids, strict=True))
-    view_statistics, view_errors = [], []
-    for view, kept in zip(views, zip(*parts, strict=True), strict=True):
-        statistics = {}
-        if by_cell(view):
-            statistics["cells"], kept = per_cell_scored(list(kept), valids, view)
-        view_statistics.append({**statistics, "normal": np.sort(np.concatenate(kept)).tolist()})
-        view_errors.append(kept)
+    derived = []  # per spec, the run's own first: its statistics and e(t) of every clip
+    for spec, kept in zip([score, *views], zip(*parts, strict=True), strict=True):
+        statistics, kept = {}, list(kept)
+        if by_cell(spec):
+            statistics["cells"], kept = per_cell_scored(kept, valids, spec)
+        derived.append((statistics, kept))
+    (own, errors), *by_view = derived
+    cells, frames, count = own.get("cells", {}), list(zip(errors, valids, strict=True)), len(valids)
+    view_statistics = [
+        {**statistics, "view": dict(fields), "normal": normal_frames(kept).tolist()}
+        for fields, (statistics, kept) in zip(score.views, by_view, strict=True)
+    ]
     if views:  # each view read against its own normal frames, as `score_outputs` reads a clip
         normals = [np.asarray(s["normal"]) for s in view_statistics]
-        frames = [
-            (fisher_fused(clip, normals), v)
-            for clip, v in zip(zip(*view_errors, strict=True), valids, strict=True)
-        ]
+        fused = zip(*(kept for _, kept in by_view), strict=True)
+        frames = [(fisher_fused(clip, normals), v) for clip, v in zip(fused, valids, strict=True)]
     fusion = {}
     if score.flow_weight:
         if flows is None:

@@ -8,6 +8,7 @@ some of them: the frames, or the motion channels a motion input adds (`Channels`
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from enum import Enum
@@ -117,6 +118,7 @@ class ScoreSpec:
             for view in self.views:
                 if not isinstance(view, dict) or not set(view) <= set(VIEW_FIELDS):
                     raise ValueError(f"a score view is a dict of {VIEW_FIELDS}, got {view!r}")
+            self.views = [dict(view) for view in self.views]  # not the recipe's own dicts
             view_specs(self)  # each view checked as a spec of its own
 
 
@@ -125,12 +127,26 @@ VIEW_FIELDS = ("channels", "scale", "aggregate", "patch", "top_fraction", "smoot
 
 
 def view_specs(score: ScoreSpec) -> list[ScoreSpec]:
-    """Each of ``score.views`` as a spec of its own, with its normal statistics where derived."""
-    derived = score.thresholds.get("views") or [{}] * len(score.views)
-    return [
-        replace(score, views=[], thresholds=kept, **view)
-        for view, kept in zip(score.views, derived, strict=True)
-    ]
+    """Each of ``score.views`` as a spec of its own, with its normal statistics where derived.
+
+    Statistics derived for other views than these (the views changed since) are not used: each
+    view then has none, and scoring asks for them to be derived again (`score_outputs`).
+    """
+    derived = score.thresholds.get("views") or []
+    if [kept.get("view") for kept in derived] != score.views:
+        derived = [{}] * len(score.views)
+    specs = []
+    for i, (view, kept) in enumerate(zip(score.views, derived, strict=True)):
+        try:
+            specs.append(replace(score, views=[], thresholds=kept, **view))
+        except ValueError as error:
+            raise ValueError(f"score.views[{i}]: {error}") from error
+    return specs
+
+
+def normal_frames(errors: Iterable[np.ndarray]) -> np.ndarray:
+    """Every normal frame's score, sorted: what `normal_surprise` reads a score against."""
+    return np.sort(np.concatenate(list(errors)))
 
 
 def by_cell(score: ScoreSpec) -> bool:
@@ -445,6 +461,10 @@ def score_outputs(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Error maps and smoothed e(t) of a model's outputs on scaled frames.
 
+    With ``score.views``, e(t) is instead `fisher_fused` over each view's smoothed e(t), read
+    against ``score.thresholds["views"]`` (each view's sorted normal e(t), and its cell
+    statistics for a per-cell view); the maps stay this spec's own (the red dots).
+
     ``std`` is the normaliser's: one unit of the input scale in grey levels; ``motion`` the
     input's `MotionInput` (which channels hold what, for ``score.channels``). The PSNR measure
     is always taken in grey levels (peak 255), whatever ``score.scale``, over the channels that
@@ -458,8 +478,9 @@ def score_outputs(
         views = view_specs(score)
         if not all("normal" in view.thresholds for view in views):
             raise ValueError(
-                "the score's views need their normal frames' scores: derive the run's "
-                "thresholds again (`python -m regularity evaluate RUN --set score.views=...`)"
+                "the thresholds hold no normal statistics for these score views: derive them "
+                "again (`python -m regularity evaluate RUN --set "
+                f"'score.views={json.dumps(score.views)}'`)"
             )
         errors = (score_outputs(scaled, outputs, valid, std, view, motion)[1] for view in views)
         return maps, fisher_fused(errors, [np.asarray(v.thresholds["normal"]) for v in views])

@@ -139,6 +139,8 @@ def footage_warnings(
         # the clip's calmest frame: an abnormal event raises some frames, other footage
         # (another camera, lighting, size) raises all of them. Any sign of e(t) (PSNR, logits).
         ceiling = normal["max"] + (normal["max"] - normal["median"])
+        if "views" in thresholds:  # fused rarities are bounded: above every normal frame is far
+            ceiling = normal["max"]
         if float(scored.min()) > ceiling:
             warnings.append(
                 f"even its lowest frame score {float(scored.min()):.4g} is far above the normal "

@@ -43,13 +43,17 @@ from regularity.score.scoring import (
     ErrorScale,
     Measure,
     ScoreSpec,
+    by_cell,
     cell_means,
     cell_statistics,
     channel_groups,
     critic_errors,
     fisher_fused,
     frame_scores,
+    normal_frames,
+    per_cell_scored,
     score_outputs,
+    summed,
 )
 
 
@@ -114,7 +118,7 @@ def scoring_variants(
     """
     config = load_config(run_dir)
     base = replace(config.score, views=[])  # fused views are the `cells` study's (``--fisher``)
-    if Aggregate(base.aggregate) is Aggregate.CELL_TOP:  # its cell statistics are the run's
+    if by_cell(base):  # its cell statistics are the run's
         base = replace(base, thresholds=run_thresholds(run_dir))
     if smooth_windows:
         return {f"smooth_{w}": replace(base, smooth_window=w) for w in smooth_windows}
@@ -310,7 +314,9 @@ def cell_scoring(
                               for kept in (normal_kept, test_kept))  # fmt: skip
         figures[baseline.name] = split_aucs(scored[label][1], labels)
     for names in fisher_sets or []:  # each score read against its own normal frames
-        normals = [np.sort(np.concatenate(scored[name][0])) for name in names]
+        if unknown := [name for name in names if name not in scored]:
+            raise ValueError(f"--fisher names no score {unknown}; the study has {sorted(scored)}")
+        normals = [normal_frames(scored[name][0]) for name in names]
         clips = zip(*(scored[name][1] for name in names), strict=True)
         fused = [fisher_fused(clip, normals) for clip in clips]
         figures[f"fisher({' + '.join(names)})"] = split_aucs(fused, labels)
@@ -325,9 +331,10 @@ def per_cell_errors(
     Each cell's statistics are those of the normal clips' maps, and e(t) is taken by the
     evaluation's own path (`frame_scores`).
     """
-    cells = cell_statistics(cell_means(m, score.patch)[v] for m, v in normal)
+    cells, normal_e = per_cell_scored([cell_means(m, score.patch) for m, _ in normal],
+                                      [v for _, v in normal], score)  # fmt: skip
     score = replace(score, thresholds={"cells": cells})
-    return tuple([frame_scores(m, v, score) for m, v in clips] for clips in (normal, test))
+    return normal_e, [frame_scores(m, v, score) for m, v in test]
 
 
 # The per-cell baselines a study may fuse with a model's e(t), by the label its names carry.
@@ -356,14 +363,11 @@ def run_errors(
     dataset = config.open_dataset()
     network, spec = scoring_network(load_scorer(run_dir)), config.input_spec()
     score = replace(config.score, thresholds=run_thresholds(run_dir))  # cell statistics too
-    # a variant is one way of scoring the outputs, not the run's fused views (unless it says)
-    others = {
-        name: replace(score, **{"views": [], **fields}) for name, fields in (variants or {}).items()
-    }
+    # a variant is one way of scoring the outputs, not the run's fused views
+    others = {name: replace(score, views=[], **fields) for name, fields in (variants or {}).items()}
     # a per-cell variant keeps its maps (summed for now): its statistics are its normal maps'
-    by_cell = {n for n, o in others.items() if Aggregate(o.aggregate) is Aggregate.CELL_TOP}
-    summed = {n: replace(o, aggregate=Aggregate.SUM.value) if n in by_cell else o
-              for n, o in others.items()}  # fmt: skip
+    per_cell = {name for name, other in others.items() if by_cell(other)}
+    first = {name: summed(other) for name, other in others.items()}
     scored = {name: ([], []) for name in others}
 
     std, motion = normalizer.std, config.motion
@@ -374,14 +378,14 @@ def run_errors(
             x = get_test_data(video, spec, normalizer)
             outputs, valid = predict_test_data(network, x, config.window)
             out.append((*score_outputs(x, outputs, valid, std, score, motion), valid))
-            for name, other in summed.items():
+            for name, other in first.items():
                 maps, errors = score_outputs(x, outputs, valid, std, other, motion)
-                scored[name][split].append((maps, valid) if name in by_cell else errors)
+                scored[name][split].append((maps, valid) if name in per_cell else errors)
         return out
 
     normal, test = predicted(dataset.train, 0), predicted(dataset.test, 1)
     scored["own"] = ([e for _, e, _ in normal], [e for _, e, _ in test])
-    for name in by_cell:
+    for name in per_cell:
         scored[name] = per_cell_errors(others[name], *scored[name])
     for patch, top in itertools.product(patches, tops):
         spec = replace(

@@ -9,6 +9,7 @@ checkpoints. Its numbers are for showing the gap, never for a README figure.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -114,7 +115,8 @@ def lenient_protocols(
     # The normal clips' e(t), scored as the thresholds' are (nothing written).
     clips = prepared_clips(config.open_dataset().train, config.input_spec().prepare)
     normalizer = Normalizer.load(run_dir / "normalizer.npz")
-    normal = normal_clip_scores(load_scorer(run_dir), clips, normalizer, config.score,
+    score = replace(config.score, thresholds=read_json(run_dir / "thresholds.json"))
+    normal = normal_clip_scores(load_scorer(run_dir), clips, normalizer, score,
                                 config.window, load_critics(run_dir), config.motion)  # fmt: skip
     flat_errors, flat_labels = np.concatenate(errors), np.concatenate(labels)
     threshold = read_json(run_dir / "thresholds.json")["frame"]
@@ -125,7 +127,7 @@ def lenient_protocols(
             "macro": strict["macro"],
         },  # fmt: skip
         "snippet_folder_labels": snippet_folder_auc(
-            errors, [e for _, e, _ in normal], snippet or config.window.span
+            errors, [e for _, e, _, _ in normal], snippet or config.window.span
         ),
         "test_set_minmax": {
             "auc": strict["micro_raw"],
