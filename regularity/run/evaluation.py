@@ -164,24 +164,6 @@ def critic_scores(
     return second
 
 
-def with_frame_score(
-    errors: np.ndarray, second: dict[str, np.ndarray], score: ScoreSpec
-) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """The frame score and the other second scores, where ``score.frame_score`` names a critic.
-
-    That critic's e(t) becomes the frame score, the error maps' then kept as
-    ``"reconstruction"``; without one, both come back as they are.
-    """
-    if not score.frame_score:
-        return errors, second
-    if score.frame_score not in second:
-        raise ValueError(
-            f"the frame score is the second scorer {score.frame_score!r}, which the run "
-            f"does not have (it has: {sorted(second) or 'none'})"
-        )
-    return second.pop(score.frame_score), {RECONSTRUCTION: errors, **second}
-
-
 def score_clip(
     model: object,
     scaled: np.ndarray,
@@ -191,19 +173,26 @@ def score_clip(
     critics: dict[str, object] | None = None,
     progress: str | None = None,
     motion: bool | str = True,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-    """Error maps, the frame score e(t), the valid mask and every second score of a clip.
+    views: list[ScoreSpec] = (),
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray], list]:
+    """Error maps, the frame score e(t), the valid mask, every second score and each view's.
 
-    ``score.frame_score`` names the critic whose e(t) is the frame score (`with_frame_score`);
-    by default it is the error maps' e(t).
+    ``score.frame_score`` names the critic whose e(t) is the frame score (its own then kept
+    as ``"reconstruction"``); by default it is the error maps' e(t). ``views``: other specs
+    scored from the same outputs, each giving (maps, e(t)) (`score_frames`).
     """
-    maps, errors, valid, _ = score_frames(
-        model, scaled, normalizer, score, window, progress, motion
+    maps, errors, valid, by_view = score_frames(
+        model, scaled, normalizer, score, window, progress, motion, views
     )
-    errors, second = with_frame_score(
-        errors, critic_scores(critics or {}, scaled, score, window), score
-    )
-    return maps, errors, valid, second
+    second = critic_scores(critics or {}, scaled, score, window)
+    if score.frame_score:
+        if score.frame_score not in second:
+            raise ValueError(
+                f"the frame score is the second scorer {score.frame_score!r}, which the run "
+                f"does not have (it has: {sorted(second) or 'none'})"
+            )
+        errors, second = second.pop(score.frame_score), {RECONSTRUCTION: errors, **second}
+    return maps, errors, valid, second, by_view
 
 
 def normal_clip_scores(
@@ -219,15 +208,14 @@ def normal_clip_scores(
     """Error maps, frame score e(t), valid mask and each view's (maps, e(t)) of normal clips.
 
     Clips: prepared uint8. Only the critic that gives the frame score (``score.frame_score``)
-    is asked. ``views``: other specs scored from the same outputs (`score_frames`).
+    is asked. ``views``: other specs scored from the same outputs (`score_clip`).
     """
     critics = {k: v for k, v in (critics or {}).items() if k == score.frame_score}
     for clip in clips:
         scaled = normalizer.apply(clip.astype(np.float32)).astype(np.float32)
-        maps, errors, valid, by_view = score_frames(
-            model, scaled, normalizer, score, window, motion=motion, views=views
+        maps, errors, valid, _, by_view = score_clip(
+            model, scaled, normalizer, score, window, critics, motion=motion, views=views
         )
-        errors, _ = with_frame_score(errors, critic_scores(critics, scaled, score, window), score)
         yield maps, errors, valid, by_view
 
 
@@ -249,7 +237,9 @@ def normal_thresholds(
     the recorded source which normal clips they were (e.g. "held-out normal"). ``critics``:
     the run's second scorers, needed where one of them gives the frame score. ``flows``: each
     clip's `motion_per_frame`, where ``score.flow_weight`` fuses the flow into e(t) (filled in
-    as the clips are read). ``motion``: the run's `MotionInput`.
+    as the clips are read). ``motion``: the run's `MotionInput`. With ``score.views`` each view's
+    statistics are derived too (``"views"``: its fields, its sorted normal e(t) and, per cell,
+    its cells), and the frame threshold is taken over the views' fused e(t).
     """
     views = view_specs(replace(score, thresholds={}))  # their statistics are derived here
     # per-cell statistics come from these very clips: a per-cell e(t) waits for them
@@ -418,7 +408,7 @@ def score_video(
     start = time.perf_counter()
     scaled = get_test_data(video, config.input_spec(), normalizer)
     timed = {k: v for k, v in critics.items() if k == score.frame_score}
-    maps, errors, valid, second = score_clip(
+    maps, errors, valid, second, _ = score_clip(
         model, scaled, normalizer, score, window, timed, progress=video.name, motion=config.motion
     )
     if score.flow_weight:  # the flow is part of the frame score: timed with it
