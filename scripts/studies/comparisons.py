@@ -110,7 +110,7 @@ def frame_aucs(
 def scoring_variants(
     run_dir: str | Path, aggregates: bool = False, smooth_windows: list[int] | None = None
 ) -> dict[str, ScoreSpec]:
-    """Ways of scoring a run to compare, the run's own first (unfused: see `cell_scoring`).
+    """Ways of scoring a run to compare, the run's own first (no flow, no views: `cell_scoring`).
 
     Error maps under every error scale x channel choice x aggregation, and the PSNR measure
     (Liu et al.'s score, which needs no aggregation), by default; with ``aggregates`` only the
