@@ -299,7 +299,8 @@ def test_footage_unlike_the_training_footage_is_said():
     psnr = {"frame": -26.0, "normal_scores": {"median": -30.0, "max": -25.0}}
     assert footage_warnings(same, np.full(12, -28.0), psnr) == []
     # fused views' rarities are bounded: every frame above the highest normal one is far enough
-    views = {**thresholds, "views": [], "normal_scores": {"median": 2.0, "max": 10.0}}
+    views = {**thresholds, "views": [{"view": {}, "normal": [0.0, 1.0]}],
+             "normal_scores": {"median": 2.0, "max": 10.0}}  # fmt: skip
     assert "far above the normal" in footage_warnings(same, np.full(12, 10.5), views)[0]
     assert footage_warnings(same, np.r_[np.full(6, 2.0), np.full(6, 12.0)], views) == []
     assert "far above the normal" in footage_warnings(same, np.full(12, -15.0), psnr)[0]

@@ -271,12 +271,12 @@ def normal_thresholds(
         derived.append((statistics, kept))
     (own, errors), *by_view = derived
     cells, frames, count = own.get("cells", {}), list(zip(errors, valids, strict=True)), len(valids)
+    normals = [normal_frames(kept) for _, kept in by_view]
     view_statistics = [
-        {**statistics, "view": dict(fields), "normal": normal_frames(kept).tolist()}
-        for fields, (statistics, kept) in zip(score.views, by_view, strict=True)
+        {**statistics, "view": dict(fields), "normal": normal.tolist()}
+        for fields, (statistics, _), normal in zip(score.views, by_view, normals, strict=True)
     ]
     if views:  # each view read against its own normal frames, as `score_outputs` reads a clip
-        normals = [np.asarray(s["normal"]) for s in view_statistics]
         fused = zip(*(kept for _, kept in by_view), strict=True)
         frames = [(fisher_fused(clip, normals), v) for clip, v in zip(fused, valids, strict=True)]
     fusion = {}

@@ -139,7 +139,7 @@ def footage_warnings(
         # the clip's calmest frame: an abnormal event raises some frames, other footage
         # (another camera, lighting, size) raises all of them. Any sign of e(t) (PSNR, logits).
         ceiling = normal["max"] + (normal["max"] - normal["median"])
-        if "views" in thresholds:  # fused rarities are bounded: above every normal frame is far
+        if thresholds.get("views"):  # fused rarities are bounded: above every normal frame is far
             ceiling = normal["max"]
         if float(scored.min()) > ceiling:
             warnings.append(

@@ -115,11 +115,12 @@ def lenient_protocols(
     # The normal clips' e(t), scored as the thresholds' are (nothing written).
     clips = prepared_clips(config.open_dataset().train, config.input_spec().prepare)
     normalizer = Normalizer.load(run_dir / "normalizer.npz")
-    score = replace(config.score, thresholds=read_json(run_dir / "thresholds.json"))
+    thresholds = read_json(run_dir / "thresholds.json")
+    score = replace(config.score, thresholds=thresholds)
     normal = normal_clip_scores(load_scorer(run_dir), clips, normalizer, score,
                                 config.window, load_critics(run_dir), config.motion)  # fmt: skip
     flat_errors, flat_labels = np.concatenate(errors), np.concatenate(labels)
-    threshold = read_json(run_dir / "thresholds.json")["frame"]
+    threshold = thresholds["frame"]
     figures = {
         "strict": {
             "micro_minmax": strict["micro_minmax"],
