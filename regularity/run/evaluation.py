@@ -315,8 +315,9 @@ def pooled_percentile(parts: list[np.ndarray], percentile: float) -> float:
     Every normal frame's smoothed error map is a few hundred MB on UCSD: ``parts`` and their
     concatenation are not kept side by side once joined, nor copied again to be sorted.
 
-    >>> pooled_percentile([np.array([1.0, 2.0]), np.array([3.0])], 50)
-    2.0
+    >>> parts = [np.array([4.0, 1.0]), np.array([3.0, 2.0])]
+    >>> pooled_percentile(parts, 50), float(np.percentile([4.0, 1.0, 3.0, 2.0], 50)), parts
+    (2.5, 2.5, [])
     """
     every = np.concatenate(parts)
     parts.clear()
