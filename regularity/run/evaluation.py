@@ -310,10 +310,10 @@ def normal_thresholds(
 
 
 def pooled_percentile(parts: list[np.ndarray], percentile: float) -> float:
-    """A percentile of every value of ``parts``, which it empties: one copy of them at a time.
+    """A percentile of every value of ``parts``, which it empties: two copies at most, not three.
 
-    Every normal frame's smoothed error map is a few hundred MB on UCSD: ``parts`` and their
-    concatenation are not kept side by side once joined, nor copied again to be sorted.
+    Every normal frame's smoothed error map is a few hundred MB on UCSD: ``parts`` are let go
+    once joined, and the joined array is sorted in place, not copied again.
 
     >>> parts = [np.array([4.0, 1.0]), np.array([3.0, 2.0])]
     >>> pooled_percentile(parts, 50), float(np.percentile([4.0, 1.0, 3.0, 2.0], 50)), parts
