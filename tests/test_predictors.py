@@ -1,5 +1,7 @@
 """Frame predictors: the U-Net's shapes, the prediction losses, the low-motion filter."""
 
+import json
+
 import numpy as np
 import pytest
 from conftest import write_moving_squares
@@ -154,8 +156,6 @@ def test_predictor_configs_refuse_what_cannot_train_before_loading_data():
         UNetConfig(size=(120, 160))
     with pytest.raises(ValueError, match="loss weights"):
         UNetConfig(intensity_weight=0, gradient_weight=0)
-    with pytest.raises(ValueError, match="motion must be False"):
-        UNetConfig(motion=True)
 
 
 @pytest.mark.slow
@@ -166,6 +166,7 @@ def test_both_predictors_run_through_the_pipeline(model, tiny_root, tmp_path):
     from regularity.data.windows import Target, WindowSpec
     from regularity.run.evaluation import evaluate_run
     from regularity.run.pipeline import train_run
+    from regularity.score.scoring import ScoreSpec
 
     adversarial = model == "adversarial"
     model = "unet_predictor" if adversarial else model
@@ -189,12 +190,19 @@ def test_both_predictors_run_through_the_pipeline(model, tiny_root, tmp_path):
             average_epochs=float(adversarial),
             filters=(4, 8, 16),
         )
-    else:
-        config = Seq2SeqConfig(**shared, seq2seq_filters=4, seq2seq_layers=1)  # fmt: skip
+    else:  # a predictor of the motion channels too, read by one view per channel group
+        views = [{"channels": "appearance"}, {"channels": "difference"},
+                 {"channels": "flow", "aggregate": "cell_top", "patch": 8}]  # fmt: skip
+        config = Seq2SeqConfig(
+            **shared, seq2seq_filters=4, seq2seq_layers=1, motion="both",
+            score=ScoreSpec(channels="motion", views=views),
+        )  # fmt: skip
     trainer = train_run(config, verbose=0)
     assert trainer.scoring_model.name == model
     metrics = evaluate_run(config.run_dir, write_videos=0)
     assert 0 <= metrics["frame_auc"]["micro_minmax"] <= 1
+    thresholds = json.loads((tmp_path / "run" / "thresholds.json").read_text())
+    assert len(thresholds.get("views", [])) == len(config.score.views)
     columns = (tmp_path / "run" / "history.csv").read_text().splitlines()[0].split(",")
     assert {"intensity_loss", "gradient_loss", "motion_loss"} <= set(columns)
     assert ({"adversarial_loss", "d_loss"} <= set(columns)) == adversarial

@@ -157,8 +157,6 @@ class PredictorConfig(RunConfig):
             raise ValueError(
                 "loss weights must be >= 0, and one of intensity, gradient, motion > 0"
             )
-        if self.motion:
-            raise ValueError("a predictor predicts frames: motion must be False")
         step = self.size_step()
         if self.size and (self.size[0] % step or self.size[1] % step):
             raise ValueError(f"{self.model}: frame size {self.size} must be divisible by {step}")
