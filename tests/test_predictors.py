@@ -2,6 +2,7 @@
 
 import json
 
+import imageio.v2 as imageio
 import numpy as np
 import pytest
 from conftest import write_moving_squares
@@ -166,6 +167,7 @@ def test_both_predictors_run_through_the_pipeline(model, tiny_root, tmp_path):
     from regularity.data.windows import Target, WindowSpec
     from regularity.run.evaluation import evaluate_run
     from regularity.run.pipeline import train_run
+    from regularity.run.quality import prediction_report
     from regularity.score.scoring import ScoreSpec
 
     adversarial = model == "adversarial"
@@ -203,6 +205,10 @@ def test_both_predictors_run_through_the_pipeline(model, tiny_root, tmp_path):
     assert 0 <= metrics["frame_auc"]["micro_minmax"] <= 1
     thresholds = json.loads((tmp_path / "run" / "thresholds.json").read_text())
     assert len(thresholds.get("views", [])) == len(config.score.views)
+    if config.motion:  # the prediction report compares and shows the grey frames only
+        report = prediction_report(config.run_dir, steps=1)
+        gif = imageio.mimread(tmp_path / "run" / "prediction" / f"{report['clips'][0]}.gif")
+        assert all(np.ptp(frame[..., :3], axis=-1).max() == 0 for frame in gif)
     columns = (tmp_path / "run" / "history.csv").read_text().splitlines()[0].split(",")
     assert {"intensity_loss", "gradient_loss", "motion_loss"} <= set(columns)
     assert ({"adversarial_loss", "d_loss"} <= set(columns)) == adversarial
