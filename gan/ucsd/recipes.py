@@ -23,7 +23,7 @@ _ADVERSARIAL = {
 # The UCSD recipes stay on the input and score the GAN was measured with (the frame difference,
 # its error + 0.5 flow): the autoencoder's three views of both motion kinds (issue 30) were
 # chosen for the autoencoder; the GAN's first run with them (dev/ped1, seed 0: docs/experiments.md)
-# passed its rule's first gate, and it moves to them once a second seed and Ped2 confirm it.
+# passed its rule's first gate; it moves to them if a second seed does too (then Ped2, once).
 _MEASURED_UCSD = {
     "motion": True,
     "score": {"aggregate": "sum", "scale": "grey", "channels": "motion", "flow_weight": 0.5},
