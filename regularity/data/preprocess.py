@@ -303,10 +303,14 @@ class InputSpec:
             raise ValueError(f"size must be (height, width), got {self.size}")
 
     @property
+    def colours(self) -> int:
+        """Channels of the frame itself, the first of a prepared frame's: 1 (grey) or 3 (RGB)."""
+        return 3 if self.color == Color.RGB.value else 1
+
+    @property
     def channels(self) -> int:
-        """Channels of a prepared frame: 1 (grey) or 3 (RGB), and as many per motion kind."""
-        colours = 3 if self.color == Color.RGB.value else 1
-        return colours * (1 + len(MotionInput.of(self.motion).kinds))
+        """Channels of a prepared frame: its `colours`, and as many per motion kind."""
+        return self.colours * (1 + len(MotionInput.of(self.motion).kinds))
 
     def prepare(self, frames: np.ndarray) -> np.ndarray:
         """Prepared uint8 frames ``[N, H, W, C]`` for this spec."""

@@ -31,7 +31,6 @@ def prediction_report(
     from regularity.run.families import load_config
     from regularity.run.files import update_metrics, write_json
     from regularity.score.inference import scaled_frames
-    from regularity.score.scoring import channel_groups
     from regularity.show.media import write_gif
     from regularity.show.plots import plot_prediction
 
@@ -42,12 +41,12 @@ def prediction_report(
     window = config.window
     future = WindowSpec(Target.FUTURE, window.inputs, steps, window.skip)
     targets, predictions, last_inputs, clips = [], [], [], []
-    # a motion input's channels are predicted too (`channel_groups`), but only the frames are
-    # compared with copying and shown
-    colours = config.input_spec().channels // len(channel_groups(config.motion))
+    # a motion input's channels are predicted too, but only the frames are compared with
+    # copying and shown
+    spec = config.input_spec()
     dataset = config.open_dataset()
     for video in dataset.test:
-        frames = config.input_spec().prepare(video.frames)
+        frames = spec.prepare(video.frames)
         video.release()
         index = future.windows(len(frames), stride)
         if not len(index):
@@ -58,8 +57,8 @@ def prediction_report(
             predict_future(model, scaled[inputs[i : i + batch_size]], steps, window.target)
             for i in range(0, len(inputs), batch_size)
         ])  # fmt: skip
-        grey = np.clip(normalizer.invert(out), 0, 255)[..., :colours]
-        frames = frames[..., :colours]
+        grey = np.clip(normalizer.invert(out), 0, 255)[..., : spec.colours]
+        frames = frames[..., : spec.colours]
         targets.append(frames[wanted].astype(np.float32))
         predictions.append(grey)
         last_inputs.append(frames[inputs[:, -1]].astype(np.float32))
