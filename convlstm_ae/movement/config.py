@@ -49,11 +49,6 @@ class MovementConfig(RunConfig):
     # against the held-out windows), chosen on a synthetic development set (docs)
     match_measure: str = "typical"
     mirror: bool = False  # flip half the training windows left-right (a mirrored performer)
-    # Each training window's contrast and brightness moved by up to this share, per colour
-    # channel, and the window moved by up to `shift` pixels: another performer's clothes,
-    # another crop, the same movement
-    jitter: float = 0.0
-    shift: int = 0
 
     def validate(self) -> None:
         """Shifted windows, a known backbone, frames it can read."""
@@ -81,67 +76,22 @@ class MovementConfig(RunConfig):
 
         if self.match_measure not in MEASURES:
             raise ValueError(f"match_measure must be one of {MEASURES}, not {self.match_measure!r}")
-        if not 0 <= self.jitter < 1 or self.shift < 0:
-            raise ValueError(f"need 0 <= jitter < 1 and shift >= 0: {self.jitter}, {self.shift}")
         if not 0 < self.match_percentile < 100:
             raise ValueError(f"match_percentile must lie in (0, 100), got {self.match_percentile}")
 
     def augmentation(self) -> object:
-        """Training windows' `mirror`, `jitter` and `shift`, each drawn per window.
-
-        A window's inputs and targets are the same clip's frames: each change applies to both.
-        """
-        steps = [
-            step
-            for step, wanted in (
-                (_mirror, self.mirror),
-                (_jitter(self.jitter), self.jitter),
-                (_shift(self.shift), self.shift),
-            )
-            if wanted
-        ]
-        if not steps:
+        """With ``mirror``: each training window flipped left-right with probability 1/2."""
+        if not self.mirror:
             return None
 
-        def augmented(inputs, targets, rng):  # noqa: ANN001, ANN202
-            for step in steps:
-                inputs, targets = step(inputs, targets, rng)
-            return inputs, targets
+        def mirror(inputs, targets, rng):  # noqa: ANN001, ANN202
+            flip = rng.random((len(inputs), 1, 1, 1, 1)) < 0.5
+            return (
+                np.where(flip, inputs[:, :, :, ::-1], inputs),
+                np.where(flip, targets[:, :, :, ::-1], targets),
+            )
 
-        return augmented
-
-
-def _mirror(inputs: np.ndarray, targets: np.ndarray, rng: np.random.Generator) -> tuple:
-    """Half the windows flipped left-right."""
-    flip = rng.random((len(inputs), 1, 1, 1, 1)) < 0.5
-    return tuple(np.where(flip, a[:, :, :, ::-1], a) for a in (inputs, targets))
-
-
-def _jitter(share: float) -> object:
-    """Each window's contrast (about mid-grey) and brightness per channel, by up to ``share``."""
-
-    def jitter(inputs, targets, rng):  # noqa: ANN001, ANN202
-        shape = (len(inputs), 1, 1, 1, inputs.shape[-1])
-        gain = rng.uniform(1 - share, 1 + share, shape).astype(inputs.dtype)
-        offset = rng.uniform(-share / 2, share / 2, shape).astype(inputs.dtype)
-        return tuple(np.clip((a - 0.5) * gain + 0.5 + offset, 0, 1) for a in (inputs, targets))
-
-    return jitter
-
-
-def _shift(pixels: int) -> object:
-    """Each window moved by up to ``pixels`` each way, its edges repeated into the gap."""
-
-    def shift(inputs, targets, rng):  # noqa: ANN001, ANN202
-        height, width = inputs.shape[2:4]
-        pad = ((0, 0), (pixels, pixels), (pixels, pixels), (0, 0))
-        moved = ([], [])
-        for i, (dy, dx) in enumerate(rng.integers(0, 2 * pixels + 1, (len(inputs), 2))):
-            for out, a in zip(moved, (inputs, targets), strict=True):
-                out.append(np.pad(a[i], pad, mode="edge")[:, dy : dy + height, dx : dx + width])
-        return np.stack(moved[0]), np.stack(moved[1])
-
-    return shift
+        return mirror
 
 
 def create_movement_model(
