@@ -5,7 +5,13 @@ from regularity.run.recipes import MOTION, PREDICTION, PREDICTION_UCSD, SYNTHETI
 _UNET = {"model": "unet_predictor"}
 UNET_RECIPES: dict[str, dict] = {
     "synthetic": {**PREDICTION, **SYNTHETIC, **_UNET, "filters": (16, 32, 64, 128)},
-    "ped2": {**PREDICTION_UCSD, **_UNET},
+    # PSNR smoothed over 15 frames + 1.0 x the optical flow per cell, both standardised on the
+    # normal clips: chosen on dev/ped1 (seed 0 among 12 readings, seed 1 confirming; docs)
+    "ped2": {
+        **PREDICTION_UCSD,
+        **_UNET,
+        "score": {"measure": "psnr", "smooth_window": 15, "flow_weight": 1.0},
+    },
     "motion": {
         **PREDICTION,
         **MOTION,
