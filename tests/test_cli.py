@@ -380,11 +380,12 @@ def test_leaderboard_puts_every_family_beside_the_frame_difference(tiny_root, tm
         "frame difference per cell",
         "optical flow",
         "optical flow per cell",
+        "motion per cell, fused",
     )
     baselines = {f"{name} (no learning)" for name in names}
-    assert {e["entry"] for e in entries[:4]} == baselines
-    assert [e["entry"] for e in entries[4:]] == ["toy_board (toy predictor)"]
-    strength = [e["frame_auc"]["micro_minmax"] for e in entries[:4]]
+    assert {e["entry"] for e in entries[:5]} == baselines
+    assert [e["entry"] for e in entries[5:]] == ["toy_board (toy predictor)"]
+    strength = [e["frame_auc"]["micro_minmax"] for e in entries[:5]]
     assert strength == sorted(strength, reverse=True)  # the strongest baseline first
     listed = leaderboard("synthetic", tmp_path / "listed", tmp_path / "runs", str(tiny_root),
                          only=["toy_board", "convlstm_ae"])  # fmt: skip
@@ -392,7 +393,7 @@ def test_leaderboard_puts_every_family_beside_the_frame_difference(tiny_root, tm
     page = (tmp_path / "board" / "leaderboard_synthetic.md").read_text()
     table = [line for line in page.splitlines() if line.startswith("|")]
     assert page.startswith("# Leaderboard: synthetic") and f"Generated {date.today()}" in page
-    assert len(table) == 7 and "frame AUC" in table[0] and table[-1].startswith("| toy_board")
+    assert len(table) == 8 and "frame AUC" in table[0] and table[-1].startswith("| toy_board")
     assert "Column key" in page and "- **EER**:" in page
     assert entries == read_json(tmp_path / "board" / "leaderboard_synthetic.json")["entries"]
     baseline, model = entries[0], entries[-1]

@@ -157,11 +157,11 @@ def test_a_kill_resumes_to_the_same_state_and_both_scores_reach_the_leaderboard(
     shutil.copytree(config.run_dir, tmp_path / "runs" / "gan_board_synthetic")
     entries = leaderboard("synthetic", tmp_path / "board", tmp_path / "runs", str(tiny_root),
                           only=["gan_board"])  # fmt: skip
-    assert [e["entry"] for e in entries[4:]] == [
+    assert [e["entry"] for e in entries[5:]] == [
         "gan_board (gan)",
         "gan_board, second score: alocc",
     ]
-    assert all("(no learning)" in e["entry"] for e in entries[:4])
+    assert all("(no learning)" in e["entry"] for e in entries[:5])
     assert 0 <= entries[-1]["frame_auc"]["micro_minmax"] <= 1 and entries[-1]["eer"] is not None
     page = (tmp_path / "board" / "leaderboard_synthetic.md").read_text().splitlines()
     assert "| same run |" in [line for line in page if line.startswith("|")][-1]

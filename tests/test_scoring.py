@@ -6,8 +6,10 @@ from sklearn.metrics import roc_auc_score, roc_curve
 
 from regularity.data.windows import Target, WindowSpec
 from regularity.score.baselines import (
+    FUSED_PER_CELL,
     UNRECORDED_FUSION_WINDOW,
     frame_difference_errors,
+    fuse_per_cell,
     fused_with_motion,
     fusion_statistics,
 )
@@ -384,6 +386,20 @@ def test_fused_views_weigh_each_score_by_its_rarity_on_normal_frames_not_its_uni
     # a plain sum of standardised scores lets that one spike set the clip's whole scale
     standardised = sum((f - n.mean()) / n.std() for f, n in zip(frames, normal, strict=True))
     assert standardised[3] > 1000 * standardised[0] and fused[3] < 3 * fused[0]
+
+
+def test_the_fused_baseline_reads_both_per_cell_baselines_against_their_own_normal_frames():
+    rng = np.random.default_rng(1)
+    per_cell = ("frame difference per cell", "optical flow per cell")
+    normal = {name: [rng.normal(0, scale, 50) for _ in range(3)] for name, scale in
+              zip(per_cell, (1.0, 100.0), strict=True)}  # fmt: skip
+    # frame 0 ordinary, frame 1 rare by the difference only, frame 2 rare by both
+    test = {per_cell[0]: [np.array([0.0, 5.0, 5.0])], per_cell[1]: [np.array([0.0, 0.0, 500.0])]}
+    fuse_per_cell(normal, test)
+    fused = test[FUSED_PER_CELL][0]
+    assert fused[0] < fused[1] < fused[2] and len(normal[FUSED_PER_CELL]) == 3
+    normals = [np.sort(np.concatenate(normal[name])) for name in per_cell]
+    np.testing.assert_allclose(fused, fisher_fused([test[n][0] for n in per_cell], normals))
 
 
 def test_normal_clips_scored_again_with_their_derived_view_statistics_give_their_threshold():

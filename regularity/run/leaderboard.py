@@ -26,7 +26,13 @@ from regularity.run.evaluation import VideoResult, evaluate_run
 from regularity.run.families import families
 from regularity.run.files import portable_path, project_path, read_json, write_json
 from regularity.run.pipeline import train_run
-from regularity.score.baselines import MOTION_BASELINES, baseline_scores
+from regularity.score.baselines import (
+    FUSED_PER_CELL,
+    FUSED_PER_CELL_DESCRIPTION,
+    MOTION_BASELINES,
+    baseline_scores,
+    fuse_per_cell,
+)
 from regularity.score.scoring import abnormality_score
 from regularity.show.plots import NO_LEARNING, plot_roc
 from regularity.show.report import detection_figures, pooled
@@ -65,18 +71,20 @@ def baseline_entries(dataset: object, percentile: float = 99.0) -> list[dict]:
     normal, test = baseline_scores(
         prepared_clips(dataset.train, np.asarray), prepared_clips(dataset.test, np.asarray)
     )
+    fuse_per_cell(normal, test)
+    described = {b.name: b.describe() for b in MOTION_BASELINES}
+    described[FUSED_PER_CELL] = FUSED_PER_CELL_DESCRIPTION
     entries = []
-    for baseline in MOTION_BASELINES:
-        threshold = float(np.percentile(np.concatenate(normal[baseline.name]), percentile))
+    for name, description in described.items():
+        threshold = float(np.percentile(np.concatenate(normal[name]), percentile))
         results = [
             VideoResult(video.name, video.labels, errors, errors)
-            for video, errors in zip(dataset.test, test[baseline.name], strict=True)
+            for video, errors in zip(dataset.test, test[name], strict=True)
         ]
         figures = detection_figures(results, threshold)
         figures.pop("baseline", None)
-        entries.append({"entry": f"{baseline.name} {NO_LEARNING}",
-                        "description": baseline.describe(), **figures,
-                        "curves": pooled(results)})  # fmt: skip
+        entries.append({"entry": f"{name} {NO_LEARNING}", "description": description,
+                        **figures, "curves": pooled(results)})  # fmt: skip
     return entries
 
 

@@ -20,6 +20,8 @@ from regularity.score.scoring import (
     Aggregate,
     cell_means,
     cell_statistics,
+    fisher_fused,
+    normal_frames,
     smooth,
     top_cell_errors,
 )
@@ -132,6 +134,24 @@ FRAME_DIFFERENCE, DIFFERENCE_PER_CELL, FLOW_PER_CELL = (
     next(b for b in MOTION_BASELINES if b.name == name)
     for name in ("frame difference", "frame difference per cell", "optical flow per cell")
 )
+
+# The two per-cell baselines as one, by the rule the declared learned scores fuse their views
+# with (`fisher_fused`): on dev/ped1 stronger than either alone (docs/experiments.md), so a
+# learned score that fuses motion in is measured against motion fused the same way.
+FUSED_PER_CELL = "motion per cell, fused"
+FUSED_PER_CELL_DESCRIPTION = (
+    "the frame difference and the optical flow per cell, each read as its rarity among the "
+    "normal training frames (-log of the share scoring at least as high), added (Fisher's method)"
+)
+
+
+def fuse_per_cell(normal: dict[str, list], test: dict[str, list]) -> None:
+    """Add `FUSED_PER_CELL` to `baseline_scores`' normal and test e(t), each a clip list."""
+    names = (DIFFERENCE_PER_CELL.name, FLOW_PER_CELL.name)
+    normals = [normal_frames(normal[name]) for name in names]
+    for clips in (normal, test):
+        pairs = zip(*(clips[name] for name in names), strict=True)
+        clips[FUSED_PER_CELL] = [fisher_fused(pair, normals) for pair in pairs]
 
 
 def frame_difference_errors(
