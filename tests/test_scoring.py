@@ -6,7 +6,8 @@ from sklearn.metrics import roc_auc_score, roc_curve
 
 from regularity.data.windows import Target, WindowSpec
 from regularity.score.baselines import (
-    FUSED_PER_CELL,
+    DIFFERENCE_PER_CELL,
+    FLOW_PER_CELL,
     UNRECORDED_FUSION_WINDOW,
     frame_difference_errors,
     fuse_per_cell,
@@ -390,16 +391,15 @@ def test_fused_views_weigh_each_score_by_its_rarity_on_normal_frames_not_its_uni
 
 def test_the_fused_baseline_reads_both_per_cell_baselines_against_their_own_normal_frames():
     rng = np.random.default_rng(1)
-    per_cell = ("frame difference per cell", "optical flow per cell")
+    per_cell = (DIFFERENCE_PER_CELL.name, FLOW_PER_CELL.name)
     normal = {name: [rng.normal(0, scale, 50) for _ in range(3)] for name, scale in
               zip(per_cell, (1.0, 100.0), strict=True)}  # fmt: skip
     # frame 0 ordinary, frame 1 rare by the difference only, frame 2 rare by both
     test = {per_cell[0]: [np.array([0.0, 5.0, 5.0])], per_cell[1]: [np.array([0.0, 0.0, 500.0])]}
-    fuse_per_cell(normal, test)
-    fused = test[FUSED_PER_CELL][0]
-    assert fused[0] < fused[1] < fused[2] and len(normal[FUSED_PER_CELL]) == 3
-    normals = [np.sort(np.concatenate(normal[name])) for name in per_cell]
-    np.testing.assert_allclose(fused, fisher_fused([test[n][0] for n in per_cell], normals))
+    fused_normal, (fused,) = fuse_per_cell(normal, test)
+    assert fused[0] < fused[1] < fused[2] and len(fused_normal) == 3
+    # a frame past every normal frame by both reads as the rarest normal rank of each, added
+    assert fused[2] == pytest.approx(2 * np.log(151))
 
 
 def test_normal_clips_scored_again_with_their_derived_view_statistics_give_their_threshold():

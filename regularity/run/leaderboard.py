@@ -71,7 +71,7 @@ def baseline_entries(dataset: object, percentile: float = 99.0) -> list[dict]:
     normal, test = baseline_scores(
         prepared_clips(dataset.train, np.asarray), prepared_clips(dataset.test, np.asarray)
     )
-    fuse_per_cell(normal, test)
+    normal[FUSED_PER_CELL], test[FUSED_PER_CELL] = fuse_per_cell(normal, test)
     described = {b.name: b.describe() for b in MOTION_BASELINES}
     described[FUSED_PER_CELL] = FUSED_PER_CELL_DESCRIPTION
     entries = []

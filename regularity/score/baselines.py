@@ -145,13 +145,20 @@ FUSED_PER_CELL_DESCRIPTION = (
 )
 
 
-def fuse_per_cell(normal: dict[str, list], test: dict[str, list]) -> None:
-    """Add `FUSED_PER_CELL` to `baseline_scores`' normal and test e(t), each a clip list."""
+def fuse_per_cell(
+    normal: dict[str, list[np.ndarray]], test: dict[str, list[np.ndarray]]
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """`FUSED_PER_CELL`'s e(t) of every normal and every test clip.
+
+    ``normal``, ``test``: `baseline_scores`' e(t) by baseline name, which must hold both
+    per-cell baselines (the default `MOTION_BASELINES` do).
+    """
     names = (DIFFERENCE_PER_CELL.name, FLOW_PER_CELL.name)
     normals = [normal_frames(normal[name]) for name in names]
-    for clips in (normal, test):
-        pairs = zip(*(clips[name] for name in names), strict=True)
-        clips[FUSED_PER_CELL] = [fisher_fused(pair, normals) for pair in pairs]
+    return tuple(
+        [fisher_fused(pair, normals) for pair in zip(*(clips[name] for name in names), strict=True)]
+        for clips in (normal, test)
+    )
 
 
 def frame_difference_errors(
