@@ -16,5 +16,5 @@ FAMILY = Family(
     "unet_predictor",
     UNetConfig,
     create_unet_predictor,
-    "U-Net next-frame predictor, PSNR score (Liu et al. 2018)",
+    "U-Net next-frame predictor, PSNR score + flow per cell on UCSD (Liu et al. 2018)",
 )
