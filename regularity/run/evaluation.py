@@ -45,7 +45,7 @@ from regularity.score.scoring import (
     by_cell,
     cell_means,
     critic_errors,
-    fisher_fused,
+    fisher_fused_clips,
     normal_frames,
     per_cell_scored,
     score_outputs,
@@ -277,8 +277,8 @@ def normal_thresholds(
         for fields, (statistics, _), normal in zip(score.views, by_view, normals, strict=True)
     ]
     if views:  # each view read against its own normal frames, as `score_outputs` reads a clip
-        fused = zip(*(kept for _, kept in by_view), strict=True)
-        frames = [(fisher_fused(clip, normals), v) for clip, v in zip(fused, valids, strict=True)]
+        fused = fisher_fused_clips([kept for _, kept in by_view], normals)
+        frames = list(zip(fused, valids, strict=True))
     fusion = {}
     if score.flow_weight:
         if flows is None:

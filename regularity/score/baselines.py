@@ -20,7 +20,7 @@ from regularity.score.scoring import (
     Aggregate,
     cell_means,
     cell_statistics,
-    fisher_fused,
+    fisher_fused_clips,
     normal_frames,
     smooth,
     top_cell_errors,
@@ -156,8 +156,7 @@ def fuse_per_cell(
     names = (DIFFERENCE_PER_CELL.name, FLOW_PER_CELL.name)
     normals = [normal_frames(normal[name]) for name in names]
     return tuple(
-        [fisher_fused(pair, normals) for pair in zip(*(clips[name] for name in names), strict=True)]
-        for clips in (normal, test)
+        fisher_fused_clips([clips[name] for name in names], normals) for clips in (normal, test)
     )
 
 

@@ -371,6 +371,20 @@ def fisher_fused(errors: Iterable[np.ndarray], normals: Iterable[np.ndarray]) ->
     return sum(normal_surprise(e, n) for e, n in zip(errors, normals, strict=True))
 
 
+def fisher_fused_clips(
+    clips_by_score: Iterable[Iterable[np.ndarray]], normals: Iterable[np.ndarray]
+) -> list[np.ndarray]:
+    """`fisher_fused` clip by clip: ``clips_by_score[i][c]`` is score i's e(t) of clip c.
+
+    ``normals``: each score's normal frames, sorted (`normal_frames`).
+
+    >>> fisher_fused_clips([[np.array([0.0]), np.array([9.0])]], [np.array([1.0, 2.0])])
+    [array([0.]), array([1.09861229])]
+    """
+    normals = list(normals)
+    return [fisher_fused(clip, normals) for clip in zip(*clips_by_score, strict=True)]
+
+
 def abnormality_score(errors: np.ndarray) -> np.ndarray:
     """sa(t) = (e(t) - min e) / (max e - min e) within a video."""
     return minmax(errors)

@@ -48,7 +48,7 @@ from regularity.score.scoring import (
     cell_statistics,
     channel_groups,
     critic_errors,
-    fisher_fused,
+    fisher_fused_clips,
     frame_scores,
     normal_frames,
     per_cell_scored,
@@ -317,8 +317,7 @@ def cell_scoring(
         if unknown := [name for name in names if name not in scored]:
             raise ValueError(f"--fisher names no score {unknown}; the study has {sorted(scored)}")
         normals = [normal_frames(scored[name][0]) for name in names]
-        clips = zip(*(scored[name][1] for name in names), strict=True)
-        fused = [fisher_fused(clip, normals) for clip in clips]
+        fused = fisher_fused_clips([scored[name][1] for name in names], normals)
         figures[f"fisher({' + '.join(names)})"] = split_aucs(fused, labels)
     return figures
 
