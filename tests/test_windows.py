@@ -154,6 +154,36 @@ def test_both_motion_kinds_follow_the_frames_and_a_jumping_window_shows_its_jump
         assert np.median(y[block][..., 2 * colours :]) == pytest.approx(FLOW_LEVELS, abs=4)
 
 
+def test_a_predictors_jumping_window_must_still_give_the_normal_next_frame():
+    clips = _counting_clips((0, 100))
+    half = SkipFrameAnomalies(rate=0.5, jumps=(3, 5))
+    kinds = {
+        "next": WindowSpec(Target.NEXT, 3),
+        "future": WindowSpec(Target.FUTURE, inputs=3, outputs=2),
+        "every 2nd frame": WindowSpec(Target.NEXT, 2, skip=2),
+    }
+    for name, spec in kinds.items():
+        batches = window_batches(
+            clips, spec, Normalizer(Scaling.UNIT), 256, shuffle=False, pseudo_anomalies=half,
+            motion=True,
+        )  # fmt: skip
+        x, y = (np.rint(a * 255).astype(int)[..., 0, 0, 0] for a in next(batches.epoch(0)))
+        y = y.reshape(len(y), -1)
+        steps = np.diff(x, axis=1)[:, 0]
+        jumping = steps != spec.skip
+        assert 0.3 < jumping.mean() < 0.7, name  # about the rate, both kinds of window there
+        assert set(steps[jumping]) == {3, 5}, name
+        # the target is the normal window's from the same start, wherever the input jumps
+        first_target = x[:, 0] + spec.inputs * spec.skip
+        np.testing.assert_array_equal(y[:, 0], first_target, err_msg=name)
+        np.testing.assert_array_equal(np.diff(y, axis=1), spec.skip, err_msg=name)
+        # every frame, inputs and targets, stays in its window's own clip
+        assert ((x < 100) == (y[:, :1] < 100)).all() and (x % 100 <= 29).all(), name
+        # the motion channel of a jumping input is the jump's: |I_t - I_{t-jump}|
+        mx = np.rint(next(batches.epoch(0))[0] * 255).astype(int)[..., 0, 0, 1]
+        assert (mx[jumping][:, 1:] == steps[jumping, None]).all(), name
+
+
 def test_pseudo_anomaly_rate_zero_leaves_windows_normal_and_bad_settings_are_refused():
     clips = _counting_clips((0,))
     never = SkipFrameAnomalies(rate=0.0)
@@ -162,8 +192,6 @@ def test_pseudo_anomaly_rate_zero_leaves_windows_normal_and_bad_settings_are_ref
     )
     x, y = next(ds.epoch(0))
     np.testing.assert_array_equal(x, y)
-    with pytest.raises(ValueError, match="Target.SAME"):
-        window_batches(clips, WindowSpec(Target.NEXT, 4), Normalizer(), pseudo_anomalies=never)
     # strides trained as normal motion cannot also be pseudo anomalies
     with pytest.raises(ValueError, match="must all be larger"):
         window_batches(clips, 4, Normalizer(), skips=(1, 2, 3), pseudo_anomalies=never)

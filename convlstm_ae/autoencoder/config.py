@@ -17,7 +17,6 @@ import keras
 from convlstm_ae.autoencoder.network import PAPER_FILTERS, build_convlstm_ae
 from convlstm_ae.autoencoder.recipes import RECIPES
 from regularity.data.preprocess import Scaling
-from regularity.data.windows import SkipFrameAnomalies
 from regularity.nets.blocks import OUTPUT_ACTIVATION, frame_padding
 from regularity.run.config import RunConfig
 from regularity.run.training import weight_averaging
@@ -32,27 +31,17 @@ class AEConfig(RunConfig):
     model: str = "convlstm_ae"
     run_dir: str = "runs/convlstm_ae"
     skips: tuple[int, ...] = (1, 2, 3)  # Chong & Tay's temporal strides, all normal
-    pseudo_anomaly_rate: float = 0.0
-    pseudo_anomaly_jumps: tuple[int, ...] = SkipFrameAnomalies.jumps
     filters: tuple[int, ...] = PAPER_FILTERS
     normalization: str | None = "layer"
 
     def validate(self) -> None:
-        """Frame size and pseudo-anomaly settings, checked before any data is loaded."""
+        """Frame size and normalisation, checked before any data is loaded."""
         frame_padding(*self.size)
         self.filters = tuple(self.filters)
-        self.pseudo_anomaly_jumps = tuple(self.pseudo_anomaly_jumps)
-        self.pseudo_anomalies()
         if self.normalization not in ("layer", "batch", None):
             raise ValueError(
                 f"normalization must be 'layer', 'batch' or None, not {self.normalization!r}"
             )
-
-    def pseudo_anomalies(self) -> SkipFrameAnomalies | None:
-        """The skip-frame pseudo anomalies of training, None when the rate is 0."""
-        if not self.pseudo_anomaly_rate:
-            return None
-        return SkipFrameAnomalies(self.pseudo_anomaly_rate, tuple(self.pseudo_anomaly_jumps))
 
 
 def create_networks(config: AEConfig, input_shape: tuple, steps_per_epoch: int = 1) -> keras.Model:

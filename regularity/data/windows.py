@@ -7,9 +7,9 @@ are inputs and which are targets, for training and testing alike. Only indices a
 frames are gathered from the uint8 clip store batch by batch and scaled on the fly.
 
 Skip-frame pseudo anomalies (Astrid et al. 2021, "Learning Not to Reconstruct Anomalies"): some
-training windows show frames ``jump`` apart (motion too fast to be normal) and must still be
-reconstructed as the normal window from the same start, so that an autoencoder learns not to
-reproduce fast motion.
+training windows show their input frames ``jump`` apart (motion too fast to be normal) and must
+still give the targets of the normal window from the same start, so that an autoencoder learns
+not to reproduce fast motion and a predictor not to carry it on.
 """
 
 from __future__ import annotations
@@ -240,18 +240,15 @@ class WindowBatches:
         indices = self.indices[chosen]
         if self.pseudo_anomalies is not None:
             inputs, targets = _with_skip_frames(
-                self.store.gather, indices, self.bounds[chosen], self.pseudo_anomalies,
-                self.motion, rng,
+                self.store.gather, indices, self.bounds[chosen], self.window,
+                self.pseudo_anomalies, self.motion, rng,
             )  # fmt: skip
-            pair = self.scale(inputs), self.scale(targets)
+            inputs, targets = self.scale(inputs), self.scale(targets)
         else:
             windows = self.scale(self.store.gather(indices))
             input_positions, target_positions = self.window.positions()
-            targets = windows[:, target_positions]
-            pair = (
-                windows[:, input_positions],
-                targets[:, 0] if self.window.target is Target.NEXT else targets,
-            )
+            inputs, targets = windows[:, input_positions], windows[:, target_positions]
+        pair = inputs, targets[:, 0] if self.window.target is Target.NEXT else targets
         return self.transform(*pair, rng) if self.transform is not None else pair
 
     def scale(self, uint8_windows: np.ndarray) -> np.ndarray:
@@ -356,8 +353,8 @@ def window_batches(
         shuffle: a new order of the windows every epoch (random-start batches).
         seed: the seed of every order and every random choice in a batch.
         drop_remainder: drop the last short batch (needed by some distribution strategies).
-        pseudo_anomalies: turn that share of windows into skip-frame inputs whose target is the
-            normal window from the same start (`Target.SAME` only).
+        pseudo_anomalies: turn that share of windows into skip-frame inputs whose targets are
+            the normal window's from the same start.
         motion: the clips carry motion channels of that kind (`MotionInput`,
             `regularity.data.preprocess.prepare_frames`), which a skip-frame input must show at
             its own jump.
@@ -367,16 +364,11 @@ def window_batches(
     """
     window = WindowSpec.of(window)
     store = clips if isinstance(clips, MemoryClips | DiskClips) else MemoryClips(clips)
-    if pseudo_anomalies is not None:
-        if window.target is not Target.SAME:
-            raise ValueError(
-                "skip-frame pseudo anomalies need reconstruction targets (Target.SAME)"
-            )
-        if np.max(skips) * window.skip >= min(pseudo_anomalies.jumps):
-            raise ValueError(
-                f"skips {skips} are trained as normal motion, so pseudo-anomaly jumps "
-                f"{pseudo_anomalies.jumps} must all be larger"
-            )
+    if pseudo_anomalies is not None and np.max(skips) * window.skip >= min(pseudo_anomalies.jumps):
+        raise ValueError(
+            f"skips {skips} are trained as normal motion, so pseudo-anomaly jumps "
+            f"{pseudo_anomalies.jumps} must all be larger"
+        )
     lengths = store.lengths
     indices = windows_of_clips(lengths, window, stride, skips)
     ends = np.cumsum(lengths)
@@ -389,20 +381,25 @@ def window_batches(
     )  # fmt: skip
 
 
-def _with_skip_frames(gather, indices, bounds, anomalies, motion, rng):  # noqa: ANN001, ANN202
-    """uint8 (inputs, targets) of one batch in which a random share of windows jump frames."""
-    batch, length = indices.shape
+def _with_skip_frames(gather, indices, bounds, window, anomalies, motion, rng):  # noqa: ANN001, ANN202
+    """uint8 (inputs, targets) of one batch in which a random share of windows jump frames.
+
+    A jumping window's inputs are ``jump`` frames apart; its targets stay those of the normal
+    window from the same start.
+    """
+    batch, span = indices.shape
+    input_positions, target_positions = window.positions()
     first, last = bounds[:, 0], bounds[:, 1]
     jump = np.asarray(anomalies.jumps)[rng.integers(0, len(anomalies.jumps), batch)]
-    # Move the start back where the jumping window would run past its clip's end.
-    start = np.maximum(np.minimum(indices[:, 0], last - (length - 1) * jump), first)
-    steps = np.arange(length)[None]
-    skipped = np.minimum(start[:, None] + steps * jump[:, None], last[:, None])
-    normal = np.minimum(start[:, None] + steps, last[:, None])
+    # Move the start back where the jumping inputs would run past their clip's end.
+    reach = np.maximum(input_positions[-1] * jump, (span - 1) * window.skip)
+    start = np.maximum(np.minimum(indices[:, 0], last - reach), first)
+    skipped = np.minimum(start[:, None] + input_positions[None] * jump[:, None], last[:, None])
+    normal = np.minimum(start[:, None] + np.arange(span)[None] * window.skip, last[:, None])
     chosen = rng.random(batch) < anomalies.rate
-    targets = gather(np.where(chosen[:, None], normal, indices))
-    # A window that does not jump is its own target: only the jumping ones are read again.
-    inputs = targets.copy()
+    windows = gather(np.where(chosen[:, None], normal, indices))
+    # A window that does not jump keeps its own inputs: only the jumping ones are read again.
+    inputs, targets = windows[:, input_positions], windows[:, target_positions]
     if not chosen.any():
         return inputs, targets
     if MotionInput.of(motion) is MotionInput.NONE:

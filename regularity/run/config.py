@@ -1,8 +1,8 @@
 """The run configuration every model family shares, validated when made, stored once per run.
 
 A family's config is a subclass of `RunConfig` that adds its own fields (filters, loss weights)
-and, where it needs them, overrides the hooks (`validate`, `pseudo_anomalies`,
-`batch_transform`). ``config.json`` holds ``to_dict()``; `RunConfig.from_run` reads it back,
+and, where it needs them, overrides the hooks (`validate`, `batch_transform`,
+`augmentation`). ``config.json`` holds ``to_dict()``; `RunConfig.from_run` reads it back,
 including runs saved before the window contract existed (``length`` and ``target``).
 """
 
@@ -50,6 +50,9 @@ class RunConfig:
     scaling: str = Scaling.STANDARD.value
     window: WindowSpec = field(default_factory=WindowSpec)
     skips: tuple[int, ...] = (1,)  # temporal strides trained as normal motion
+    # Share of training windows whose inputs jump frames (`SkipFrameAnomalies`; 0: none).
+    pseudo_anomaly_rate: float = 0.0
+    pseudo_anomaly_jumps: tuple[int, ...] = SkipFrameAnomalies.jumps
     window_stride: int = 1
     batch_size: int = 4
     epochs: int = 3
@@ -69,6 +72,8 @@ class RunConfig:
     def __post_init__(self) -> None:
         self.size = tuple(int(v) for v in self.size)
         self.skips = tuple(int(v) for v in self.skips)
+        self.pseudo_anomaly_jumps = tuple(int(v) for v in self.pseudo_anomaly_jumps)
+        self.pseudo_anomalies()  # checked before any data is loaded
         self.window = WindowSpec.of(self.window)
         if isinstance(self.score, dict):
             self.score = ScoreSpec(**self.score)
@@ -117,8 +122,10 @@ class RunConfig:
         return InputSpec(size=self.size, color=self.color, motion=self.motion)
 
     def pseudo_anomalies(self) -> SkipFrameAnomalies | None:
-        """Skip-frame pseudo anomalies of training (`regularity.data.windows`); none by default."""
-        return None
+        """Skip-frame pseudo anomalies of training (`regularity.data.windows`), None at rate 0."""
+        if not self.pseudo_anomaly_rate:
+            return None
+        return SkipFrameAnomalies(self.pseudo_anomaly_rate, self.pseudo_anomaly_jumps)
 
     def batch_transform(self) -> object:
         """A per-batch ``(inputs, targets, rng) -> (inputs, targets)`` NumPy function, or None.
