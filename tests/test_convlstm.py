@@ -56,6 +56,9 @@ def test_config_builds_the_published_pseudo_anomaly_setting():
     config = AEConfig(skips=(1,), pseudo_anomaly_rate=0.2)
     assert config.pseudo_anomalies() == SkipFrameAnomalies(0.2, (2, 3, 4, 5))
     assert AEConfig(pseudo_anomaly_rate=0.0).pseudo_anomalies() is None
+    # refused when the config is made, before any data is loaded
+    with pytest.raises(ValueError, match="must all be larger"):
+        AEConfig(skips=(1, 2, 3), pseudo_anomaly_rate=0.2)
 
 
 def test_one_training_step_lowers_the_loss():

@@ -157,6 +157,8 @@ def test_predictor_configs_refuse_what_cannot_train_before_loading_data():
         UNetConfig(size=(120, 160))
     with pytest.raises(ValueError, match="loss weights"):
         UNetConfig(intensity_weight=0, gradient_weight=0)
+    with pytest.raises(ValueError, match="2 input frames or more"):
+        UNetConfig(window={"target": "next", "inputs": 1}, pseudo_anomaly_rate=0.2)
 
 
 @pytest.mark.slow
@@ -192,12 +194,13 @@ def test_both_predictors_run_through_the_pipeline(model, tiny_root, tmp_path):
             average_epochs=float(adversarial),
             filters=(4, 8, 16),
         )
-    else:  # a predictor of the motion channels too, read by one view per channel group
+    else:  # a predictor of the motion channels too, read by one view per channel group,
+        # trained with skip-frame pseudo anomalies
         views = [{"channels": "appearance"}, {"channels": "difference"},
                  {"channels": "flow", "aggregate": "cell_top", "patch": 8}]  # fmt: skip
         config = Seq2SeqConfig(
             **shared, seq2seq_filters=4, seq2seq_layers=1, motion="both",
-            score=ScoreSpec(channels="motion", views=views),
+            score=ScoreSpec(channels="motion", views=views), pseudo_anomaly_rate=0.5,
         )  # fmt: skip
     trainer = train_run(config, verbose=0)
     assert trainer.scoring_model.name == model

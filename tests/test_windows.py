@@ -1,3 +1,5 @@
+import itertools
+
 import numpy as np
 import pytest
 
@@ -160,28 +162,36 @@ def test_a_predictors_jumping_window_must_still_give_the_normal_next_frame():
     kinds = {
         "next": WindowSpec(Target.NEXT, 3),
         "future": WindowSpec(Target.FUTURE, inputs=3, outputs=2),
+        "shifted": WindowSpec(Target.SHIFTED, 3),
         "every 2nd frame": WindowSpec(Target.NEXT, 2, skip=2),
     }
-    for name, spec in kinds.items():
+    for (name, spec), motion in itertools.product(kinds.items(), (True, False)):
+        unit = Normalizer(Scaling.UNIT)
+        plain = window_batches(clips, spec, unit, 256, shuffle=False, motion=motion)
         batches = window_batches(
-            clips, spec, Normalizer(Scaling.UNIT), 256, shuffle=False, pseudo_anomalies=half,
-            motion=True,
-        )  # fmt: skip
-        x, y = (np.rint(a * 255).astype(int)[..., 0, 0, 0] for a in next(batches.epoch(0)))
-        y = y.reshape(len(y), -1)
-        steps = np.diff(x, axis=1)[:, 0]
-        jumping = steps != spec.skip
+            clips, spec, unit, 256, shuffle=False, pseudo_anomalies=half, motion=motion
+        )
+        (x, y), (x0, y0) = next(batches.epoch(0)), next(plain.epoch(0))
+        y, y0 = (a.reshape(len(a), -1, *a.shape[-3:]) for a in (y, y0))
+        frame, target = (np.rint(a * 255).astype(int)[..., 0, 0, 0] for a in (x, y))
+        steps = np.diff(frame, axis=1)
+        jumping = steps[:, 0] != spec.skip
         assert 0.3 < jumping.mean() < 0.7, name  # about the rate, both kinds of window there
-        assert set(steps[jumping]) == {3, 5}, name
-        # the target is the normal window's from the same start, wherever the input jumps
-        first_target = x[:, 0] + spec.inputs * spec.skip
-        np.testing.assert_array_equal(y[:, 0], first_target, err_msg=name)
-        np.testing.assert_array_equal(np.diff(y, axis=1), spec.skip, err_msg=name)
+        # a jumping window jumps evenly, 3 or 5 frames; the others are the plain batch's
+        assert set(steps[jumping].ravel()) == {3, 5} and (steps.std(1) == 0).all(), name
+        np.testing.assert_array_equal(x[~jumping], x0[~jumping], err_msg=name)
+        np.testing.assert_array_equal(y[~jumping], y0[~jumping], err_msg=name)
+        # the targets are the normal window's from the same start, wherever the input jumps
+        first_target = frame[:, 0] + spec.positions()[1][0] * spec.skip
+        np.testing.assert_array_equal(target[:, 0], first_target, err_msg=name)
+        assert (np.diff(target, axis=1) == spec.skip).all(), name
         # every frame, inputs and targets, stays in its window's own clip
-        assert ((x < 100) == (y[:, :1] < 100)).all() and (x % 100 <= 29).all(), name
-        # the motion channel of a jumping input is the jump's: |I_t - I_{t-jump}|
-        mx = np.rint(next(batches.epoch(0))[0] * 255).astype(int)[..., 0, 0, 1]
-        assert (mx[jumping][:, 1:] == steps[jumping, None]).all(), name
+        assert ((frame < 100) == (target[:, :1] < 100)).all() and (frame % 100 <= 29).all()
+        if motion:  # |I_t - I_{t-jump}|, the first frame's too (its successor's at a clip start)
+            change = np.rint(x * 255).astype(int)[..., 0, 0, 1]
+            assert (change[jumping] == steps[jumping, :1]).all(), name
+    with pytest.raises(ValueError, match="2 input frames or more"):
+        window_batches(clips, WindowSpec(Target.NEXT, 1), Normalizer(), pseudo_anomalies=half)
 
 
 def test_pseudo_anomaly_rate_zero_leaves_windows_normal_and_bad_settings_are_refused():

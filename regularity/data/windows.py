@@ -133,6 +133,21 @@ class SkipFrameAnomalies:
             raise ValueError(f"pseudo-anomaly jumps must be 2 frames or more, got {self.jumps}")
 
 
+def check_pseudo_anomalies(
+    anomalies: SkipFrameAnomalies | None, window: WindowSpec, skips: int | Sequence[int]
+) -> None:
+    """Refuses pseudo anomalies a window cannot show: one input, or jumps trained as normal."""
+    if anomalies is None:
+        return
+    if window.inputs < 2:
+        raise ValueError("skip-frame pseudo anomalies need windows of 2 input frames or more")
+    if np.max(skips) * window.skip >= min(anomalies.jumps):
+        raise ValueError(
+            f"skips {skips} are trained as normal motion, so pseudo-anomaly jumps "
+            f"{anomalies.jumps} must all be larger"
+        )
+
+
 def window_indices(
     n_frames: int, length: int, stride: int = 1, skip: int = 1, cover_end: bool = False
 ) -> np.ndarray:
@@ -364,11 +379,7 @@ def window_batches(
     """
     window = WindowSpec.of(window)
     store = clips if isinstance(clips, MemoryClips | DiskClips) else MemoryClips(clips)
-    if pseudo_anomalies is not None and np.max(skips) * window.skip >= min(pseudo_anomalies.jumps):
-        raise ValueError(
-            f"skips {skips} are trained as normal motion, so pseudo-anomaly jumps "
-            f"{pseudo_anomalies.jumps} must all be larger"
-        )
+    check_pseudo_anomalies(pseudo_anomalies, window, skips)
     lengths = store.lengths
     indices = windows_of_clips(lengths, window, stride, skips)
     ends = np.cumsum(lengths)

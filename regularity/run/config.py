@@ -15,7 +15,7 @@ from typing import ClassVar
 
 from regularity.data import Dataset, load_dataset
 from regularity.data.preprocess import InputSpec, Scaling
-from regularity.data.windows import SkipFrameAnomalies, WindowSpec
+from regularity.data.windows import SkipFrameAnomalies, WindowSpec, check_pseudo_anomalies
 from regularity.errors import DataError, RegularityError
 from regularity.run.files import portable_path, project_path, read_json, save_config, to_plain
 from regularity.score.scoring import ScoreSpec, error_weights, view_specs
@@ -73,8 +73,8 @@ class RunConfig:
         self.size = tuple(int(v) for v in self.size)
         self.skips = tuple(int(v) for v in self.skips)
         self.pseudo_anomaly_jumps = tuple(int(v) for v in self.pseudo_anomaly_jumps)
-        self.pseudo_anomalies()  # checked before any data is loaded
         self.window = WindowSpec.of(self.window)
+        check_pseudo_anomalies(self.pseudo_anomalies(), self.window, self.skips)
         if isinstance(self.score, dict):
             self.score = ScoreSpec(**self.score)
         Scaling(self.scaling)
