@@ -132,7 +132,7 @@ def test_every_benchmark_subcommand_runs_on_tiny_data(trained_run, tiny_root, ca
     regularity_main(["evaluate", str(trained_run), "--videos", "0", "--set", "score.flow_weight=1"])
     fused = json_line(capsys)
     assert set(read_json(trained_run / "thresholds.json")["fusion"]) == {
-        "weight", "window", "flow_cells", "own", "flow", "size"
+        "weight", "window", "rule", "flow_cells", "own", "flow", "size"
     }  # fmt: skip
     # a clip of another size than the normal clips: its flow is taken on their grid
     frames = np.random.default_rng(0).integers(0, 255, (24, 50, 70), dtype=np.uint8)
@@ -170,6 +170,17 @@ def test_every_benchmark_subcommand_runs_on_tiny_data(trained_run, tiny_root, ca
     assert studied["smooth_window=9 + 1.0 flow"]["all"]["micro_raw"] == pytest.approx(
         fused["frame_auc"]["micro_raw"], abs=2e-3
     )
+    # the same two scores fused by their rarity on the normal frames instead (Fisher's method):
+    # each term lies between 0 (below every normal frame) and log(n + 1) (above every one)
+    regularity_main(["evaluate", str(trained_run), "--videos", "0", "--set",
+                     "score.flow_rule=rarity"])  # fmt: skip
+    by_rarity = json_line(capsys)["frame_auc"]
+    fusion = read_json(trained_run / "thresholds.json")["fusion"]
+    assert fusion["rule"] == "rarity" and len(fusion["own_normal"]) == len(fusion["flow_normal"])
+    errors = np.loadtxt(trained_run / "scores.csv", delimiter=",", skiprows=1, usecols=3)
+    assert 0 <= errors.min() and errors.max() <= 2 * np.log(len(fusion["own_normal"]) + 1)
+    assert errors.max() > np.log(len(fusion["own_normal"]) + 1) / 2  # the test clips stand out
+    assert by_rarity != smoothed
     # views of the same outputs fused by Fisher's method, each read against its own normal frames
     # (fields over the run's score, which is per cell by now: the first two summed instead)
     views = ["channels=appearance,aggregate=sum", "channels=motion,aggregate=sum",
@@ -177,6 +188,7 @@ def test_every_benchmark_subcommand_runs_on_tiny_data(trained_run, tiny_root, ca
     as_yaml = "[{channels: appearance, aggregate: sum}, {channels: motion, aggregate: sum}, " \
         "{channels: motion, aggregate: cell_top, patch: 8, top_fraction: 0.25}]"  # fmt: skip
     regularity_main(["evaluate", str(trained_run), "--videos", "0", "--set", "score.flow_weight=0",
+                     "--set", "score.flow_rule=standardised",
                      "--set", f"score.views={as_yaml}"])  # fmt: skip
     by_views = json_line(capsys)["frame_auc"]
     derived = read_json(trained_run / "thresholds.json")["views"]

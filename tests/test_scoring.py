@@ -328,6 +328,7 @@ def test_frames_no_window_scores_are_never_flagged():
         ({"aggregate": "cell_top", "frame_score": "ocr"}, "no second scorer"),
         ({"aggregate": "cell_top", "top_fraction": 0.0}, "top_fraction must be in"),
         ({"flow_weight": -1.0}, "flow_weight must be 0 or more"),
+        ({"flow_weight": 1.0, "flow_rule": "fisher"}, "flow_rule must be one of"),
         ({"views": [{"channels": "appearance"}], "flow_weight": 0.5}, "no flow_weight"),
         ({"views": [{"measure": "psnr"}]}, "a score view is a dict of"),
         ({"views": [{"aggregate": "cell_top", "top_fraction": 2.0}]}, "top_fraction must be"),

@@ -285,7 +285,11 @@ def normal_thresholds(
             raise ValueError("flow_weight fuses the flow: the normal clips' flows are needed")
         kept = [flows[i] for i in scored]
         fusion = fusion_statistics(
-            [e for e, _ in frames], kept, score.flow_weight, score.smooth_window
+            [e for e, _ in frames],
+            kept,
+            score.flow_weight,
+            score.smooth_window,
+            rule=score.flow_rule,
         )
         frames = [
             (fused_with_motion(e, k, fusion), v) for (e, v), k in zip(frames, kept, strict=True)

@@ -22,6 +22,7 @@ from regularity.score.scoring import (
     cell_statistics,
     fisher_fused_clips,
     normal_frames,
+    normal_surprise,
     smooth,
     top_cell_errors,
 )
@@ -205,24 +206,34 @@ def fusion_statistics(
     weight: float,
     window: int,
     baseline: MotionBaseline = FLOW_PER_CELL,
+    rule: str = "standardised",
 ) -> dict:
     """What fusing a model's e(t) with the flow's takes, from the normal clips alone.
 
     The flow's cell statistics, and the mean and std of each e(t) over the normal frames: both
     scores standardised, so that ``weight`` reads as the flow's share against the model's.
-    ``window``: the smoothing of the model's e(t), which the flow's takes too (recorded, so
-    that every clip is fused as the normal clips were: `fused_with_motion`). ``baseline``: the
-    per-cell baseline fused, the flow's by default; its statistics are kept under the same
-    "flow" keys.
+    With ``rule="rarity"`` each e(t)'s sorted normal frames are kept too, each score then read
+    as its rarity among them (`fused_errors`). ``window``: the smoothing of the model's e(t),
+    which the flow's takes too (recorded, so that every clip is fused as the normal clips were:
+    `fused_with_motion`). ``baseline``: the per-cell baseline fused, the flow's by default; its
+    statistics are kept under the same "flow" keys.
     """
     cells = cell_statistics(flow_kept)
     fused = [motion_errors(k, cells, baseline, window) for k in flow_kept]
+    rarity = {}
+    if rule == "rarity":
+        rarity = {
+            "own_normal": normal_frames(own).tolist(),
+            "flow_normal": normal_frames(fused).tolist(),
+        }
     return {
         "weight": weight,
         "window": window,
+        "rule": rule,
         "flow_cells": cells,
         "own": normal_statistics(own),
         "flow": normal_statistics(fused),
+        **rarity,
     }
 
 
@@ -250,10 +261,19 @@ def normal_statistics(errors: list[np.ndarray]) -> list[float]:
 def fused_errors(own: np.ndarray, flow: np.ndarray, fusion: dict) -> np.ndarray:
     """A model's e(t) plus ``weight`` times the flow's e(t), each standardised on normal clips.
 
+    With the fusion's ``rule`` "rarity", each is instead its `normal_surprise` among its
+    normal frames (at weight 1, `fisher_fused`).
+
     >>> fused_errors(np.array([3.0]), np.array([2.0]),
     ...              {"weight": 0.5, "own": [1.0, 2.0], "flow": [0.0, 1.0]}).tolist()
     [2.0]
+    >>> rarity = {"rule": "rarity", "own_normal": [1.0, 2.0, 3.0], "flow_normal": [1.0, 3.0, 5.0]}
+    >>> fused_errors(np.array([3.0]), np.array([2.0]), {"weight": 1.0, **rarity}).round(3).tolist()
+    [0.981]
     """
+    if fusion.get("rule") == "rarity":
+        own = normal_surprise(own, np.asarray(fusion["own_normal"]))
+        return own + fusion["weight"] * normal_surprise(flow, np.asarray(fusion["flow_normal"]))
     own_mean, own_std = fusion["own"]
     flow_mean, flow_std = fusion["flow"]
     return (own - own_mean) / own_std + fusion["weight"] * (flow - flow_mean) / flow_std

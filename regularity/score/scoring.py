@@ -61,6 +61,10 @@ class Measure(str, Enum):
     PSNR = "psnr"
 
 
+# How `ScoreSpec.flow_weight` fuses the flow in (`regularity.score.baselines.fused_errors`).
+FLOW_RULES = ("standardised", "rarity")
+
+
 @dataclass
 class ScoreSpec:
     """How error maps become frame scores, dots and decisions (no test labels involved)."""
@@ -82,6 +86,10 @@ class ScoreSpec:
     # > 0: e(t) becomes the frame score plus this weight times the optical flow's per-cell
     # e(t) (`regularity.score.baselines.fused_errors`), both standardised on the normal clips
     flow_weight: float = 0.0
+    # How the two are fused: "standardised" (each by its normal mean and std, above) or
+    # "rarity" (each read as its `normal_surprise` on the normal frames, added with the flow's
+    # times ``flow_weight``: at 1, Fisher's method, as ``views`` fuse, no scale set by hand)
+    flow_rule: str = "standardised"
     # Several views of the same outputs fused into e(t) by `fisher_fused`, each a dict of
     # `VIEW_FIELDS` over this spec's ({"channels": "appearance"}) and read against its own
     # normal frames (``thresholds["views"]``); this spec's own fields then give the red dots.
@@ -108,6 +116,8 @@ class ScoreSpec:
                 raise ValueError(f"top_fraction must be in (0, 1], got {self.top_fraction}")
         if self.flow_weight < 0:
             raise ValueError(f"flow_weight must be 0 or more, got {self.flow_weight}")
+        if self.flow_rule not in FLOW_RULES:
+            raise ValueError(f"flow_rule must be one of {FLOW_RULES}, got {self.flow_rule!r}")
         if self.views:
             if self.flow_weight or self.frame_score or Measure(self.measure) is not Measure.ERROR:
                 raise ValueError(

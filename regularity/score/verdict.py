@@ -139,7 +139,8 @@ def footage_warnings(
         # the clip's calmest frame: an abnormal event raises some frames, other footage
         # (another camera, lighting, size) raises all of them. Any sign of e(t) (PSNR, logits).
         ceiling = normal["max"] + (normal["max"] - normal["median"])
-        if thresholds.get("views"):  # fused rarities are bounded: above every normal frame is far
+        # fused rarities are bounded: above every normal frame is far
+        if thresholds.get("views") or (thresholds.get("fusion") or {}).get("rule") == "rarity":
             ceiling = normal["max"]
         if float(scored.min()) > ceiling:
             warnings.append(
