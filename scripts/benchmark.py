@@ -27,6 +27,7 @@ from regularity.cli import setting, summary
 from regularity.run.families import load_config
 from regularity.run.pipeline import train_run
 from regularity.run.recipes import SHARED_DATA
+from regularity.score.scoring import FLOW_RULES
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -248,6 +249,7 @@ def bench_cells(args: argparse.Namespace) -> dict:
             dict(args.partners),
             tuple(args.fuse_with),
             [tuple(name.strip() for name in group.split("+")) for group in args.fisher],
+            args.fusion_rule,
         ),
     }
 
@@ -397,6 +399,12 @@ def parser() -> argparse.ArgumentParser:
     cells.add_argument("--patches", type=int, nargs="+", default=[8, 16], help="cell sides")
     cells.add_argument("--tops", type=float, nargs="+", default=[0.05, 0.1, 0.25])
     cells.add_argument("--fusion-weights", type=float, nargs="+", default=[0.5, 1.0])
+    cells.add_argument(
+        "--fusion-rule",
+        choices=FLOW_RULES,
+        default="standardised",
+        help="how the fusions with --fuse-with read both scores (as score.flow_rule)",
+    )
     cells.add_argument(
         "--variants",
         type=score_variant,

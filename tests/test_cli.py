@@ -181,6 +181,18 @@ def test_every_benchmark_subcommand_runs_on_tiny_data(trained_run, tiny_root, ca
     assert 0 <= errors.min() and errors.max() <= 2 * np.log(len(fusion["own_normal"]) + 1)
     assert errors.max() > np.log(len(fusion["own_normal"]) + 1) / 2  # the test clips stand out
     assert by_rarity != smoothed
+    bench.main(["cells", "--run-dir", str(trained_run), "--patches", "8", "--tops", "0.25",
+                "--fusion-weights", "1", "--fusion-rule", "rarity"])  # fmt: skip
+    assert json_line(capsys)["frame_auc"]["own + 1.0 flow"]["all"]["micro_raw"] == pytest.approx(
+        by_rarity["micro_raw"], abs=2e-3
+    )
+    # a config whose flow fusion is not the one its thresholds were derived for is refused
+    config = read_json(trained_run / "config.json")
+    write_json(trained_run / "config.json", {**config, "score": {**config["score"],
+               "flow_rule": "standardised"}})  # fmt: skip
+    assert regularity_main([*argv, "--no-videos"]) != 0
+    assert "derive them again" in capsys.readouterr().err
+    write_json(trained_run / "config.json", config)
     # views of the same outputs fused by Fisher's method, each read against its own normal frames
     # (fields over the run's score, which is per cell by now: the first two summed instead)
     views = ["channels=appearance,aggregate=sum", "channels=motion,aggregate=sum",

@@ -375,10 +375,11 @@ def rescore_settings(run_dir: str | Path, settings: dict) -> RunConfig:
             Path(run_dir) / "config.json",
             f"a trained run's scoring may change, not its training fields {changed}",
         )
+    derive_thresholds(config, load_scorer(run_dir), config.open_dataset())
+    # named only once its thresholds exist: an interrupted derivation leaves the run as it was
     path = Path(run_dir) / "config.json"
     write_json(path, {**read_json(path), "score": config.to_dict()["score"],
                       "thresholds_from": config.thresholds_from})  # fmt: skip
-    derive_thresholds(config, load_scorer(run_dir), config.open_dataset())
     return config
 
 
@@ -431,12 +432,14 @@ def score_video(
         model, scaled, normalizer, score, window, timed, progress=video.name, motion=config.motion
     )
     if score.flow_weight:  # the flow is part of the frame score: timed with it
-        fusion = score.thresholds.get("fusion")
-        if not fusion:
+        fusion = score.thresholds.get("fusion") or {}
+        derived = (fusion.get("weight"), fusion.get("rule", "standardised"))
+        if derived != (score.flow_weight, score.flow_rule):
             raise RunMissingError(
-                f"{config.run_dir}: its thresholds hold no flow statistics for flow_weight: "
+                f"{config.run_dir}: its thresholds hold no flow statistics for flow_weight="
+                f"{score.flow_weight}, flow_rule={score.flow_rule} (they are for {derived}): "
                 "derive them again (`python -m regularity evaluate RUN --set "
-                f"score.flow_weight={score.flow_weight}`)"
+                f"score.flow_weight={score.flow_weight} --set score.flow_rule={score.flow_rule}`)"
             )
         errors = fused_with_motion(
             errors, motion_per_frame(video.frames, fusion.get("size")), fusion

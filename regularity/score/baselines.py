@@ -17,6 +17,7 @@ import numpy as np
 from regularity.data.base import Color, convert_color
 from regularity.data.preprocess import absolute_difference, flow_magnitude, prepare_frames
 from regularity.score.scoring import (
+    FLOW_RULES,
     Aggregate,
     cell_means,
     cell_statistics,
@@ -218,6 +219,8 @@ def fusion_statistics(
     `fused_with_motion`). ``baseline``: the per-cell baseline fused, the flow's by default; its
     statistics are kept under the same "flow" keys.
     """
+    if rule not in FLOW_RULES:
+        raise ValueError(f"flow_rule must be one of {FLOW_RULES}, got {rule!r}")
     cells = cell_statistics(flow_kept)
     fused = [motion_errors(k, cells, baseline, window) for k in flow_kept]
     rarity = {}

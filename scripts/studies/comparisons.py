@@ -244,6 +244,7 @@ def cell_scoring(
     partners: dict[str, tuple[str | Path, str]] | None = None,
     fuse_with: tuple[str, ...] = ("flow",),
     fisher_sets: list[tuple[str, ...]] | None = None,
+    fusion_rule: str = "standardised",
 ) -> dict[str, dict]:
     """Frame AUC (`split_aucs`) of a run scored per cell, and fused with per-cell baselines.
 
@@ -257,6 +258,7 @@ def cell_scoring(
     variant; everything also fused with each of ``fuse_with``, smoothed as the score it joins.
     ``fisher_sets``: groups of those scores by name (``"own"``, a variant, ``"cell8 top0.1"``,
     a label of ``fuse_with`` for that baseline alone), each fused by `fisher_fused`.
+    ``fusion_rule``: how the fusions with ``fuse_with`` read both terms (``score.flow_rule``).
     """
     fusions = {label: FUSIBLE[label] for label in fuse_with}
     scored, labels, motion = run_errors(run_dir, patches, tops, variants, tuple(fusions.values()))
@@ -301,7 +303,7 @@ def cell_scoring(
         window = windows.get(name.split(" + ")[0], own_window)
         for (label, baseline), weight in itertools.product(fusions.items(), fusion_weights):
             normal_kept, test_kept = motion[baseline.name]
-            fusion = fusion_statistics(normal_e, normal_kept, weight, window, baseline)
+            fusion = fusion_statistics(normal_e, normal_kept, weight, window, baseline, fusion_rule)
             fused = [
                 fused_with_motion(e, k, fusion, baseline)
                 for e, k in zip(test_e, test_kept, strict=True)
