@@ -26,6 +26,7 @@ from gan.ocr.model import (
 from gan.ocr.plots import plot_run_attention
 from regularity.data.preprocess import Normalizer
 from regularity.run.evaluation import evaluate_run, load_critics, load_scorer, score_clip
+from regularity.run.files import read_json, write_json
 from regularity.run.pipeline import train_run
 from regularity.score.scoring import ScoreSpec
 
@@ -188,6 +189,11 @@ def test_trained_run_scores_deterministically_through_the_core(tiny_root, tmp_pa
     )
     assert 0 <= lenient["snippet_folder_labels"] <= 1
     assert "per-batch" in lenient_table(lenient)
+    # a fused e(t) is not compared with the normal clips' own score: that protocol is not read
+    config = read_json(run / "config.json")
+    write_json(run / "config.json", {**config, "score": {**config["score"], "flow_weight": 1.0}})
+    fused = lenient_protocols(run, batch_frames=32)
+    assert fused["snippet_folder_labels"] is None and "not read" in lenient_table(fused)
 
 
 def test_per_batch_auc_skips_batches_of_one_class():

@@ -30,5 +30,7 @@ MULTISCALE_RECIPES: dict[str, dict] = {
 MULTISCALE_RECIPES["ped1"] = dev_set(MULTISCALE_RECIPES["ped2"])
 # A 32x32 patch is 1/24 of a 128x192 frame: more epochs than the U-Net's 20 in no more time
 # than it took (27 minutes on Ped2), whichever ends first.
+# One training window in five shows its 4 frames 2-5 apart and must still give the frame after
+# the normal 4 (the U-Net's setting; its PSNR rose on every figure on two dev/ped1 seeds, docs).
 for _name in ("ped2", "ped1"):
-    MULTISCALE_RECIPES[_name].update(epochs=60, max_minutes=25)
+    MULTISCALE_RECIPES[_name].update(epochs=60, max_minutes=25, pseudo_anomaly_rate=0.2)

@@ -112,13 +112,20 @@ def lenient_protocols(
     errors = [e for e, _ in by_video.values()]
     labels = [y for _, y in by_video.values()]
     strict = frame_auc(errors, labels)
-    # The normal clips' e(t), scored as the thresholds' are (nothing written).
-    clips = prepared_clips(config.open_dataset().train, config.input_spec().prepare)
-    normalizer = Normalizer.load(run_dir / "normalizer.npz")
     thresholds = read_json(run_dir / "thresholds.json")
-    score = replace(config.score, thresholds=thresholds)
-    normal = normal_clip_scores(load_scorer(run_dir), clips, normalizer, score,
-                                config.window, load_critics(run_dir), config.motion)  # fmt: skip
+    # The normal clips' e(t) as `normal_clip_scores` gives it is the model's own score: a run
+    # whose e(t) fuses views or the flow would be compared with another score, so not read.
+    folder_labels = None
+    if not (config.score.views or config.score.flow_weight):
+        clips = prepared_clips(config.open_dataset().train, config.input_spec().prepare)
+        normalizer = Normalizer.load(run_dir / "normalizer.npz")
+        score = replace(config.score, thresholds=thresholds)
+        scorer, critics = load_scorer(run_dir), load_critics(run_dir)
+        normal = normal_clip_scores(scorer, clips, normalizer, score, config.window, critics,
+                                    config.motion)  # fmt: skip
+        folder_labels = snippet_folder_auc(
+            errors, [e for _, e, _, _ in normal], snippet or config.window.span
+        )
     flat_errors, flat_labels = np.concatenate(errors), np.concatenate(labels)
     threshold = thresholds["frame"]
     figures = {
@@ -127,9 +134,7 @@ def lenient_protocols(
             "micro_raw": strict["micro_raw"],
             "macro": strict["macro"],
         },  # fmt: skip
-        "snippet_folder_labels": snippet_folder_auc(
-            errors, [e for _, e, _, _ in normal], snippet or config.window.span
-        ),
+        "snippet_folder_labels": folder_labels,
         "test_set_minmax": {
             "auc": strict["micro_raw"],
             **global_minmax_accuracy(flat_errors, flat_labels, threshold),
@@ -153,8 +158,10 @@ def lenient_table(figures: dict) -> str:
     """`lenient_protocols`' figures as a Markdown table: protocol, AUC, what it changes."""
     strict = figures["strict"]["micro_minmax"]
     rows = [("strict (reported): per-frame labels, per-video min-max", strict, "")]
-    rows.append(("labels per snippet from folder names", figures["snippet_folder_labels"],
-                 "normal snippets from the normal training folders"))  # fmt: skip
+    folder_labels = figures["snippet_folder_labels"]
+    rows.append(("labels per snippet from folder names", folder_labels,
+                 "normal snippets from the normal training folders" if folder_labels is not None
+                 else "not read: the run's e(t) fuses views or the flow"))  # fmt: skip
     minmax_fig = figures["test_set_minmax"]
     rows.append(("min-max over the whole test set", minmax_fig["auc"],
                  f"accuracy at 0.5 {minmax_fig['accuracy_at_half_after_test_minmax']:.3f} vs "
