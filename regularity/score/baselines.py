@@ -17,7 +17,6 @@ import numpy as np
 from regularity.data.base import Color, convert_color
 from regularity.data.preprocess import absolute_difference, flow_magnitude, prepare_frames
 from regularity.score.scoring import (
-    FLOW_RULES,
     Aggregate,
     cell_means,
     cell_statistics,
@@ -213,14 +212,13 @@ def fusion_statistics(
 
     The flow's cell statistics, and the mean and std of each e(t) over the normal frames: both
     scores standardised, so that ``weight`` reads as the flow's share against the model's.
-    With ``rule="rarity"`` each e(t)'s sorted normal frames are kept too, each score then read
+    With ``rule="rarity"`` (one of `FLOW_RULES`, checked where a `ScoreSpec` is made) each
+    e(t)'s sorted normal frames are kept too, each score then read
     as its rarity among them (`fused_errors`). ``window``: the smoothing of the model's e(t),
     which the flow's takes too (recorded, so that every clip is fused as the normal clips were:
     `fused_with_motion`). ``baseline``: the per-cell baseline fused, the flow's by default; its
     statistics are kept under the same "flow" keys.
     """
-    if rule not in FLOW_RULES:
-        raise ValueError(f"flow_rule must be one of {FLOW_RULES}, got {rule!r}")
     cells = cell_statistics(flow_kept)
     fused = [motion_errors(k, cells, baseline, window) for k in flow_kept]
     rarity = {}
