@@ -18,7 +18,9 @@ from regularity.score.scoring import ScoreSpec
 class OCRConfig(RunConfig):
     """The run config of OCR-GAN Video: the shared fields plus its modules, losses and noise.
 
-    T is ``window.inputs`` (16 by default; the networks are built for it, never another).
+    T is ``window.inputs`` (16 by default; the networks are built for it, never another). A
+    window target ``next`` makes it the next-frame variant (`OCRGanTrainer`), scored by its
+    prediction's error rather than the critic ``ocr``.
     """
 
     recipes: ClassVar[dict[str, dict]] = OCR_RECIPES
@@ -52,8 +54,16 @@ class OCRConfig(RunConfig):
         """Frame size against the U-Net's levels, the window, weights, noise."""
         self.filters, self.d_filters = tuple(self.filters), tuple(self.d_filters)
         self.score_weights = tuple(float(w) for w in self.score_weights)
-        if self.window.target is not Target.SAME:
-            raise ValueError("OCR-GAN reconstructs its window: window target must be 'same'")
+        if self.window.target not in (Target.SAME, Target.NEXT):
+            raise ValueError(
+                "OCR-GAN reconstructs its window or predicts the frame after it: window target "
+                f"must be 'same' or 'next', got {self.window.target.value!r}"
+            )
+        if self.window.target is Target.NEXT and self.score.frame_score == SCORE:
+            raise ValueError(
+                f"the critic {SCORE!r} compares a window with its reconstruction: a next-frame "
+                "OCR-GAN is scored by its prediction (score.frame_score='')"
+            )
         step = 2 ** len(self.filters)
         if self.size[0] % step or self.size[1] % step:
             raise ValueError(f"size {self.size} must be divisible by {step} (2 ** levels)")
@@ -92,6 +102,7 @@ def create_ocr_gan(
         ramp_steps=round(config.ramp_epochs * steps_per_epoch),
         score_weights=config.score_weights,
         collapse_d_loss=config.collapse_d_loss,
+        next_frame=config.window.target is Target.NEXT,
     )
     # OCR-GAN's (and DCGAN's) Adam for both networks: beta_1 0.5.
     trainer.compile(

@@ -19,6 +19,11 @@ differences, attention entropy), the temporal weight ramped in over the first ep
 
 Score per frame: ``0.9 x mean (fake - x)^2 + 0.1 x mean (f(fake) - f(x))^2`` (the critic
 ``ocr``, `gan.ocr.layers.FrameScore`), through the core's window contract.
+
+The next-frame variant (``next_frame``: a window target ``next``) reads the same T frames and
+keeps the generator's last output frame as its prediction of frame T + 1; the discriminator and
+the temporal terms judge the window moved on by one frame, real (frames 2..T + 1) against
+predicted (frames 2..T, then the prediction), and the frame score is the prediction's error.
 """
 
 from __future__ import annotations
@@ -190,6 +195,7 @@ class OCRGanTrainer(AdversarialTrainer):
         ramp_steps: int = 1,
         score_weights: tuple[float, float] = (0.9, 0.1),
         collapse_d_loss: float = 0.0,
+        next_frame: bool = False,
     ) -> None:
         names = ["g_loss", "d_loss", "adv_loss", "rec_loss", "feature_loss", "temporal_loss",
                  "consistency", "motion", "entropy", "d_real", "d_fake"]  # fmt: skip
@@ -201,9 +207,17 @@ class OCRGanTrainer(AdversarialTrainer):
         self.feature_weight = feature_weight
         self.temporal_weight = temporal_weight
         self.ramp_steps = max(int(ramp_steps), 1)
+        self.next_frame = next_frame
         # Made here: Keras takes no new layers once the trainer is built.
         windows = keras.Input(generator.input_shape[1:], name="frames")
         fake = generator(windows)["fake"]
+        if next_frame:
+            steps, *frame = generator.input_shape[1:]
+            last = layers.Cropping3D(((steps - 1, 0), (0, 0), (0, 0)), name="last_frame")(fake)
+            prediction = layers.Reshape(tuple(frame), name="prediction")(last)
+            self.reconstruction = keras.Model(windows, prediction, name="ocr_prediction")
+            self.frame_score = None  # its critic compares a window with its reconstruction
+            return
         self.reconstruction = keras.Model(windows, fake, name="ocr_reconstruction")
         score = FrameScore(*score_weights, name="frame_score")(
             [windows, fake, discriminator(windows)["features"], discriminator(fake)["features"]]
@@ -212,13 +226,16 @@ class OCRGanTrainer(AdversarialTrainer):
 
     @property
     def scoring_model(self) -> keras.Model:
-        """Windows -> ``fake``: its error maps give the red dots and the pixel figures."""
+        """Windows -> ``fake`` (or the next frame): its error maps give the red dots and pixels."""
         return self.reconstruction
 
     @property
     def critics(self) -> dict[str, keras.Model]:
-        """The frame score (``0.9 rec + 0.1 features``, negated as a "normal" logit)."""
-        return {SCORE: self.frame_score}
+        """The frame score (``0.9 rec + 0.1 features``, negated as a "normal" logit).
+
+        None for the next-frame variant: its frame score is the prediction's error.
+        """
+        return {} if self.frame_score is None else {SCORE: self.frame_score}
 
     @property
     def history_plots(self) -> dict:
@@ -240,12 +257,17 @@ class OCRGanTrainer(AdversarialTrainer):
         """Every loss term of one batch (see the class docstring)."""
         out = self.generator(inputs, training=training)
         fake = out["fake"]
+        predicted = slice(None)
+        if self.next_frame:  # the window moved on by one frame, real against predicted
+            seen, predicted = inputs[:, 1:], slice(-1, None)
+            fake = ops.concatenate([seen, ops.expand_dims(fake[:, -1], 1)], axis=1)
+            targets = ops.concatenate([seen, ops.expand_dims(targets, 1)], axis=1)
         real_d = self.discriminator(targets, training=training)
         fake_d = self.discriminator(fake, training=training)
         adv_loss, d_loss = adversarial_terms(real_d["logits"], fake_d["logits"])
         terms = {
             "adv_loss": adv_loss,
-            "rec_loss": ops.mean(ops.abs(fake - targets)),
+            "rec_loss": ops.mean(ops.abs(fake[:, predicted] - targets[:, predicted])),
             "feature_loss": ops.mean(ops.square(fake_d["features"] - real_d["features"])),
             "consistency": temporal_consistency_loss(targets, fake),
             "motion": motion_edge_loss(targets, fake),

@@ -39,5 +39,15 @@ OCR_RECIPES: dict[str, dict] = {
         "max_minutes": 25,
     },  # fmt: skip
 }
+# The next-frame variant (issue 30): the same networks and budget read frames t-15..t and give
+# frame t+1, scored by the prediction's PSNR as the other predictors are; one training window in
+# five jumps frames (the U-Net's and multi-scale GAN's setting, Astrid et al.'s for 16 frames).
+OCR_RECIPES["next_ped2"] = {
+    **OCR_RECIPES["ped2"],
+    "window": {"target": "next", "inputs": 16},
+    "pseudo_anomaly_rate": 0.2,
+    "score": {"frame_score": "", "measure": "psnr", "smooth_window": 1},
+}  # fmt: skip
 OCR_RECIPES["ped1"] = dev_set(OCR_RECIPES["ped2"])
+OCR_RECIPES["next_ped1"] = dev_set(OCR_RECIPES["next_ped2"])
 OCR_RECIPES["paper_ped1"] = dev_set(OCR_RECIPES["paper"])
