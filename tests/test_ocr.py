@@ -1,8 +1,10 @@
 """OCR-GAN Video: module shapes for T = 16 and T = 8, channel selection, one train step, save and
-load, deterministic scoring through the core, the frame score from the critic, protocols."""
+load, deterministic scoring through the core, the frame score from the critic, protocols, the
+next-frame variant."""
 
 import csv
 
+import keras
 import numpy as np
 import pytest
 from studies.protocols import (
@@ -124,7 +126,9 @@ def test_one_step_changes_both_networks_and_the_selection(tiny_root, tmp_path):
 def test_config_refuses_what_cannot_be_built(tiny_root, tmp_path):
     with pytest.raises(ValueError, match="divisible by 8"):
         tiny_config(tiny_root, tmp_path, size=(20, 24))
-    with pytest.raises(ValueError, match="target must be 'same'"):
+    with pytest.raises(ValueError, match="must be 'same' or 'next'"):
+        tiny_config(tiny_root, tmp_path, window={"target": "future", "inputs": 4, "outputs": 2})
+    with pytest.raises(ValueError, match="scored by its prediction"):
         tiny_config(tiny_root, tmp_path, window={"target": "next", "inputs": 4})
     with pytest.raises(ValueError, match="noise must be one of"):
         tiny_config(tiny_root, tmp_path, noise="salt")
@@ -136,6 +140,39 @@ def test_config_refuses_what_cannot_be_built(tiny_root, tmp_path):
     assert noisy.augmentation() is not None and noisy.batch_transform() is None  # training only
     assert set(ABLATIONS) == {"no_temporal_fusion", "no_channel_selection",
                               "no_temporal_losses", "no_adversarial"}  # fmt: skip
+
+
+def test_next_frame_variant_predicts_the_frame_after_its_window(tiny_root, tmp_path):
+    config = OCRConfig.recipe(
+        "next_ped1", data_root=str(tiny_root), run_dir=str(tmp_path / "run"), size=SIZE,
+        filters=(4, 8, 8), d_filters=(4, 8), fusion_filters=4,
+    )  # fmt: skip
+    assert config.window.target.value == "next" and config.score.frame_score == ""
+    assert config.pseudo_anomaly_rate == 0.2 and config.size == SIZE
+    trainer = create_ocr_gan(config, config.input_shape())
+    assert trainer.critics == {}  # no reconstruction to compare: the prediction's error scores
+    x, following = windows_of(16), windows_of(1, seed=1)[:, 0]
+    prediction = np.asarray(trainer.reconstruction.predict_on_batch(x))
+    assert prediction.shape == following.shape
+    np.testing.assert_allclose(prediction, np.asarray(trainer.generator(x)["fake"])[:, -1],
+                               atol=1e-5)  # fmt: skip
+    # L1 on the prediction alone; D judges frames 2..T+1, real against predicted
+    terms = trainer.losses_of(x, following, training=False)
+    assert float(terms["rec_loss"]) == pytest.approx(np.abs(prediction - following).mean(),
+                                                     rel=1e-4)  # fmt: skip
+    real, fake = np.concatenate([x[:, 1:], following[:, None]], 1), x[:, 1:]
+    fake = np.concatenate([fake, prediction[:, None]], 1)
+    d = trainer.discriminator
+    expected = np.square(np.asarray(d(fake)["features"]) - np.asarray(d(real)["features"])).mean()
+    assert float(terms["feature_loss"]) == pytest.approx(expected, rel=1e-4)
+    before = [w.copy() for w in trainer.generator.get_layer("fake_res").get_weights()]
+    trainer.train_on_batch(x, following)
+    after = trainer.generator.get_layer("fake_res").get_weights()
+    assert any(not np.array_equal(a, b) for a, b in zip(before, after, strict=True))
+    path = tmp_path / "prediction.keras"
+    trainer.reconstruction.save(path)
+    loaded = keras.models.load_model(path)
+    np.testing.assert_allclose(loaded.predict_on_batch(x), trainer.reconstruction(x), atol=1e-5)
 
 
 @pytest.mark.slow
