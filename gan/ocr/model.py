@@ -286,9 +286,9 @@ class OCRGanTrainer(AdversarialTrainer):
         return terms
 
 
-def generator_of(frame_score: keras.Model) -> keras.Model:
-    """The full generator (every output) inside a run's saved frame-score critic."""
-    return frame_score.get_layer("ocr_generator")
+def generator_of(network: keras.Model) -> keras.Model:
+    """The full generator (every output) inside a run's saved scoring network or critic."""
+    return network.get_layer("ocr_generator")
 
 
 def mean_attention(generator: keras.Model, windows: np.ndarray) -> np.ndarray:

@@ -7,7 +7,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from gan.ocr.model import SCORE, generator_of, mean_attention
+from gan.ocr.model import generator_of, mean_attention
 from regularity.data.preprocess import Normalizer
 from regularity.run.config import RunConfig
 from regularity.score.inference import get_test_data
@@ -74,9 +74,9 @@ def attention_windows(run_dir: str | Path) -> dict[str, np.ndarray]:
 def plot_run_attention(run_dir: str | Path, path: str | Path | None = None) -> Path:
     """``attention.png``: the fusion's T x T attention of a normal and an abnormal window."""
     from gan.ocr.plots import plot_attention_maps
-    from regularity.run.evaluation import load_critics
+    from regularity.run.evaluation import load_scorer
 
-    generator = generator_of(load_critics(run_dir)[SCORE])
+    generator = generator_of(load_scorer(run_dir))
     if "attention" not in generator.output:
         raise ValueError(f"{run_dir}: trained without temporal fusion: no attention to show")
     windows = attention_windows(run_dir)
