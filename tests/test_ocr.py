@@ -144,10 +144,12 @@ def test_config_refuses_what_cannot_be_built(tiny_root, tmp_path):
 
 def test_next_frame_variant_predicts_the_frame_after_its_window(tiny_root, tmp_path):
     config = OCRConfig.recipe(
-        "next_ped1", data_root=str(tiny_root), run_dir=str(tmp_path / "run"), size=SIZE,
+        "ped1", data_root=str(tiny_root), run_dir=str(tmp_path / "run"), size=SIZE,
         filters=(4, 8, 8), d_filters=(4, 8), fusion_filters=4,
     )  # fmt: skip
     assert config.window.target.value == "next" and config.score.frame_score == ""
+    assert (config.score.measure, config.score.flow_weight) == ("psnr", 1.0)
+    assert OCRConfig.recipe("reconstruction_ped1").score.frame_score == SCORE
     assert config.pseudo_anomaly_rate == 0.2 and config.size == SIZE
     trainer = create_ocr_gan(config, config.input_shape())
     assert trainer.critics == {}  # no reconstruction to compare: the prediction's error scores
