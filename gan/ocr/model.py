@@ -233,7 +233,7 @@ class OCRGanTrainer(AdversarialTrainer):
     def critics(self) -> dict[str, keras.Model]:
         """The frame score (``0.9 rec + 0.1 features``, negated as a "normal" logit).
 
-        None for the next-frame variant: its frame score is the prediction's error.
+        Empty for the next-frame variant: its frame score is the prediction's error.
         """
         return {} if self.frame_score is None else {SCORE: self.frame_score}
 
