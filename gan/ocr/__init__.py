@@ -9,5 +9,6 @@ FAMILY = Family(
     "ocr_gan",
     OCRConfig,
     create_ocr_gan,
-    "OCR-GAN Video: Laplacian/residual streams, channel selection, temporal attention",
+    "OCR-GAN Video: Laplacian/residual streams, channel selection, temporal attention; next frame"
+    " + flow per cell on UCSD",
 )
