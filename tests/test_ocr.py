@@ -142,6 +142,7 @@ def test_config_refuses_what_cannot_be_built(tiny_root, tmp_path):
                               "no_temporal_losses", "no_adversarial"}  # fmt: skip
 
 
+@pytest.mark.slow
 def test_next_frame_variant_predicts_the_frame_after_its_window(tiny_root, tmp_path):
     config = OCRConfig.recipe(
         "ped1", data_root=str(tiny_root), run_dir=str(tmp_path / "run"), size=SIZE,
