@@ -3,6 +3,7 @@ load, deterministic scoring through the core, the frame score from the critic, p
 next-frame variant."""
 
 import csv
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -145,7 +146,7 @@ def test_config_refuses_what_cannot_be_built(tiny_root, tmp_path):
 @pytest.mark.slow
 def test_next_frame_variant_predicts_the_frame_after_its_window(tiny_root, tmp_path):
     config = OCRConfig.recipe(
-        "ped1", data_root=str(tiny_root), run_dir=str(tmp_path / "run"), size=SIZE,
+        "ped2", data_root=str(tiny_root), run_dir=str(tmp_path / "run"), size=SIZE,
         filters=(4, 8, 8), d_filters=(4, 8), fusion_filters=4,
     )  # fmt: skip
     assert config.window.target.value == "next" and config.score.frame_score == ""
@@ -176,6 +177,15 @@ def test_next_frame_variant_predicts_the_frame_after_its_window(tiny_root, tmp_p
     trainer.reconstruction.save(path)
     loaded = keras.models.load_model(path)
     np.testing.assert_allclose(loaded.predict_on_batch(x), trainer.reconstruction(x), atol=1e-5)
+    # the declared recipe through the core: jumping windows, PSNR fused with the flow, attention
+    config = config.replace(
+        dataset="synthetic", size=(32, 48), window={"target": "next", "inputs": 4}, epochs=1
+    )
+    train_run(config, verbose=0)
+    metrics = evaluate_run(config.run_dir, write_videos=0)
+    assert 0 <= metrics["frame_auc"]["micro_minmax"] <= 1 and metrics["second_scores"] == {}
+    assert read_json(Path(config.run_dir) / "thresholds.json")["fusion"]["weight"] == 1.0
+    assert plot_run_attention(config.run_dir).is_file()
 
 
 @pytest.mark.slow
