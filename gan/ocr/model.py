@@ -22,8 +22,11 @@ Score per frame: ``0.9 x mean (fake - x)^2 + 0.1 x mean (f(fake) - f(x))^2`` (th
 
 The next-frame variant (``next_frame``: a window target ``next``) reads the same T frames and
 keeps the generator's last output frame as its prediction of frame T + 1; the discriminator and
-the temporal terms judge the window moved on by one frame, real (frames 2..T + 1) against
-predicted (frames 2..T, then the prediction), and the frame score is the prediction's error.
+the temporal terms judge the window moved on by one frame, inputs 2..T followed by the target
+("real") against the same inputs followed by the prediction, and the frame score is the
+prediction's error. In a skip-frame pseudo-anomaly window the inputs jump and the target is the
+normal window's, so that "real" window is not a stretch of the clip; 15 of its T steps are the
+same in both, so the temporal terms weigh the prediction's step about 1 / (T - 1).
 """
 
 from __future__ import annotations
@@ -180,7 +183,8 @@ class OCRGanTrainer(AdversarialTrainer):
     feature_weight * feature matching + ramp * temporal_weight * (consistency + motion +
     attention entropy)``, ``ramp`` rising from 0 to 1 over ``ramp_steps`` generator steps (the
     optimizer's step count: a resumed run continues its ramp). ``d_loss = BCE(D(x), real) +
-    BCE(D(fake), fake)``. Every term is logged.
+    BCE(D(fake), fake)``. Every term is logged. ``next_frame``: the variant that predicts the
+    frame after its window (the module docstring).
     """
 
     def __init__(
@@ -241,7 +245,10 @@ class OCRGanTrainer(AdversarialTrainer):
     def history_plots(self) -> dict:
         """Reconstruction and temporal terms against epochs, beside ``loss.png``."""
         return {
-            "generator_error.png": ("L1 reconstruction", ("rec_loss", "val_rec_loss")),
+            "generator_error.png": (
+                "L1 of the prediction" if self.next_frame else "L1 reconstruction",
+                ("rec_loss", "val_rec_loss"),
+            ),
             "temporal_terms.png": ("temporal terms", ("consistency", "motion", "entropy")),
         }
 
