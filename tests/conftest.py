@@ -31,6 +31,27 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 TINY = WalkwaySpec(seed=3, n_train=3, n_test=3, n_frames=40, height=60, width=90, walkway=(21, 46))
 
 
+@pytest.fixture
+def eager():
+    """TensorFlow runs the test's training and scoring steps eagerly, without tracing graphs.
+
+    On tiny data, tracing a GAN's steps costs more than the few steps it runs (the UCSD GAN's
+    kill-and-resume test: 62 s traced, 34 s eager); a long training runs faster traced, so it
+    is used per module. The traced path stays tested by the tests without it, and compiled by
+    XLA under JAX (`test_backends`), where this does nothing.
+    """
+    if keras.backend.backend() != "tensorflow":
+        yield
+        return
+    import tensorflow as tf
+
+    tf.config.run_functions_eagerly(True)
+    try:
+        yield
+    finally:
+        tf.config.run_functions_eagerly(False)
+
+
 @pytest.fixture(scope="session")
 def tiny_root(tmp_path_factory) -> Path:
     """A small synthetic walkway in the official UCSD layout."""

@@ -23,6 +23,9 @@ from regularity.run.training import TrainingDiverged, finite_weights
 
 SHAPE = (10, 32, 48, 2)  # grey + motion, as the recipes
 
+# tiny networks and few steps: tracing their graphs would cost more than running them
+pytestmark = pytest.mark.usefixtures("eager")
+
 
 def tiny_config(root, run_dir, **overrides):
     # narrow networks: the tests check training mechanics, not what a paper-sized model learns

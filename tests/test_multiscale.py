@@ -8,6 +8,9 @@ from gan.multiscale.network import build_multiscale_discriminator, build_multisc
 TINY_G = (((4,), (3, 3)), ((4,), (3, 3)), ((4,), (3, 3)), ((4,), (3, 3)))
 TINY_D = (((4,), (3,), (8,)), ((4,), (3,), (8,)), ((4,), (3,), (8,)), ((4,), (3,), (8,)))
 
+# tiny networks and few steps: tracing their graphs would cost more than running them
+pytestmark = pytest.mark.usefixtures("eager")
+
 
 def test_one_prediction_per_scale_coarsest_first():
     generator = build_multiscale_generator(4, 3, divisors=(16, 4, 2, 1), stages=TINY_G)

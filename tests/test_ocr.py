@@ -35,6 +35,9 @@ from regularity.score.scoring import ScoreSpec
 
 SIZE = (16, 24)
 
+# tiny networks and few steps: tracing their graphs would cost more than running them
+pytestmark = pytest.mark.usefixtures("eager")
+
 
 def tiny_config(root, run_dir, steps=8, **overrides):
     values = dict(data_root=str(root), run_dir=str(run_dir), size=SIZE, epochs=1,
