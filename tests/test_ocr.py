@@ -9,10 +9,12 @@ import keras
 import numpy as np
 import pytest
 from studies.protocols import (
+    NORMAL_SNIPPETS,
     global_minmax_accuracy,
     lenient_protocols,
     lenient_table,
     per_batch_auc,
+    run_scores,
     snippet_folder_auc,
 )
 
@@ -242,11 +244,20 @@ def test_trained_run_scores_deterministically_through_the_core(tiny_root, tmp_pa
     )
     assert 0 <= lenient["snippet_folder_labels"] <= 1
     assert "per-batch" in lenient_table(lenient)
-    # a fused e(t) is not compared with the normal clips' own score: that protocol is not read
-    config = read_json(run / "config.json")
-    write_json(run / "config.json", {**config, "score": {**config["score"], "flow_weight": 1.0}})
-    fused = lenient_protocols(run, batch_frames=32)
-    assert fused["snippet_folder_labels"] is None and "not read" in lenient_table(fused)
+    # the normal snippets are the normal clips' e(t) as thresholded, which the run recorded
+    thresholds = read_json(run / "thresholds.json")
+    normal = [np.array(e) for e in thresholds["normal_scores"]["clips"]]
+    every = np.concatenate(normal)  # what the frame threshold was taken over
+    assert thresholds["frame"] == pytest.approx(np.percentile(every, config.score.frame_percentile))
+    errors = [e for e, _ in run_scores(run).values()]
+    expected = snippet_folder_auc(errors, normal, config.window.span)
+    assert lenient["snippet_folder_labels"] == expected
+    assert NORMAL_SNIPPETS[config.thresholds_from] in lenient_table(lenient)
+    # a run whose thresholds predate that record: the protocol is not read, and says why
+    del thresholds["normal_scores"]["clips"]
+    write_json(run / "thresholds.json", thresholds)
+    older = lenient_protocols(run, batch_frames=32)
+    assert older["snippet_folder_labels"] is None and "evaluate` it again" in lenient_table(older)
 
 
 def test_per_batch_auc_skips_batches_of_one_class():

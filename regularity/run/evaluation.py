@@ -301,8 +301,14 @@ def normal_thresholds(
         "frame": frame,
         "source": f"percentiles {score.pixel_percentile} (pixels) and {score.frame_percentile} "
         f"(frames) of {count} {kind} clips",
-        # what e(t) looks like on normal footage: a clip scoring far above it all is unlike it
-        "normal_scores": {"median": float(np.median(every)), "max": float(every.max())},
+        # what e(t) looks like on normal footage: a clip scoring far above it all is unlike it;
+        # each clip's e(t) as thresholded (views and flow fused), for studies that compare
+        # normal footage with test footage
+        "normal_scores": {
+            "median": float(np.median(every)),
+            "max": float(every.max()),
+            "clips": [errors[valid].tolist() for errors, valid in frames],
+        },
         # A percentile leaves some normal frames over the threshold by construction, and a
         # long normal clip would nearly always hold one: a clip is irregular only with a run
         # of flagged frames longer than any normal clip has.
