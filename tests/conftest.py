@@ -45,11 +45,12 @@ def eager():
         return
     import tensorflow as tf
 
+    was = tf.config.functions_run_eagerly()
     tf.config.run_functions_eagerly(True)
     try:
         yield
     finally:
-        tf.config.run_functions_eagerly(False)
+        tf.config.run_functions_eagerly(was)
 
 
 @pytest.fixture(scope="session")

@@ -46,7 +46,7 @@ ON_JAX = {
 def jax_env(project_env, tmp_path_factory):
     """The environment of a subprocess with Keras on JAX and TensorFlow unimportable.
 
-    Its XLA programs go to a compilation cache that every such subprocess of the session shares:
+    Its XLA programs go to a compilation cache kept by the test worker (one per xdist worker):
     a resumed training compiles the same steps again (the GAN's kill-and-resume test on its
     own: 60 s without the cache, 38 s with it).
     """

@@ -30,7 +30,13 @@ from gan.ocr.model import (
 )
 from gan.ocr.plots import plot_run_attention
 from regularity.data.preprocess import Normalizer
-from regularity.run.evaluation import evaluate_run, load_critics, load_scorer, score_clip
+from regularity.run.evaluation import (
+    evaluate_run,
+    load_critics,
+    load_scorer,
+    rescore_settings,
+    score_clip,
+)
 from regularity.run.files import read_json, write_json
 from regularity.run.pipeline import train_run
 from regularity.score.scoring import ScoreSpec
@@ -253,11 +259,22 @@ def test_trained_run_scores_deterministically_through_the_core(tiny_root, tmp_pa
     expected = snippet_folder_auc(errors, normal, config.window.span)
     assert lenient["snippet_folder_labels"] == expected
     assert NORMAL_SNIPPETS[config.thresholds_from] in lenient_table(lenient)
-    # a run whose thresholds predate that record: the protocol is not read, and says why
-    del thresholds["normal_scores"]["clips"]
-    write_json(run / "thresholds.json", thresholds)
+    # scored with the flow fused in, its normal clips' fused e(t) is recorded and read
+    rescore_settings(run, {"score.flow_weight": 1.0})
+    fused = read_json(run / "thresholds.json")
+    normal_fused = [np.array(e) for e in fused["normal_scores"]["clips"]]
+    assert fused["frame"] == pytest.approx(
+        np.percentile(np.concatenate(normal_fused), config.score.frame_percentile)
+    )
+    assert not np.allclose(np.concatenate(normal_fused), every)
+    expected = snippet_folder_auc(errors, normal_fused, config.window.span)
+    assert lenient_protocols(run, batch_frames=32)["snippet_folder_labels"] == expected
+    # a run whose thresholds predate that record: the protocol is not read, and says how to
+    del fused["normal_scores"]["clips"]
+    write_json(run / "thresholds.json", fused)
     older = lenient_protocols(run, batch_frames=32)
-    assert older["snippet_folder_labels"] is None and "evaluate` it again" in lenient_table(older)
+    assert older["snippet_folder_labels"] is None
+    assert "--set thresholds_from=" in lenient_table(older)
 
 
 def test_per_batch_auc_skips_batches_of_one_class():

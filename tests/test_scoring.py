@@ -429,6 +429,9 @@ def test_normal_clips_scored_again_with_their_derived_view_statistics_give_their
         fused.append(score_outputs(scaled, outputs, valid, normalizer.std, scored, "both")[1])
     every = np.concatenate(fused)
     assert thresholds["frame"] == pytest.approx(np.percentile(every, 90.0))
+    # each normal clip's fused e(t) is recorded as a test clip's would be, every frame
+    for recorded, own in zip(thresholds["normal_scores"]["clips"], fused, strict=True):
+        np.testing.assert_allclose(recorded, own, rtol=1e-6)
     assert thresholds["normal_scores"]["max"] == pytest.approx(every.max())
     # statistics of other views than the spec's are not used: it asks for them again
     changed = replace(score, views=views[:2], thresholds=thresholds)

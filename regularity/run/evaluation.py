@@ -302,12 +302,12 @@ def normal_thresholds(
         "source": f"percentiles {score.pixel_percentile} (pixels) and {score.frame_percentile} "
         f"(frames) of {count} {kind} clips",
         # what e(t) looks like on normal footage: a clip scoring far above it all is unlike it;
-        # each clip's e(t) as thresholded (views and flow fused), for studies that compare
-        # normal footage with test footage
+        # each clip's e(t) as thresholded (views and flow fused, every frame as `scores.csv`
+        # holds a test clip's), for studies that compare normal footage with test footage
         "normal_scores": {
             "median": float(np.median(every)),
             "max": float(every.max()),
-            "clips": [errors[valid].tolist() for errors, valid in frames],
+            "clips": [errors.tolist() for errors, _ in frames],
         },
         # A percentile leaves some normal frames over the threshold by construction, and a
         # long normal clip would nearly always hold one: a clip is irregular only with a run

@@ -40,7 +40,8 @@ def snippet_folder_auc(test: list[np.ndarray], normal: list[np.ndarray], snippet
     Every test-folder snippet is abnormal (1), every normal-folder snippet normal (0).
 
     What a loader that reads ``test/abnormal`` and ``test/normal`` snippet folders measures
-    when the normal snippets are cut from normal training videos: whether a clip comes from the
+    when the normal snippets are cut from normal videos (the training folders, as published code
+    does, or held-out clips): whether a clip comes from the
     test recordings, not whether a frame is abnormal.
     """
 
@@ -148,8 +149,9 @@ def lenient_protocols(
 
 
 NORMAL_SNIPPETS = {
-    "normal": "normal snippets from the normal training folders (the model trained on them)",
-    "held_out": "normal snippets from held-out normal clips",
+    "normal": "normal snippets from the normal training folders (the clips the model trained "
+    "on, and any held out)",
+    "held_out": "normal snippets from held-out normal clips (without any, the last training clip)",
 }
 
 
@@ -158,10 +160,11 @@ def lenient_table(figures: dict) -> str:
     strict = figures["strict"]["micro_minmax"]
     rows = [("strict (reported): per-frame labels, per-video min-max", strict, "")]
     folder_labels = figures["snippet_folder_labels"]
+    normal = NORMAL_SNIPPETS[figures.get("snippet_folder_normal", "normal")]
+    unread = ("not read: its thresholds.json predates the normal clips' e(t) (derive them again: "
+              "`evaluate RUN --set thresholds_from=...`, its own value)")  # fmt: skip
     rows.append(("labels per snippet from folder names", folder_labels,
-                 NORMAL_SNIPPETS[figures["snippet_folder_normal"]] if folder_labels is not None
-                 else "not read: its thresholds.json predates the normal clips' e(t) "
-                 "(`evaluate` it again)"))  # fmt: skip
+                 normal if folder_labels is not None else unread))  # fmt: skip
     minmax_fig = figures["test_set_minmax"]
     rows.append(("min-max over the whole test set", minmax_fig["auc"],
                  f"accuracy at 0.5 {minmax_fig['accuracy_at_half_after_test_minmax']:.3f} vs "
