@@ -37,9 +37,6 @@ if [ -d .whl ]; then
     export PYTHONPATH=/tmp/site
 fi
 export KERAS_BACKEND=jax PYTHONUNBUFFERED=1 PYTHONPATH="${PYTHONPATH:+$PYTHONPATH:}$PWD"
-# XLA programs kept between the steps and a rerun on the same machine: a resumed or rescored
-# run compiles the same programs again (on the CPU, the GAN's kill-and-resume test: 60 s -> 38 s)
-export JAX_COMPILATION_CACHE_DIR="${JAX_COMPILATION_CACHE_DIR:-/tmp/regularity_jax_cache}"
 mkdir -p "$out"
 log="$out/gpu_check.jsonl"
 : >"$log"
