@@ -250,26 +250,27 @@ def test_trained_run_scores_deterministically_through_the_core(tiny_root, tmp_pa
     )
     assert 0 <= lenient["snippet_folder_labels"] <= 1
     assert "per-batch" in lenient_table(lenient)
-    # the normal snippets are the normal clips' e(t) as thresholded, which the run recorded
-    thresholds = read_json(run / "thresholds.json")
-    normal = [np.array(e) for e in thresholds["normal_scores"]["clips"]]
-    every = np.concatenate(normal)  # what the frame threshold was taken over
-    assert thresholds["frame"] == pytest.approx(np.percentile(every, config.score.frame_percentile))
     errors = [e for e, _ in run_scores(run).values()]
-    expected = snippet_folder_auc(errors, normal, config.window.span)
-    assert lenient["snippet_folder_labels"] == expected
+
+    def recorded_normal_scores():
+        """The normal clips' e(t) the run recorded: what its frame threshold was taken over,
+        and what the study's normal snippets are cut from."""
+        thresholds = read_json(run / "thresholds.json")
+        normal = [np.array(e) for e in thresholds["normal_scores"]["clips"]]
+        every = np.concatenate(normal)
+        frame = pytest.approx(np.percentile(every, config.score.frame_percentile))
+        assert thresholds["frame"] == frame
+        expected = snippet_folder_auc(errors, normal, config.window.span)
+        assert lenient_protocols(run, batch_frames=32)["snippet_folder_labels"] == expected
+        return every
+
+    own = recorded_normal_scores()
     assert NORMAL_SNIPPETS[config.thresholds_from] in lenient_table(lenient)
     # scored with the flow fused in, its normal clips' fused e(t) is recorded and read
     rescore_settings(run, {"score.flow_weight": 1.0})
-    fused = read_json(run / "thresholds.json")
-    normal_fused = [np.array(e) for e in fused["normal_scores"]["clips"]]
-    assert fused["frame"] == pytest.approx(
-        np.percentile(np.concatenate(normal_fused), config.score.frame_percentile)
-    )
-    assert not np.allclose(np.concatenate(normal_fused), every)
-    expected = snippet_folder_auc(errors, normal_fused, config.window.span)
-    assert lenient_protocols(run, batch_frames=32)["snippet_folder_labels"] == expected
+    assert not np.allclose(recorded_normal_scores(), own)
     # a run whose thresholds predate that record: the protocol is not read, and says how to
+    fused = read_json(run / "thresholds.json")
     del fused["normal_scores"]["clips"]
     write_json(run / "thresholds.json", fused)
     older = lenient_protocols(run, batch_frames=32)
