@@ -13,6 +13,25 @@ from regularity.errors import ParameterError
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(scope="module")
+def eager_env(project_env, tmp_path_factory):
+    """`project_env` for notebooks whose kernels run TensorFlow's steps eagerly.
+
+    On the tests' tiny data tracing the steps costs more than running them (notebook 03: 32 s
+    traced, 20 s eager), as in the `eager` fixture; an IPython startup file sets it in each
+    kernel. Notebook 04 stays traced: it is where OCR-GAN's steps are traced under TensorFlow.
+    """
+    startup = tmp_path_factory.mktemp("ipython") / "profile_default" / "startup"
+    startup.mkdir(parents=True)
+    (startup / "00_eager.py").write_text(
+        "import keras\n"
+        "if keras.backend.backend() == 'tensorflow':\n"
+        "    import tensorflow as tf\n"
+        "    tf.config.run_functions_eagerly(True)\n"
+    )
+    return {**project_env, "IPYTHONDIR": str(startup.parents[1])}
+
+
 def load_script(name: str) -> object:
     spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
@@ -41,7 +60,7 @@ def test_run_notebooks_refuses_an_unknown_parameter_before_running(tmp_path, pro
 
 
 @pytest.mark.slow
-def test_notebooks_01_and_02_write_a_complete_run(tiny_root, tmp_path, project_env):
+def test_notebooks_01_and_02_write_a_complete_run(tiny_root, tmp_path, eager_env):
     runs = tmp_path / "runs"  # given as a relative path, as a user would
     command = [
         sys.executable,
@@ -71,7 +90,7 @@ def test_notebooks_01_and_02_write_a_complete_run(tiny_root, tmp_path, project_e
         "settings",
         "{filters: [8, 4, 4, 4, 4, 8]}",  # narrow: the recipe's bf16 and windows are kept
     ]
-    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, env=project_env)
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, env=eager_env)
     assert done.returncode == 0, done.stderr[-3000:]
     run = runs / "tiny"
     metrics = json.loads((run / "metrics.json").read_text())
@@ -105,7 +124,7 @@ def test_notebooks_01_and_02_write_a_complete_run(tiny_root, tmp_path, project_e
     kept = {p: p.read_bytes() for p in (run / "notebooks").iterdir()}
     again = [*command[:3], "--name", "tiny", "--runs", str(runs), "-p", "data_root",
              str(tiny_root), "-p", "size", "[32, 32]"]  # fmt: skip
-    done = subprocess.run(again, cwd=tmp_path, capture_output=True, text=True, env=project_env)
+    done = subprocess.run(again, cwd=tmp_path, capture_output=True, text=True, env=eager_env)
     assert done.returncode == 2 and "another configuration" in done.stderr, done.stderr[-2000:]
     assert {p: p.read_bytes() for p in (run / "notebooks").iterdir()} == kept
 
@@ -149,7 +168,7 @@ def test_notebook_00_previews_a_dataset_with_paths_from_the_project_root(
 
 
 @pytest.mark.slow
-def test_notebook_03_trains_and_tests_the_gan_with_both_scores(tiny_root, tmp_path, project_env):
+def test_notebook_03_trains_and_tests_the_gan_with_both_scores(tiny_root, tmp_path, eager_env):
     runs = tmp_path / "runs"
     command = [sys.executable, str(ROOT / "scripts" / "run_notebooks.py"), "03", "--name", "gan"]
     command += ["--runs", str(runs), "-p", "data_root", str(tiny_root), "-p", "size", "[32, 48]"]
@@ -159,7 +178,7 @@ def test_notebook_03_trains_and_tests_the_gan_with_both_scores(tiny_root, tmp_pa
         "settings",
         "{dtype_policy: null, filters: [8, 4, 4, 4, 4, 8], d_filters: [4, 8, 8]}",
     ]
-    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, env=project_env)
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, env=eager_env)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "second score alocc: {'frame_auc'" in done.stdout
     run = runs / "gan"
@@ -173,7 +192,7 @@ def test_notebook_03_trains_and_tests_the_gan_with_both_scores(tiny_root, tmp_pa
 
 
 @pytest.mark.slow
-def test_notebooks_05_and_06_predict_and_detect(tiny_root, tmp_path, project_env):
+def test_notebooks_05_and_06_predict_and_detect(tiny_root, tmp_path, eager_env):
     from conftest import write_moving_squares
 
     motion = tmp_path / "motion"
@@ -184,7 +203,7 @@ def test_notebooks_05_and_06_predict_and_detect(tiny_root, tmp_path, project_env
     seq2seq = [*script, "05", "--name", "seq2seq", "--runs", str(runs), "-p", "data_root",
                str(motion), "-p", "size", "[32, 32]", *tiny, "-p", "settings",
                "{seq2seq_filters: 4}"]  # fmt: skip
-    done = subprocess.run(seq2seq, cwd=tmp_path, capture_output=True, text=True, env=project_env)
+    done = subprocess.run(seq2seq, cwd=tmp_path, capture_output=True, text=True, env=eager_env)
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads((runs / "seq2seq" / "prediction" / "prediction.json").read_text())
     assert set(report["model"]) == {"1", "2"} and report["copy_last_frame"]["1"]["psnr"] > 0
@@ -194,7 +213,7 @@ def test_notebooks_05_and_06_predict_and_detect(tiny_root, tmp_path, project_env
             "prediction_epochs", "1", "-p", "data_root", str(tiny_root), "-p", "size", "[32, 48]",
             *tiny, "-p", "write_videos", "1", "-p", "settings",
             "{filters: [4, 8, 16]}"]  # fmt: skip
-    done = subprocess.run(unet, cwd=tmp_path, capture_output=True, text=True, env=project_env)
+    done = subprocess.run(unet, cwd=tmp_path, capture_output=True, text=True, env=eager_env)
     assert done.returncode == 0, done.stderr[-3000:]
     assert (runs / "unet_motion" / "prediction" / "prediction.png").is_file()
     metrics = json.loads((runs / "unet" / "metrics.json").read_text())
@@ -203,7 +222,7 @@ def test_notebooks_05_and_06_predict_and_detect(tiny_root, tmp_path, project_env
 
 
 @pytest.mark.slow
-def test_notebook_07_trains_the_ablation_and_detects(tiny_root, tmp_path, project_env):
+def test_notebook_07_trains_the_ablation_and_detects(tiny_root, tmp_path, eager_env):
     from conftest import write_moving_squares
 
     motion = tmp_path / "motion"
@@ -215,7 +234,7 @@ def test_notebook_07_trains_the_ablation_and_detects(tiny_root, tmp_path, projec
                "-p", "data_root", str(tiny_root), "-p", "size", "[32, 48]", "-p", "epochs", "1",
                "-p", "max_minutes", "null", "-p", "write_videos", "1",
                "-p", "settings", "{width: 0.05, patch_size: 16}"]  # fmt: skip
-    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, env=project_env)
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, env=eager_env)
     assert done.returncode == 0, done.stderr[-3000:]
     for variant in ("l2", "l2_gdl", "l2_gdl_adv"):
         report = json.loads(
@@ -231,7 +250,7 @@ def test_notebook_07_trains_the_ablation_and_detects(tiny_root, tmp_path, projec
 
 
 @pytest.mark.slow
-def test_notebook_08_trains_a_movement_matcher_and_answers(tmp_path, project_env):
+def test_notebook_08_trains_a_movement_matcher_and_answers(tmp_path, eager_env):
     runs = tmp_path / "runs"
     command = [sys.executable, str(ROOT / "scripts" / "run_notebooks.py"), "08", "--name", "mv",
                "--runs", str(runs), "-p", "data_root", str(tmp_path / "data"),
@@ -241,7 +260,7 @@ def test_notebook_08_trains_a_movement_matcher_and_answers(tmp_path, project_env
                " window: {target: shifted, inputs: 4},"
                " dataset_options: {normal: wave, movements: [wave, jack], frames: 16,"
                " clips_per_movement: 4, holdout: 1}}"]  # fmt: skip
-    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, env=project_env)
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, env=eager_env)
     assert done.returncode == 0, done.stderr[-3000:]
     run = runs / "mv"
     matching = json.loads((run / "metrics.json").read_text())["matching"]

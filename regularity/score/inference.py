@@ -7,6 +7,7 @@ clip's frame axis where `WindowSpec.split` says its target frame is.
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 from tqdm.auto import tqdm
 
@@ -67,13 +68,16 @@ def predict_test_data(
     shape = () if per_frame else frames.shape[1:]
     total, count = np.zeros((n, *shape), np.float32), np.zeros(n, dtype=np.float32)
     # Pad a short last batch only to a whole number per replica: padding to a full batch would
-    # cost a quarter of the model calls on a typical 150-frame clip.
+    # cost a quarter of the model calls on a typical 150-frame clip. Under JAX, though, every
+    # new batch shape is compiled again (1-2 s each for a tiny network on a CPU, up to one per
+    # clip length), where TensorFlow relaxes the shape after its second; there a full batch.
     replicas = getattr(getattr(model, "distribute_strategy", None), "num_replicas_in_sync", 1)
+    pad_to = batch_size if keras.backend.backend() == "jax" else replicas
     bar = tqdm(total=len(inputs), desc=progress, unit="window", leave=False, disable=not progress)
     for i in range(0, len(inputs), batch_size):  # no window at all: every frame invalid
         bar.update(min(batch_size, len(inputs) - i))
         chunk = inputs[i : i + batch_size]
-        padded = np.concatenate([chunk, np.repeat(chunk[-1:], -len(chunk) % replicas, 0)])
+        padded = np.concatenate([chunk, np.repeat(chunk[-1:], -len(chunk) % pad_to, 0)])
         out = np.asarray(model.predict_on_batch(frames[padded]), np.float32)[: len(chunk)]
         out = out.reshape(len(chunk), window.outputs, *shape)
         for where, window_out in zip(placed[i : i + batch_size], out, strict=True):
