@@ -205,3 +205,26 @@ class MovementTrainer(Trainer):
     def in_phase_two(self) -> object:
         """True once the head has been trained alone for ``head_steps`` steps."""
         return self.head_optimizer.iterations >= self.head_steps
+
+
+def export_backbone(model: keras.Model, name: str, path: str | Path) -> Path:
+    """A trained movement predictor's backbone as a weights file that ``weights=`` reads.
+
+    The file holds the whole `keras.applications` network (`build_backbone` loads it so); the
+    layers above the cut, which the predictor never had, keep their random initial weights.
+    So a matcher can start from a backbone trained on other motion data (another run's
+    ``model.keras``) instead of random weights.
+    """
+    spec = BACKBONES[name]
+    cut = model.get_layer("features").layer.layers[-1]  # after the preprocessing layer
+    size = tuple(model.input_shape[2:4])
+    options = {"include_preprocessing": True} if name == "mobilenetv3" else {}
+    whole = getattr(keras.applications, spec.application)(
+        include_top=False, weights=None, input_shape=(*size, 3), **options
+    )
+    for layer in cut.layers:
+        if layer.weights:
+            whole.get_layer(layer.name).set_weights(layer.get_weights())
+    path = Path(path)
+    whole.save_weights(path)
+    return path
