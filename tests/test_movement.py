@@ -22,7 +22,12 @@ from convlstm_ae.movement.matching import (
     thresholds_of,
     window_similarity,
 )
-from convlstm_ae.movement.model import MovementTrainer, build_backbone, build_movement_model
+from convlstm_ae.movement.model import (
+    MovementTrainer,
+    build_backbone,
+    build_movement_model,
+    export_backbone,
+)
 from regularity.data.preprocess import Normalizer
 from regularity.data.windows import Target, WindowSpec, window_batches
 
@@ -129,6 +134,20 @@ def test_a_local_weights_file_is_loaded(tmp_path) -> None:  # noqa: ANN001
     np.testing.assert_array_equal(loaded.layers[-1].get_layer("conv").kernel, kernel)
     with pytest.raises(FileNotFoundError, match="no such backbone weights file"):
         build_backbone("mobilenetv3", (32, 32), weights=str(tmp_path / "missing.h5"))
+
+
+@pytest.mark.parametrize("name", ["vgg16", "mobilenetv3"])
+def test_a_trained_backbone_is_exported_for_another_matcher(name, tmp_path) -> None:  # noqa: ANN001
+    # a predictor whose whole backbone trained: what another run then reads through weights=
+    trained = build_backbone(name, (32, 32), freeze_lower=False)
+    for weight in trained.trainable_weights:  # as if trained: every weight moved
+        weight.assign(weight + 0.01)
+    model = build_movement_model((3, 32, 32, 3), trained, filters=4)
+    path = export_backbone(model, name, tmp_path / "backbone.weights.h5")
+    loaded = build_backbone(name, (32, 32), weights=str(path))
+    frames = np.random.default_rng(0).uniform(0, 255, (2, 32, 32, 3)).astype(np.float32)
+    np.testing.assert_allclose(loaded(frames), trained(frames), rtol=1e-5, atol=1e-4)
+    assert not np.allclose(build_backbone(name, (32, 32))(frames), trained(frames))
 
 
 def test_config_refuses_what_cannot_work() -> None:
