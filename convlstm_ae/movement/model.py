@@ -59,6 +59,13 @@ def vgg_preprocess() -> layers.Layer:
     return layer
 
 
+def _application(name: str, size: tuple[int, int], weights: str | None = None) -> keras.Model:
+    """The whole `keras.applications` network of a backbone, without its classifier."""
+    options = {"include_preprocessing": True} if name == "mobilenetv3" else {}
+    application = getattr(keras.applications, BACKBONES[name].application)
+    return application(include_top=False, weights=weights, input_shape=(*size, 3), **options)
+
+
 def build_backbone(
     name: str, size: tuple[int, int], *, weights: str | None = None, freeze_lower: bool = True
 ) -> keras.Model:
@@ -74,17 +81,10 @@ def build_backbone(
     if name not in BACKBONES:
         raise ValueError(f"unknown backbone {name!r}; known: {', '.join(BACKBONES)}")
     spec = BACKBONES[name]
-    application = getattr(keras.applications, spec.application)
-    options = {"include_preprocessing": True} if name == "mobilenetv3" else {}
     local = weights not in (None, "imagenet")
     if local and not Path(weights).is_file():
         raise FileNotFoundError(f"{weights}: no such backbone weights file")
-    base = application(
-        include_top=False,
-        weights=None if local else weights,
-        input_shape=(*size, 3),
-        **options,
-    )
+    base = _application(name, size, None if local else weights)
     if local:
         base.load_weights(weights)
     frames = keras.Input((*size, 3))
@@ -215,13 +215,8 @@ def export_backbone(model: keras.Model, name: str, path: str | Path) -> Path:
     So a matcher can start from a backbone trained on other motion data (another run's
     ``model.keras``) instead of random weights.
     """
-    spec = BACKBONES[name]
     cut = model.get_layer("features").layer.layers[-1]  # after the preprocessing layer
-    size = tuple(model.input_shape[2:4])
-    options = {"include_preprocessing": True} if name == "mobilenetv3" else {}
-    whole = getattr(keras.applications, spec.application)(
-        include_top=False, weights=None, input_shape=(*size, 3), **options
-    )
+    whole = _application(name, tuple(model.input_shape[2:4]))
     for layer in cut.layers:
         if layer.weights:
             whole.get_layer(layer.name).set_weights(layer.get_weights())
