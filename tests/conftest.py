@@ -37,8 +37,9 @@ def eager():
 
     On tiny data, tracing a GAN's steps costs more than the few steps it runs (the UCSD GAN's
     kill-and-resume test: 62 s traced, 34 s eager); a long training runs faster traced, so it
-    is used per module. The traced path stays tested by the tests without it, and compiled by
-    XLA under JAX (`test_backends`), where this does nothing.
+    is used per module. The traced paths stay tested: the UCSD and multi-scale GANs' steps
+    compiled by XLA under JAX (`test_backends`, where this does nothing), OCR-GAN's traced by
+    notebook 04, the autoencoder's (bf16 too) by the tests without this and notebooks 01-02.
     """
     if keras.backend.backend() != "tensorflow":
         yield

@@ -51,8 +51,8 @@ def jax_env(project_env, tmp_path_factory):
     a resumed training compiles the same steps again (the GAN's kill-and-resume test on its
     own: 60 s without the cache, 38 s with it). XLA's CPU backend optimises at level 2, not 3:
     at 3 its LLVM passes spend 0.8 s on each weight shape's random initialiser (threefry), at 2
-    0.1 s, and the tiny steps run as fast (the GAN's test alone: 52 -> 39 s, the multi-scale
-    GAN's 35 -> 23 s; level 0 doubles it: the steps run slowly).
+    0.1 s, and the tiny steps run as fast (without the cache, the GAN's test alone: 52 -> 39 s,
+    the multi-scale GAN's 35 -> 23 s; level 0 doubles it: the steps run slowly).
     """
     flags = f"{os.environ.get('XLA_FLAGS', '')} --xla_backend_optimization_level=2".strip()
     return {

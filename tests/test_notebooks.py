@@ -19,7 +19,9 @@ def eager_env(project_env, tmp_path_factory):
 
     On the tests' tiny data tracing the steps costs more than running them (notebook 03: 32 s
     traced, 20 s eager), as in the `eager` fixture; an IPython startup file sets it in each
-    kernel. Notebook 04 stays traced: it is where OCR-GAN's steps are traced under TensorFlow.
+    kernel. Notebooks 01-02 and 04 stay traced: they are where the autoencoder's bf16 steps
+    and OCR-GAN's steps are traced under TensorFlow (the UCSD and multi-scale GANs' are
+    compiled under JAX by `test_backends`).
     """
     startup = tmp_path_factory.mktemp("ipython") / "profile_default" / "startup"
     startup.mkdir(parents=True)
@@ -60,7 +62,7 @@ def test_run_notebooks_refuses_an_unknown_parameter_before_running(tmp_path, pro
 
 
 @pytest.mark.slow
-def test_notebooks_01_and_02_write_a_complete_run(tiny_root, tmp_path, eager_env):
+def test_notebooks_01_and_02_write_a_complete_run(tiny_root, tmp_path, project_env):
     runs = tmp_path / "runs"  # given as a relative path, as a user would
     command = [
         sys.executable,
@@ -90,7 +92,7 @@ def test_notebooks_01_and_02_write_a_complete_run(tiny_root, tmp_path, eager_env
         "settings",
         "{filters: [8, 4, 4, 4, 4, 8]}",  # narrow: the recipe's bf16 and windows are kept
     ]
-    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, env=eager_env)
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, env=project_env)
     assert done.returncode == 0, done.stderr[-3000:]
     run = runs / "tiny"
     metrics = json.loads((run / "metrics.json").read_text())
@@ -124,7 +126,7 @@ def test_notebooks_01_and_02_write_a_complete_run(tiny_root, tmp_path, eager_env
     kept = {p: p.read_bytes() for p in (run / "notebooks").iterdir()}
     again = [*command[:3], "--name", "tiny", "--runs", str(runs), "-p", "data_root",
              str(tiny_root), "-p", "size", "[32, 32]"]  # fmt: skip
-    done = subprocess.run(again, cwd=tmp_path, capture_output=True, text=True, env=eager_env)
+    done = subprocess.run(again, cwd=tmp_path, capture_output=True, text=True, env=project_env)
     assert done.returncode == 2 and "another configuration" in done.stderr, done.stderr[-2000:]
     assert {p: p.read_bytes() for p in (run / "notebooks").iterdir()} == kept
 

@@ -215,11 +215,13 @@ def export_backbone(model: keras.Model, name: str, path: str | Path) -> Path:
     So a matcher can start from a backbone trained on other motion data (another run's
     ``model.keras``) instead of random weights.
     """
+    path = Path(path)
+    if not path.name.endswith(".weights.h5"):
+        raise ValueError(f"{path}: a backbone weights file must end in .weights.h5 (Keras)")
     cut = model.get_layer("features").layer.layers[-1]  # after the preprocessing layer
     whole = _application(name, tuple(model.input_shape[2:4]))
     for layer in cut.layers:
         if layer.weights:
             whole.get_layer(layer.name).set_weights(layer.get_weights())
-    path = Path(path)
     whole.save_weights(path)
     return path

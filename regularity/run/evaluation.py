@@ -485,8 +485,8 @@ def mark_video(video: Video, maps: np.ndarray, score: ScoreSpec) -> tuple[np.nda
 
 def _warm_up(model: object, config: RunConfig, critics: dict[str, object]) -> None:
     # Untimed calls with a full and a short batch build both predict graphs first (one under
-    # JAX, which pads a short batch), so that score_fps measures scoring rather than graph
-    # tracing (as decoding is left out too).
+    # JAX, which pads a short batch after full ones), so that score_fps measures scoring
+    # rather than graph tracing (as decoding is left out too).
     spec = config.input_spec()
     frames = 8 * config.window.span + 1
     warm_up = np.zeros((frames, *spec.size, spec.channels), np.float32)

@@ -70,13 +70,16 @@ def predict_test_data(
     # Pad a short last batch only to a whole number per replica: padding to a full batch would
     # cost a quarter of the model calls on a typical 150-frame clip. Under JAX, though, every
     # new batch shape is compiled again (1-2 s each for a tiny network on a CPU, up to one per
-    # clip length), where TensorFlow relaxes the shape after its second; there a full batch.
+    # clip length), where TensorFlow relaxes the shape after its second: there a short batch
+    # after full ones is padded to a full one, whose program exists already. A clip of one
+    # batch keeps its size (the speed benchmark's single large batch is not padded to twice).
     replicas = getattr(getattr(model, "distribute_strategy", None), "num_replicas_in_sync", 1)
-    pad_to = batch_size if keras.backend.backend() == "jax" else replicas
+    on_jax = keras.backend.backend() == "jax"
     bar = tqdm(total=len(inputs), desc=progress, unit="window", leave=False, disable=not progress)
     for i in range(0, len(inputs), batch_size):  # no window at all: every frame invalid
         bar.update(min(batch_size, len(inputs) - i))
         chunk = inputs[i : i + batch_size]
+        pad_to = batch_size if on_jax and i else replicas
         padded = np.concatenate([chunk, np.repeat(chunk[-1:], -len(chunk) % pad_to, 0)])
         out = np.asarray(model.predict_on_batch(frames[padded]), np.float32)[: len(chunk)]
         out = out.reshape(len(chunk), window.outputs, *shape)
