@@ -22,6 +22,7 @@ import keras
 import numpy as np
 import pytest
 import scipy.io
+from eager_tensorflow import run_eagerly
 from PIL import Image
 
 from regularity.data import WalkwaySpec, generate_walkway
@@ -41,17 +42,12 @@ def eager():
     compiled by XLA under JAX (`test_backends`, where this does nothing), OCR-GAN's traced by
     notebook 04, the autoencoder's (bf16 too) by the tests without this and notebooks 01-02.
     """
-    if keras.backend.backend() != "tensorflow":
-        yield
-        return
-    import tensorflow as tf
-
-    was = tf.config.functions_run_eagerly()
-    tf.config.run_functions_eagerly(True)
+    was = run_eagerly(True)
     try:
         yield
     finally:
-        tf.config.run_functions_eagerly(was)
+        if was is not None:
+            run_eagerly(was)
 
 
 @pytest.fixture(scope="session")

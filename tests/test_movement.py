@@ -147,14 +147,14 @@ def test_a_trained_backbone_is_exported_for_another_matcher(name, tmp_path) -> N
         weight.assign(weight + 0.01)
     build_movement_model((3, 32, 32, 3), trained, filters=4).save(tmp_path / "model.keras")
     model = keras.models.load_model(tmp_path / "model.keras")
-    path = export_backbone(model, name, tmp_path / "backbone.weights.h5")
+    path = export_backbone(model, tmp_path / "backbone.weights.h5")
     loaded = build_backbone(name, (32, 32), weights=str(path))
     frames = np.random.default_rng(0).uniform(0, 255, (2, 32, 32, 3)).astype(np.float32)
     np.testing.assert_allclose(loaded(frames), trained(frames), rtol=1e-5, atol=1e-4)
     for exported, kept in zip(loaded.layers[-1].weights, trained.layers[-1].weights, strict=True):
         np.testing.assert_array_equal(exported, kept)
     with pytest.raises(ValueError, match=r"backbone\.h5.*\.weights\.h5"):
-        export_backbone(model, name, tmp_path / "backbone.h5")
+        export_backbone(model, tmp_path / "backbone.h5")
 
 
 def test_config_refuses_what_cannot_work() -> None:

@@ -26,10 +26,8 @@ def eager_env(project_env, tmp_path_factory):
     startup = tmp_path_factory.mktemp("ipython") / "profile_default" / "startup"
     startup.mkdir(parents=True)
     (startup / "00_eager.py").write_text(
-        "import keras\n"
-        "if keras.backend.backend() == 'tensorflow':\n"
-        "    import tensorflow as tf\n"
-        "    tf.config.run_functions_eagerly(True)\n"
+        f"import sys\nsys.path.insert(0, {str(ROOT / 'tests')!r})\n"
+        "from eager_tensorflow import run_eagerly\nrun_eagerly(True)\n"
     )
     return {**project_env, "IPYTHONDIR": str(startup.parents[1])}
 

@@ -207,19 +207,21 @@ class MovementTrainer(Trainer):
         return self.head_optimizer.iterations >= self.head_steps
 
 
-def export_backbone(model: keras.Model, name: str, path: str | Path) -> Path:
+def export_backbone(model: keras.Model, path: str | Path) -> Path:
     """A trained movement predictor's backbone as a weights file that ``weights=`` reads.
 
     The file holds the whole `keras.applications` network (`build_backbone` loads it so); the
     layers above the cut, which the predictor never had, keep their random initial weights.
     So a matcher can start from a backbone trained on other motion data (another run's
-    ``model.keras``) instead of random weights.
+    ``model.keras``) instead of random weights. Which backbone it is, the model says (its
+    ``<name>_backbone`` layer, as `build_backbone` names it).
     """
     path = Path(path)
     if not path.name.endswith(".weights.h5"):
         raise ValueError(f"{path}: a backbone weights file must end in .weights.h5 (Keras)")
-    cut = model.get_layer("features").layer.layers[-1]  # after the preprocessing layer
-    whole = _application(name, tuple(model.input_shape[2:4]))
+    backbone = model.get_layer("features").layer
+    cut = backbone.layers[-1]  # after the preprocessing layer
+    whole = _application(backbone.name.removesuffix("_backbone"), tuple(model.input_shape[2:4]))
     for layer in cut.layers:
         if layer.weights:
             whole.get_layer(layer.name).set_weights(layer.get_weights())

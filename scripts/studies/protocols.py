@@ -160,7 +160,7 @@ def lenient_table(figures: dict) -> str:
     strict = figures["strict"]["micro_minmax"]
     rows = [("strict (reported): per-frame labels, per-video min-max", strict, "")]
     folder_labels = figures["snippet_folder_labels"]
-    normal = NORMAL_SNIPPETS[figures.get("snippet_folder_normal", "normal")]
+    normal = NORMAL_SNIPPETS[figures["snippet_folder_normal"]]
     unread = ("not read: its thresholds.json predates the normal clips' e(t) (derive them again: "
               "`evaluate RUN --set thresholds_from=...`, its own value)")  # fmt: skip
     rows.append(("labels per snippet from folder names", folder_labels,
