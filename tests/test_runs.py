@@ -1,8 +1,11 @@
 """Run folders and paths that mean the same from the project root and from notebooks/."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from regularity.run.files import project_path, project_root
 
@@ -48,6 +51,27 @@ def test_importing_the_package_quietens_tensorflow_before_keras_loads_it(project
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert done.stdout.strip() in ("2", "3"), done.stderr[-2000:]
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="glibc's arenas: Linux only")
+def test_the_package_caps_malloc_arenas_at_the_core_count_unless_the_user_did(monkeypatch):
+    import ctypes
+
+    import regularity
+
+    calls = []
+
+    class RecordingLibc:
+        def mallopt(self, option: int, value: int) -> int:
+            calls.append((option, value))
+            return 1
+
+    monkeypatch.setattr(ctypes, "CDLL", lambda name: RecordingLibc())
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    regularity._limit_malloc_arenas()
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")  # glibc reads it itself: left alone
+    regularity._limit_malloc_arenas()
+    assert calls == [(-8, len(os.sched_getaffinity(0)))]  # -8: M_ARENA_MAX
 
 
 def test_the_command_line_keeps_tensorflow_start_up_lines_off_the_console(project_env):
