@@ -68,10 +68,20 @@ def test_the_package_caps_malloc_arenas_at_the_core_count_unless_the_user_did(mo
 
     monkeypatch.setattr(ctypes, "CDLL", lambda name: RecordingLibc())
     monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    monkeypatch.delenv("GLIBC_TUNABLES", raising=False)
     regularity._limit_malloc_arenas()
-    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")  # glibc reads it itself: left alone
+    assert calls == [(-8, len(os.sched_getaffinity(0)))]  # -8: M_ARENA_MAX in malloc.h
+    # glibc reads a cap the user set itself: left alone
+    monkeypatch.setenv("GLIBC_TUNABLES", "glibc.malloc.arena_max=4")
     regularity._limit_malloc_arenas()
-    assert calls == [(-8, len(os.sched_getaffinity(0)))]  # -8: M_ARENA_MAX
+    monkeypatch.delenv("GLIBC_TUNABLES")
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+    regularity._limit_malloc_arenas()
+    assert len(calls) == 1
+    # a C library without mallopt (musl): nothing to set, no error
+    monkeypatch.delenv("MALLOC_ARENA_MAX")
+    monkeypatch.setattr(ctypes, "CDLL", lambda name: object())
+    regularity._limit_malloc_arenas()
 
 
 def test_the_command_line_keeps_tensorflow_start_up_lines_off_the_console(project_env):
