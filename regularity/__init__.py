@@ -23,6 +23,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2" if os.path.exists("/dev/nvidia
 _M_ARENA_MAX = -8  # glibc's malloc.h
 
 
+def usable_cores() -> int:
+    """Cores this process may run on: its affinity where the system keeps one, else all."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def _limit_malloc_arenas() -> None:
     """One glibc malloc arena per usable core instead of eight per core.
 
@@ -40,7 +47,7 @@ def _limit_malloc_arenas() -> None:
 
     mallopt = getattr(ctypes.CDLL(None), "mallopt", None)  # the process's own C library
     if mallopt is not None:
-        mallopt(_M_ARENA_MAX, len(os.sched_getaffinity(0)))
+        mallopt(_M_ARENA_MAX, usable_cores())
 
 
 _limit_malloc_arenas()

@@ -1,5 +1,6 @@
 import itertools
 
+import cv2
 import numpy as np
 import pytest
 
@@ -9,6 +10,7 @@ from regularity.data.preprocess import (
     InputSpec,
     Normalizer,
     Scaling,
+    flow_speeds,
     prepare_frames,
 )
 from regularity.data.windows import (
@@ -125,6 +127,21 @@ def test_flow_motion_channels_show_the_speed_and_a_jumping_window_its_own_jump()
         InputSpec((8, 64), motion="flow")
     with pytest.raises(ValueError, match="16 pixels or more a side"):
         InputSpec((8, 64), motion="both")
+
+
+def test_the_flow_shared_among_threads_is_each_pair_s_own_and_leaves_opencv_as_it_was():
+    frames = _sliding_block()
+    frames[5:] = np.roll(frames[5:], 7, axis=1)  # pairs that differ: a mix-up would show
+    before, after = frames[:-1], frames[1:]
+    opencv_threads = cv2.getNumThreads()
+    together = flow_speeds(before, after)
+    one_by_one = np.concatenate([flow_speeds(before[i : i + 1], after[i : i + 1])
+                                 for i in range(len(after))])  # fmt: skip
+    np.testing.assert_array_equal(together, one_by_one)
+    assert cv2.getNumThreads() == opencv_threads
+    assert flow_speeds(before[:0], after[:0]).shape == (0, 64, 96)
+    with pytest.raises(ValueError, match="11 frames to pair with 10"):
+        flow_speeds(before, after[1:])
 
 
 def test_both_motion_kinds_follow_the_frames_and_a_jumping_window_shows_its_jump_in_each():
