@@ -58,7 +58,7 @@ COLUMN_KEY = {
     "whose thresholded error covers 40% of the mask (UCSD's pixel-level criterion)",
     "training": "minutes of training on the 2-core CPU",
     "scoring": "frames per second of the frame score on the same CPU",
-    "peak RSS": "peak resident memory while training",
+    "peak RSS": "peak resident memory while training, in MiB (2^20 bytes)",
 }
 
 
@@ -127,7 +127,7 @@ def markdown_row(entry: dict) -> str:
         else "",
         entry.get("training") or (f"{minutes / 60:.1f} min" if minutes else "none"),
         f"{entry['score_fps']:.0f} frames/s" if entry.get("score_fps") else "",
-        f"{entry['peak_rss_mb_train']:,} MB" if entry.get("peak_rss_mb_train") else "",
+        f"{entry['peak_rss_mb_train']:,} MiB" if entry.get("peak_rss_mb_train") else "",
     ]
     return "| " + " | ".join(cells) + " |"
 
