@@ -206,11 +206,14 @@ def test_the_toy_predictor_stops_on_a_nan_too(tiny_root, tmp_path):
 
 @pytest.mark.slow
 def test_a_run_stopped_while_deriving_thresholds_finishes_without_training(tiny_root, tmp_path):
-    config = config_of(PREDICTOR, tiny_root, tmp_path / "run", epochs=1)
+    config = config_of(PREDICTOR, tiny_root, tmp_path / "run", epochs=1).replace(cache=True)
     train_run(config, verbose=0)
     first = read_json(tmp_path / "run" / "thresholds.json")
+    assert not (tmp_path / "run" / "cache").exists()  # the training windows' file, once trained
     (tmp_path / "run" / "thresholds.json").unlink()  # killed after model.keras was saved
+    (tmp_path / "run" / "cache" / "train").mkdir(parents=True)  # ... and before its file went
     epochs = Epochs()
     train_run(config, verbose=0, callbacks=[epochs])
     assert epochs.seen == []  # nothing trained again
     assert read_json(tmp_path / "run" / "thresholds.json") == first
+    assert not (tmp_path / "run" / "cache").exists()

@@ -179,12 +179,15 @@ def flow_speeds(before: np.ndarray, after: np.ndarray) -> np.ndarray:
             step = flow.calc(np.ascontiguousarray(before[i]), np.ascontiguousarray(after[i]), None)
             speed[i] = np.hypot(step[..., 0], step[..., 1])
 
-    threads = max(1, min(usable_cores(), len(after)))
+    threads = min(usable_cores(), len(after))
+    if threads <= 1:  # one core or one pair: OpenCV's own loops, no lock to wait on
+        fill(np.arange(len(after)))
+        return speed
     # DIS's own parallel loops are short and leave cores idle between them (1.3x on two cores);
-    # whole pairs per thread, OpenCV's loops serial meanwhile, gave 1.7x (158 x 238 frames).
+    # whole pairs per thread, OpenCV's loops serial meanwhile, gave 1.3-1.7x.
     with _OPENCV_THREADS:
         opencv_threads = cv2.getNumThreads()
-        cv2.setNumThreads(1 if threads > 1 else opencv_threads)
+        cv2.setNumThreads(1)
         try:
             with ThreadPoolExecutor(threads) as pool:
                 list(pool.map(fill, np.array_split(np.arange(len(after)), threads)))

@@ -187,6 +187,7 @@ def _train_run(
         model = load_scorer(run_dir)
         data = dataset or config.open_dataset()
         derive_thresholds(config, model, data)
+        shutil.rmtree(run_dir / "cache", ignore_errors=True)  # left by the stopped run
         return model
     keras.utils.set_random_seed(config.seed)
     run_folder(run_dir)
