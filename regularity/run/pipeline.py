@@ -187,7 +187,7 @@ def _train_run(
         model = load_scorer(run_dir)
         data = dataset or config.open_dataset()
         derive_thresholds(config, model, data)
-        shutil.rmtree(run_dir / "cache", ignore_errors=True)  # left by the stopped run
+        shutil.rmtree(run_dir / "cache", ignore_errors=True)  # stopped before training's removal
         return model
     keras.utils.set_random_seed(config.seed)
     run_folder(run_dir)
@@ -214,13 +214,13 @@ def _train_run(
     info = fit(model, windows.dataset(), run_to, config.epochs, validation, extra, verbose)
     if shared_dir is not None:
         return model  # thresholds and metrics are the chief's
+    # The windows' file is training's only: gone before the minutes of scoring normal clips.
+    shutil.rmtree(run_dir / "cache", ignore_errors=True)
     peak_train = round(peak_rss_mb())
     # Across machines the trained model predicts only in step with the others: the chief
     # scores the normal clips with the saved copy (the same weights) on its own.
     scorer = model if workers == 1 else keras.saving.load_model(run_dir / "model.keras")
     derive_thresholds(config, scorer, dataset)
-    if config.cache:
-        shutil.rmtree(run_dir / "cache", ignore_errors=True)
     update_metrics(
         run_dir,
         dataset=config.dataset,
