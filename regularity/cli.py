@@ -166,17 +166,18 @@ def parser() -> argparse.ArgumentParser:
     )
     sub = main.add_subparsers(dest="command", required=True)
 
-    def command(name: str, run: object, text: str) -> argparse.ArgumentParser:
+    def command(name: str, run: object, text: str, keras: bool = True) -> argparse.ArgumentParser:
         found = sub.add_parser(name, help=text, description=text, formatter_class=shows_defaults)
-        found.set_defaults(run_command=run)
+        found.set_defaults(run_command=run, uses_keras=keras)
         return found
 
     command("families", _families, "list the registered model families and their recipes")
-    fetch = command("fetch", _fetch, "download, check and extract a public dataset")
+    # Fetching and looking at data need no network: not TensorFlow's 5-10 s start either.
+    fetch = command("fetch", _fetch, "download, check and extract a public dataset", keras=False)
     fetch.add_argument("dataset", help="ucsd (= ped1 = ped2), avenue or ucf101")
     fetch.add_argument("--dest", default="data", help="data root")
     fetch.add_argument("--mirror", help="base URL of a copy of the archives")
-    preview = command("preview", _preview, "contact sheet and video of one test clip")
+    preview = command("preview", _preview, "contact sheet and video of one test clip", False)
     preview.add_argument("dataset", nargs="?", default="synthetic", help="dataset name")
     preview.add_argument("--root", default="data", help="data root")
     preview.add_argument("--out", default="runs/preview", help="output folder")
@@ -247,7 +248,8 @@ def import_tensorflow_quietly() -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status (2: bad input, said in one line)."""
     args = parser().parse_args(argv)
-    import_tensorflow_quietly()
+    if args.uses_keras:
+        import_tensorflow_quietly()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
     return exit_status(lambda: args.run_command(args))

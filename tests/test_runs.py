@@ -92,6 +92,26 @@ def test_the_command_line_keeps_tensorflow_start_up_lines_off_the_console(projec
     assert done.stderr == "", done.stderr[-2000:]  # no CUDA probe, CPU features or absl lines
 
 
+def test_fetching_and_previewing_data_start_no_deep_learning_framework(
+    tiny_root, tmp_path, project_env
+):
+    (tmp_path / "file").write_text("not a folder")
+    script = f"""
+import sys
+from regularity.cli import main
+assert main(["preview", "synthetic", "--root", {str(tiny_root)!r}, "--out", {str(tmp_path)!r}]) == 0
+dest = {str(tmp_path / "file" / "sub")!r}
+assert main(["fetch", "ped2", "--dest", dest, "--mirror", "http://127.0.0.1:9"]) == 2
+print(sorted(m for m in ("tensorflow", "keras", "jax", "torch") if m in sys.modules))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=project_env
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+    assert "cannot create this folder" in done.stderr
+
+
 def test_a_moved_clone_reads_its_runs_as_the_same_configuration(tmp_path, monkeypatch):
     import json
     import shutil
