@@ -177,7 +177,7 @@ def parser() -> argparse.ArgumentParser:
     fetch.add_argument("dataset", help="ucsd (= ped1 = ped2), avenue or ucf101")
     fetch.add_argument("--dest", default="data", help="data root")
     fetch.add_argument("--mirror", help="base URL of a copy of the archives")
-    preview = command("preview", _preview, "contact sheet and video of one test clip", False)
+    preview = command("preview", _preview, "contact sheet and video of one test clip", keras=False)
     preview.add_argument("dataset", nargs="?", default="synthetic", help="dataset name")
     preview.add_argument("--root", default="data", help="data root")
     preview.add_argument("--out", default="runs/preview", help="output folder")
