@@ -172,7 +172,7 @@ def parser() -> argparse.ArgumentParser:
         return found
 
     command("families", _families, "list the registered model families and their recipes")
-    # Fetching and looking at data need no network: not TensorFlow's 5-10 s start either.
+    # Fetching and looking at data use no model: they skip TensorFlow's 5-10 s start.
     fetch = command("fetch", _fetch, "download, check and extract a public dataset", keras=False)
     fetch.add_argument("dataset", help="ucsd (= ped1 = ped2), avenue or ucf101")
     fetch.add_argument("--dest", default="data", help="data root")
