@@ -15,6 +15,8 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
+import sys
 from pathlib import Path
 
 import yaml
@@ -90,8 +92,19 @@ def _train(args: argparse.Namespace) -> None:
     from regularity.run.pipeline import train_run
 
     config = recipe_config(args.family, args.recipe, args.run_dir, dict(args.set))
-    model = train_run(config, overwrite=args.overwrite, verbose=2)
+    # Training leaves its heap behind (TensorFlow's and malloc's caches, the clip store): scoring
+    # the normal clips and the test split in the same process adds their peak on top of it. As
+    # the whole program, `train` becomes `evaluate` instead, which derives the thresholds and
+    # tests in a fresh process; the kernel keeps the training's peak in the process's rusage,
+    # so the run's `peak_rss_mb` still covers the whole command.
+    fresh = args.own_process and not args.no_evaluate
+    model = train_run(config, overwrite=args.overwrite, verbose=2, thresholds=not fresh)
     print(f"trained {config.run_dir}")
+    if fresh:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        evaluate = ["evaluate", str(config.run_dir), "--videos", str(args.videos)]
+        os.execv(sys.executable, [sys.executable, "-m", "regularity", *evaluate])
     if not args.no_evaluate:
         metrics = evaluate_run(config.run_dir, model, write_videos=args.videos)
         _print_evaluation(metrics, Path(config.run_dir))
@@ -100,7 +113,9 @@ def _train(args: argparse.Namespace) -> None:
 def _evaluate(args: argparse.Namespace) -> None:
     from regularity.run.evaluation import evaluate_run, rescore_settings
 
-    if args.set:
+    # A trained run without thresholds (`train` hands them over, or was stopped deriving them)
+    # gets them here, from its normal clips, as a changed scoring would.
+    if args.set or not (args.run / "thresholds.json").is_file():
         rescore_settings(args.run, dict(args.set))
     metrics = evaluate_run(args.run, write_videos=args.videos, fps=args.fps)
     _print_evaluation(metrics, args.run)
@@ -245,9 +260,14 @@ def import_tensorflow_quietly() -> None:
         os.close(devnull)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit status (2: bad input, said in one line)."""
+def main(argv: list[str] | None = None, own_process: bool = False) -> int:
+    """Run the command line; returns the exit status (2: bad input, said in one line).
+
+    ``own_process``: the command line is the whole program (``python -m regularity``), so
+    `train` may replace it with a fresh `evaluate` process rather than test in its own.
+    """
     args = parser().parse_args(argv)
+    args.own_process = own_process
     if args.uses_keras:
         import_tensorflow_quietly()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")

@@ -3,6 +3,8 @@
 import importlib.util
 import json
 import shutil
+import subprocess
+import sys
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -38,13 +40,42 @@ def json_line(capsys):
 
 
 @pytest.fixture(scope="module")
-def trained_run(tiny_root, tmp_path_factory):
-    """One tiny ConvLSTM AE run made by the command line's train subcommand."""
+def trained_run(tiny_root, tmp_path_factory, project_env):
+    """One tiny ConvLSTM AE run made by ``python -m regularity train``, as a user makes one.
+
+    Its console output is kept beside it, in ``train.out``.
+    """
     run = tmp_path_factory.mktemp("bench") / "ae"
     argv = ["train", "convlstm_ae", "--recipe", "synthetic", "--run-dir", str(run), "--videos",
             "1", *TINY_AE, "--set", f"data_root={tiny_root}"]  # fmt: skip
-    assert regularity_main(argv) == 0
+    done = subprocess.run(
+        [sys.executable, "-m", "regularity", *argv], env=project_env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    run.with_name("train.out").write_text(done.stdout)
     return run
+
+
+@pytest.mark.slow
+def test_train_tests_in_a_fresh_process_whose_peak_covers_the_training(trained_run):
+    said = trained_run.with_name("train.out").read_text().splitlines()
+    assert f"trained {trained_run}" in said and said[-1] == f"report: {trained_run}/report.html"
+    # what `evaluate`, the process that replaced the training's, printed: its peak is the
+    # command's, training included
+    figures = json.loads(next(line for line in reversed(said) if line.startswith("{")))
+    assert figures["epochs_trained"] == 1 and 0 <= figures["frame_auc"]["micro_minmax"] <= 1
+    assert figures["peak_rss_mb"] >= figures["peak_rss_mb_train"] > 0
+    # `evaluate` derives a trained run's missing thresholds (as `train` hands the run over)
+    # just as they were derived before, and scores it the same
+    copy = trained_run.with_name("ae_thresholds_to_come")
+    shutil.copytree(trained_run, copy)
+    (copy / "thresholds.json").unlink()
+    assert regularity_main(["evaluate", str(copy), "--videos", "0"]) == 0
+    assert read_json(copy / "thresholds.json") == read_json(trained_run / "thresholds.json")
+    assert (
+        read_json(copy / "metrics.json")["frame_auc"]
+        == read_json(trained_run / "metrics.json")["frame_auc"]
+    )
 
 
 @pytest.mark.parametrize(

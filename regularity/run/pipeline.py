@@ -129,6 +129,7 @@ def train_run(
     overwrite: bool = False,
     verbose: int | str = "auto",
     callbacks: list | None = None,
+    thresholds: bool = True,
 ) -> keras.Model:
     """Train (or resume) a run and leave model, history, thresholds and config in its folder.
 
@@ -141,6 +142,8 @@ def train_run(
         overwrite: start again in a folder that holds a run made another way.
         verbose: Keras progress output.
         callbacks: more Keras callbacks.
+        thresholds: derive the thresholds from the normal clips here; False leaves them to a
+            later `evaluate` (in a fresh process, without the training's heap).
 
     Returns:
         The trained model.
@@ -152,14 +155,17 @@ def train_run(
     strategy = strategy or current_strategy()
     build_model = family_of(config.model).build
     if is_chief(strategy):
-        return _train_run(config, build_model, dataset, strategy, overwrite, verbose, callbacks)
+        return _train_run(
+            config, build_model, dataset, strategy, overwrite, verbose, callbacks, thresholds
+        )
     # Another worker: the same training (in step with the chief), its files in a scratch folder.
     check_resumable(config, overwrite)  # refuses what the chief refuses, writes nothing
     scratch = tempfile.mkdtemp(prefix="regularity-worker-")
     try:
         local = config.replace(run_dir=scratch)
         shared = Path(config.run_dir)
-        return _train_run(local, build_model, dataset, strategy, True, verbose, callbacks, shared)
+        return _train_run(local, build_model, dataset, strategy, True, verbose, callbacks,
+                          shared_dir=shared)  # fmt: skip
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -172,6 +178,7 @@ def _train_run(
     overwrite: bool,
     verbose: int | str,
     callbacks: list | None,
+    thresholds: bool = True,
     shared_dir: Path | None = None,
 ) -> keras.Model:
     """`train_run` into ``config.run_dir``; ``shared_dir``: the chief's, on another worker."""
@@ -183,11 +190,11 @@ def _train_run(
             shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
     elif (run_dir / "model.keras").is_file() and not (run_dir / "checkpoints" / "backup").exists():
         # Trained, then stopped while its thresholds were derived: finish, do not retrain.
-        logger.info("%s: trained; deriving its thresholds", run_dir)
         model = load_scorer(run_dir)
-        data = dataset or config.open_dataset()
-        derive_thresholds(config, model, data)
         shutil.rmtree(run_dir / "cache", ignore_errors=True)  # stopped before training's removal
+        if thresholds:
+            logger.info("%s: trained; deriving its thresholds", run_dir)
+            derive_thresholds(config, model, dataset or config.open_dataset())
         return model
     keras.utils.set_random_seed(config.seed)
     run_folder(run_dir)
@@ -217,10 +224,6 @@ def _train_run(
     # The windows' file is training's only: gone before the minutes of scoring normal clips.
     shutil.rmtree(run_dir / "cache", ignore_errors=True)
     peak_train = round(peak_rss_mb())
-    # Across machines the trained model predicts only in step with the others: the chief
-    # scores the normal clips with the saved copy (the same weights) on its own.
-    scorer = model if workers == 1 else keras.saving.load_model(run_dir / "model.keras")
-    derive_thresholds(config, scorer, dataset)
     update_metrics(
         run_dir,
         dataset=config.dataset,
@@ -229,4 +232,9 @@ def _train_run(
         **counts,
         peak_rss_mb_train=peak_train,
     )
+    if thresholds:
+        # Across machines the trained model predicts only in step with the others: the chief
+        # scores the normal clips with the saved copy (the same weights) on its own.
+        scorer = model if workers == 1 else keras.saving.load_model(run_dir / "model.keras")
+        derive_thresholds(config, scorer, dataset)
     return model
