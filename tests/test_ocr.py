@@ -96,11 +96,22 @@ def test_channel_selection_weights_sum_to_one_across_the_streams():
         np.testing.assert_allclose(selected_res, res * weights[:, :, None, None, 1], atol=1e-6)
 
 
-def test_one_step_changes_both_networks_and_the_selection(tiny_root, tmp_path):
-    config = tiny_config(tiny_root, tmp_path / "run")
+@pytest.mark.parametrize("policy", [None, "mixed_bfloat16"])
+def test_one_step_changes_both_networks_and_the_selection(tiny_root, tmp_path, policy):
+    config = tiny_config(tiny_root, tmp_path / "run", dtype_policy=policy)
     shape = config.input_shape()
     trainer = create_ocr_gan(config, shape, steps_per_epoch=4)
     x = windows_of(shape[0], batch=2)
+    if policy:  # computed in bf16, every weight and what leaves either network in float32
+        for network in (trainer.generator, trainer.discriminator):
+            inner = [layer for layer in network.layers if layer.weights]
+            assert {layer.compute_dtype for layer in inner} == {"bfloat16", "float32"}
+            assert {w.dtype for w in network.weights} == {"float32"}
+        out = trainer.generator(x)
+        outputs = [out[k] for k in ("fake", "fake_lap", "fake_res")]
+        outputs.append(trainer.discriminator(x)["logits"])
+        assert {keras.backend.standardize_dtype(t.dtype) for t in outputs} == {"float32"}
+        assert trainer.generator.get_layer("selection1").gate.compute_dtype == "bfloat16"
     modules = {
         "generator": [trainer.generator.get_layer(n) for n in
                       ("fusion_attention", "fusion_positions", "fusion_convlstm", "fusion_conv3d",

@@ -91,10 +91,14 @@ def create_ocr_gan(
         temporal_fusion=config.temporal_fusion,
         channel_selection=config.channel_selection,
         temporal_gating=config.temporal_gating,
+        dtype_policy=config.dtype_policy,
+    )
+    discriminator = build_ocr_discriminator(
+        input_shape, filters=config.d_filters, heads=config.heads, dtype_policy=config.dtype_policy
     )
     trainer = OCRGanTrainer(
         generator,
-        build_ocr_discriminator(input_shape, filters=config.d_filters, heads=config.heads),
+        discriminator,
         adversarial_weight=config.adversarial_weight,
         reconstruction_weight=config.reconstruction_weight,
         feature_weight=config.feature_weight,

@@ -111,12 +111,16 @@ class ChannelSelection(layers.Layer):
         channels = input_shape[0][-1]
         descriptor = (input_shape[0][0], input_shape[0][1], channels)
         self.gate = None
+        dtype = self.dtype_policy
         if self.temporal_gating:
-            self.gate = layers.Conv1D(channels, 3, padding="same", activation="sigmoid")
+            self.gate = layers.Conv1D(
+                channels, 3, padding="same", activation="sigmoid", dtype=dtype
+            )
             self.gate.build(descriptor)
-        self.squeeze = layers.Dense(max(channels // self.reduction, 4), activation="relu")
+        units = max(channels // self.reduction, 4)
+        self.squeeze = layers.Dense(units, activation="relu", dtype=dtype)
         self.squeeze.build(descriptor)
-        self.scores = layers.Dense(2 * channels)
+        self.scores = layers.Dense(2 * channels, dtype=dtype)
         self.scores.build((*descriptor[:-1], self.squeeze.units))
 
     def call(self, streams: list) -> tuple:  # noqa: D102

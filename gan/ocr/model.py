@@ -42,48 +42,58 @@ from regularity.nets.adversarial import AdversarialTrainer, adversarial_terms
 SCORE = "ocr"  # the critic that gives the frame score
 
 
-def _framewise(layer: layers.Layer, name: str) -> layers.Layer:
-    return layers.TimeDistributed(layer, name=name)
+def _framewise(layer: layers.Layer, name: str, dtype: object = None) -> layers.Layer:
+    return layers.TimeDistributed(layer, name=name, dtype=dtype)
 
 
 def add_temporal_fusion(
-    lap: object, res: object, filters: int, heads: int, weight: float
+    lap: object, res: object, filters: int, heads: int, weight: float, dtype: object = None
 ) -> tuple[object, object, object]:
     """The temporal summary of ``lap + res`` added to both streams; also the attention scores.
 
     Branches at half size on a strided stem: attention across T per position (``heads``
     heads, learned positions), a ConvLSTM and a 3x3x3 convolution, concatenated, fused by a
     1x1 convolution to the frame's channels, up-sampled and added times ``weight``.
-    Returns the two streams and the attention ``[B, h * w, heads, T, T]``.
+    Returns the two streams and the attention ``[B, h * w, heads, T, T]``. ``dtype``: every
+    layer's dtype policy (e.g. "mixed_bfloat16").
     """
     channels = lap.shape[-1]
-    frames = layers.Add(name="fusion_input")([lap, res])
+    frames = layers.Add(name="fusion_input", dtype=dtype)([lap, res])
     stem = _framewise(
-        layers.Conv2D(filters, 3, strides=2, padding="same", activation="relu"), "fusion_stem"
+        layers.Conv2D(filters, 3, strides=2, padding="same", activation="relu", dtype=dtype),
+        "fusion_stem",
+        dtype,
     )(frames)
-    positioned = LearnedPositions(name="fusion_positions")(stem)
+    positioned = LearnedPositions(name="fusion_positions", dtype=dtype)(stem)
     steps, height, width = stem.shape[1:4]
     # Positions folded into one axis: [B, h * w, T, f] (softmax takes at most 5 axes).
-    flat = layers.Reshape((steps, height * width, filters), name="fusion_flat")(positioned)
-    per_position = layers.Permute((2, 1, 3), name="fusion_to_positions")(flat)
+    flat = layers.Reshape((steps, height * width, filters), name="fusion_flat", dtype=dtype)(
+        positioned
+    )
+    per_position = layers.Permute((2, 1, 3), name="fusion_to_positions", dtype=dtype)(flat)
     attention = layers.MultiHeadAttention(
-        heads, max(filters // heads, 1), attention_axes=(2,), name="fusion_attention"
+        heads, max(filters // heads, 1), attention_axes=(2,), name="fusion_attention", dtype=dtype
     )
     attended, scores = attention(per_position, per_position, return_attention_scores=True)
-    attended = layers.Permute((2, 1, 3), name="fusion_to_frames")(attended)
-    attended = layers.Reshape((steps, height, width, filters), name="fusion_unflat")(attended)
-    recurrent = layers.ConvLSTM2D(
-        filters, 3, padding="same", return_sequences=True, name="fusion_convlstm"
-    )(stem)
-    volumetric = layers.Conv3D(filters, 3, padding="same", activation="relu", name="fusion_conv3d")(
-        stem
+    attended = layers.Permute((2, 1, 3), name="fusion_to_frames", dtype=dtype)(attended)
+    attended = layers.Reshape((steps, height, width, filters), name="fusion_unflat", dtype=dtype)(
+        attended
     )
-    fused = layers.Concatenate(name="fusion_branches")([attended, recurrent, volumetric])
-    summary = _framewise(layers.Conv2D(channels, 1), "fusion_1x1")(fused)
-    summary = _framewise(layers.UpSampling2D(2, interpolation="bilinear"), "fusion_up")(summary)
-    summary = layers.Rescaling(weight, name="fusion_weight")(summary)
-    lap = layers.Add(name="lap_with_summary")([lap, summary])
-    res = layers.Add(name="res_with_summary")([res, summary])
+    recurrent = layers.ConvLSTM2D(
+        filters, 3, padding="same", return_sequences=True, name="fusion_convlstm", dtype=dtype
+    )(stem)
+    volumetric = layers.Conv3D(
+        filters, 3, padding="same", activation="relu", name="fusion_conv3d", dtype=dtype
+    )(stem)
+    fused = layers.Concatenate(name="fusion_branches", dtype=dtype)(
+        [attended, recurrent, volumetric]
+    )
+    summary = _framewise(layers.Conv2D(channels, 1, dtype=dtype), "fusion_1x1", dtype)(fused)
+    up = layers.UpSampling2D(2, interpolation="bilinear", dtype=dtype)
+    summary = _framewise(up, "fusion_up", dtype)(summary)
+    summary = layers.Rescaling(weight, name="fusion_weight", dtype=dtype)(summary)
+    lap = layers.Add(name="lap_with_summary", dtype=dtype)([lap, summary])
+    res = layers.Add(name="res_with_summary", dtype=dtype)([res, summary])
     return lap, res, scores
 
 
@@ -97,14 +107,17 @@ def build_ocr_generator(
     temporal_fusion: bool = True,
     channel_selection: bool = True,
     temporal_gating: bool = True,
+    dtype_policy: str | None = None,
 ) -> keras.Model:
     """Windows ``[B, T, H, W, C]`` -> ``fake``, ``fake_lap``, ``fake_res`` and what it attended.
 
     Outputs (a dict): ``fake`` (``fake_lap + fake_res``), ``fake_lap``, ``fake_res``,
     ``selection<i>`` (channel-selection weights ``[B, T, 2, c]`` of encoder level i) and
     ``attention`` (the fusion's scores) where those modules are on. ``H`` and ``W`` must be
-    divisible by ``2 ** len(filters)``.
+    divisible by ``2 ** len(filters)``. ``dtype_policy``: e.g. "mixed_bfloat16"; the frame
+    split and the frames out stay float32.
     """
+    dtype = dtype_policy
     steps, height, width, channels = input_shape
     step = 2 ** len(filters)
     if height % step or width % step:
@@ -114,39 +127,52 @@ def build_ocr_generator(
     outputs = {}
     if temporal_fusion:
         lap, res, outputs["attention"] = add_temporal_fusion(
-            lap, res, fusion_filters, heads, fusion_weight
+            lap, res, fusion_filters, heads, fusion_weight, dtype
         )
     streams, skips = {"lap": lap, "res": res}, []
     for level, n in enumerate(filters, 1):
         for name in streams:
-            conv = layers.Conv2D(n, 4, strides=2, padding="same")
-            x = _framewise(conv, f"{name}_enc{level}")(streams[name])
-            streams[name] = layers.LeakyReLU(0.2, name=f"{name}_enc{level}_act")(x)
+            conv = layers.Conv2D(n, 4, strides=2, padding="same", dtype=dtype)
+            x = _framewise(conv, f"{name}_enc{level}", dtype)(streams[name])
+            streams[name] = layers.LeakyReLU(0.2, name=f"{name}_enc{level}_act", dtype=dtype)(x)
         if channel_selection:
-            selection = ChannelSelection(temporal_gating=temporal_gating, name=f"selection{level}")
+            selection = ChannelSelection(
+                temporal_gating=temporal_gating, name=f"selection{level}", dtype=dtype
+            )
             streams["lap"], streams["res"], outputs[f"selection{level}"] = selection(
                 [streams["lap"], streams["res"]]
             )
         skips.append(dict(streams))
-    bottleneck = layers.Concatenate(name="bottleneck")([streams["lap"], streams["res"]])
+    bottleneck = layers.Concatenate(name="bottleneck", dtype=dtype)(
+        [streams["lap"], streams["res"]]
+    )
     for name, activation in (("lap", None), ("res", "tanh")):
         x = bottleneck
         for level in range(len(filters) - 1, 0, -1):
-            deconv = layers.Conv2DTranspose(filters[level - 1], 4, strides=2, padding="same")
-            x = _framewise(deconv, f"{name}_dec{level}")(x)
-            x = layers.ReLU(name=f"{name}_dec{level}_act")(x)
+            deconv = layers.Conv2DTranspose(
+                filters[level - 1], 4, strides=2, padding="same", dtype=dtype
+            )
+            x = _framewise(deconv, f"{name}_dec{level}", dtype)(x)
+            x = layers.ReLU(name=f"{name}_dec{level}_act", dtype=dtype)(x)
             # Skips from every level but the outermost: through a skip at half size a U-Net
             # copies its input, anomalies included, and its error would say nothing.
             if level > 1:
-                x = layers.Concatenate(name=f"{name}_skip{level}")([x, skips[level - 1][name]])
-        out = layers.Conv2DTranspose(channels, 4, strides=2, padding="same", activation=activation)
-        outputs[f"fake_{name}"] = _framewise(out, f"fake_{name}")(x)
+                skip = skips[level - 1][name]
+                x = layers.Concatenate(name=f"{name}_skip{level}", dtype=dtype)([x, skip])
+        out = layers.Conv2DTranspose(
+            channels, 4, strides=2, padding="same", activation=activation, dtype="float32"
+        )
+        outputs[f"fake_{name}"] = _framewise(out, f"fake_{name}", "float32")(x)
     outputs["fake"] = layers.Add(name="fake")([outputs["fake_lap"], outputs["fake_res"]])
     return keras.Model(windows, outputs, name="ocr_generator")
 
 
 def build_ocr_discriminator(
-    input_shape: tuple, *, filters: tuple[int, ...] = (16, 32, 64), heads: int = 2
+    input_shape: tuple,
+    *,
+    filters: tuple[int, ...] = (16, 32, 64),
+    heads: int = 2,
+    dtype_policy: str | None = None,
 ) -> keras.Model:
     """Windows -> ``logits`` ``[B, T]`` and attended ``features`` ``[B, T, F]`` (a dict).
 
@@ -154,24 +180,28 @@ def build_ocr_discriminator(
     spatial mean as its feature vector; then attention across the T vectors (learned positions)
     added to them; each attended vector gives its frame's logit (so that D's own loss trains
     the attention that feature matching reads: a logit per frame, informed by the window).
+    ``dtype_policy``: e.g. "mixed_bfloat16"; the features and logits out stay float32.
     """
+    dtype = dtype_policy
     windows = keras.Input(input_shape, name="windows")
     x = windows
     for level, n in enumerate(filters, 1):
-        conv = layers.Conv2D(n, 4, strides=2, padding="same")
-        x = _framewise(conv, f"d_conv{level}")(x)
+        conv = layers.Conv2D(n, 4, strides=2, padding="same", dtype=dtype)
+        x = _framewise(conv, f"d_conv{level}", dtype)(x)
         if level > 1:
-            x = layers.LayerNormalization(name=f"d_norm{level}")(x)
-        x = layers.LeakyReLU(0.2, name=f"d_act{level}")(x)
-    features = _framewise(layers.GlobalAveragePooling2D(), "d_features")(x)
-    positioned = LearnedPositions(name="d_positions")(features)
+            x = layers.LayerNormalization(name=f"d_norm{level}", dtype=dtype)(x)
+        x = layers.LeakyReLU(0.2, name=f"d_act{level}", dtype=dtype)(x)
+    features = _framewise(layers.GlobalAveragePooling2D(dtype=dtype), "d_features", dtype)(x)
+    positioned = LearnedPositions(name="d_positions", dtype=dtype)(features)
     attention = layers.MultiHeadAttention(
-        heads, max(filters[-1] // heads, 1), name="d_temporal_attention"
+        heads, max(filters[-1] // heads, 1), name="d_temporal_attention", dtype=dtype
     )
-    attended = layers.Add(name="d_attended")([features, attention(positioned, positioned)])
-    attended = layers.LayerNormalization(name="d_attended_norm")(attended)
-    logits = layers.Reshape((input_shape[0],), name="d_logits")(
-        layers.Dense(1, name="d_logit")(attended)
+    attended = layers.Add(name="d_attended", dtype=dtype)(
+        [features, attention(positioned, positioned)]
+    )
+    attended = layers.LayerNormalization(name="d_attended_norm", dtype="float32")(attended)
+    logits = layers.Reshape((input_shape[0],), name="d_logits", dtype="float32")(
+        layers.Dense(1, name="d_logit", dtype="float32")(attended)
     )
     return keras.Model(windows, {"logits": logits, "features": attended}, name="ocr_discriminator")
 
