@@ -103,9 +103,9 @@ def _train(args: argparse.Namespace) -> None:
     if fresh:
         sys.stdout.flush()
         sys.stderr.flush()
-        evaluate = ["evaluate", str(config.run_dir), "--videos", str(args.videos)]
+        evaluate = ["evaluate", "--videos", str(args.videos), "--", str(config.run_dir)]
         os.execv(sys.executable, [sys.executable, "-m", "regularity", *evaluate])
-    if not args.no_evaluate:
+    elif not args.no_evaluate:
         metrics = evaluate_run(config.run_dir, model, write_videos=args.videos)
         _print_evaluation(metrics, Path(config.run_dir))
 
@@ -113,9 +113,7 @@ def _train(args: argparse.Namespace) -> None:
 def _evaluate(args: argparse.Namespace) -> None:
     from regularity.run.evaluation import evaluate_run, rescore_settings
 
-    # A trained run without thresholds (`train` hands them over, or was stopped deriving them)
-    # gets them here, from its normal clips, as a changed scoring would.
-    if args.set or not (args.run / "thresholds.json").is_file():
+    if args.set:
         rescore_settings(args.run, dict(args.set))
     metrics = evaluate_run(args.run, write_videos=args.videos, fps=args.fps)
     _print_evaluation(metrics, args.run)

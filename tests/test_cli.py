@@ -2,6 +2,7 @@
 
 import importlib.util
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -49,15 +50,33 @@ def trained_run(tiny_root, tmp_path_factory, project_env):
     argv = ["train", "convlstm_ae", "--recipe", "synthetic", "--run-dir", str(run), "--videos",
             "1", *TINY_AE, "--set", f"data_root={tiny_root}"]  # fmt: skip
     done = subprocess.run(
-        [sys.executable, "-m", "regularity", *argv], env=project_env, capture_output=True, text=True
-    )
+        [sys.executable, "-m", "regularity", *argv],
+        env=project_env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     run.with_name("train.out").write_text(done.stdout)
     return run
 
 
+def test_train_as_the_program_hands_its_run_to_a_fresh_evaluate(monkeypatch, tmp_path):
+    import regularity.run.pipeline as pipeline
+
+    trained, replaced = [], []
+    monkeypatch.setattr(pipeline, "train_run", lambda config, **kw: trained.append(kw) or "model")
+    monkeypatch.setattr(os, "execv", lambda path, argv: replaced.append(argv))
+    run = tmp_path / "-a run"
+    argv = ["train", "convlstm_ae", "--run-dir", str(run), "--videos", "3"]
+    assert regularity_main(argv, own_process=True) == 0
+    assert trained[-1]["thresholds"] is False
+    assert replaced == [[sys.executable, "-m", "regularity", "evaluate", "--videos", "3", "--",
+                         str(run)]]  # fmt: skip
+    # told to train only, it derives the thresholds itself and replaces nothing
+    assert regularity_main([*argv, "--no-evaluate"], own_process=True) == 0
+    assert trained[-1]["thresholds"] is True and len(replaced) == 1
+
+
 @pytest.mark.slow
-def test_train_tests_in_a_fresh_process_whose_peak_covers_the_training(trained_run):
+def test_train_tests_in_a_fresh_process_whose_peak_covers_the_training(trained_run, tmp_path):
     said = trained_run.with_name("train.out").read_text().splitlines()
     assert f"trained {trained_run}" in said and said[-1] == f"report: {trained_run}/report.html"
     # what `evaluate`, the process that replaced the training's, printed: its peak is the
@@ -65,16 +84,19 @@ def test_train_tests_in_a_fresh_process_whose_peak_covers_the_training(trained_r
     figures = json.loads(next(line for line in reversed(said) if line.startswith("{")))
     assert figures["epochs_trained"] == 1 and 0 <= figures["frame_auc"]["micro_minmax"] <= 1
     assert figures["peak_rss_mb"] >= figures["peak_rss_mb_train"] > 0
-    # `evaluate` derives a trained run's missing thresholds (as `train` hands the run over)
-    # just as they were derived before, and scores it the same
-    copy = trained_run.with_name("ae_thresholds_to_come")
+    # a trained run without thresholds (as `train` hands it over) gets them where it is tested,
+    # the same again, and the same figures
+    copy = tmp_path / "thresholds_to_come"
     shutil.copytree(trained_run, copy)
-    (copy / "thresholds.json").unlink()
+    for derived in ("thresholds.json", "metrics.json", "scores.csv"):
+        (copy / derived).unlink()
     assert regularity_main(["evaluate", str(copy), "--videos", "0"]) == 0
-    assert read_json(copy / "thresholds.json") == read_json(trained_run / "thresholds.json")
-    assert (
-        read_json(copy / "metrics.json")["frame_auc"]
-        == read_json(trained_run / "metrics.json")["frame_auc"]
+    again, before = (read_json(run / "thresholds.json") for run in (copy, trained_run))
+    assert again.keys() == before.keys()
+    assert again["frame"] == pytest.approx(before["frame"], rel=1e-5)
+    assert again["pixel"] == pytest.approx(before["pixel"], rel=1e-5)
+    assert read_json(copy / "metrics.json")["frame_auc"] == pytest.approx(
+        read_json(trained_run / "metrics.json")["frame_auc"], abs=1e-6
     )
 
 

@@ -333,5 +333,6 @@ def mean_attention(generator: keras.Model, windows: np.ndarray) -> np.ndarray:
 
     Averaged over positions and heads; row t: how frame t attends to every frame.
     """
-    scores = np.asarray(generator.predict_on_batch(windows)["attention"])
+    # float32 before the mean over thousands of positions: a bf16 network's scores are bf16
+    scores = np.asarray(generator.predict_on_batch(windows)["attention"], np.float32)
     return scores.mean(axis=(1, 2))

@@ -112,17 +112,28 @@ def trained_model(run_dir: str | Path) -> Path:
     return path
 
 
-def check_trained(run_dir: str | Path) -> dict:
-    """A trained run's thresholds; before any work, an error when its training did not finish."""
+def trained_thresholds(run_dir: str | Path, config: RunConfig, model: object = None) -> dict:
+    """A trained run's thresholds, derived from its normal clips first where it has none.
+
+    `train` run as the program leaves them to `evaluate` in a fresh process, and a run stopped
+    while deriving them has none: the trained model is all they need. Before any work, an
+    error when the training did not finish. ``model``: the scoring model, if in memory.
+    """
     trained_model(run_dir)
+    if not (Path(run_dir) / "thresholds.json").is_file():
+        logger.info("%s: trained; deriving its thresholds", run_dir)
+        derive_thresholds(config, model or load_scorer(run_dir), config.open_dataset())
     return run_thresholds(run_dir)
 
 
 def run_thresholds(run_dir: str | Path) -> dict:
-    """A run's ``thresholds.json``, or an error saying that its training did not finish."""
+    """A run's ``thresholds.json``, or an error saying how to get them."""
     path = Path(run_dir) / "thresholds.json"
     if not path.is_file():
-        raise RunMissingError(f"{path}: no thresholds: the run's training did not finish")
+        raise RunMissingError(
+            f"{path}: no thresholds: the run's training did not finish, or they are still to "
+            "derive (`python -m regularity evaluate RUN` derives them)"
+        )
     return read_json(path)
 
 
@@ -437,7 +448,7 @@ def score_video(
     with ThreadPoolExecutor(max_workers=1) as beside:
         # The flow is part of the frame score: timed with it, and computed while the network
         # predicts (DIS and TensorFlow each leave a core idle part of the time).
-        flow = fusion and beside.submit(motion_per_frame, video.frames, fusion.get("size"))
+        flow = beside.submit(motion_per_frame, video.frames, fusion.get("size")) if fusion else None
         scaled = get_test_data(video, config.input_spec(), normalizer)
         timed = {k: v for k, v in critics.items() if k == score.frame_score}
         maps, errors, valid, second, _ = score_clip(
@@ -624,7 +635,7 @@ def evaluate_run(
 
     """
     config = load_config(run_dir)
-    thresholds = check_trained(run_dir)
+    thresholds = trained_thresholds(run_dir, config, model)
     check_writable(run_dir, "videos", "graphs")
     dataset = config.open_dataset()
     start = time.perf_counter()
@@ -725,7 +736,7 @@ def score_any(
 
     run_dir = Path(run_dir)
     config = load_config(run_dir)
-    thresholds = check_trained(run_dir)
+    thresholds = trained_thresholds(run_dir, config)
     out_dir = Path(out_dir) if out_dir else run_dir.with_name(f"{run_dir.name}_scored")
     _scoring_folder(run_dir, out_dir)
     videos = [open_video(p, Color.RGB) for p in paths]  # as shot; the model's input is prepared
