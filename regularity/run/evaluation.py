@@ -112,17 +112,20 @@ def trained_model(run_dir: str | Path) -> Path:
     return path
 
 
-def trained_thresholds(run_dir: str | Path, config: RunConfig, model: object = None) -> dict:
+def trained_thresholds(
+    run_dir: str | Path, config: RunConfig, model: object = None, dataset: object = None
+) -> dict:
     """A trained run's thresholds, derived from its normal clips first where it has none.
 
     `train` run as the program leaves them to `evaluate` in a fresh process, and a run stopped
     while deriving them has none: the trained model is all they need. Before any work, an
-    error when the training did not finish. ``model``: the scoring model, if in memory.
+    error when the training did not finish. ``model``, ``dataset``: if already in memory.
     """
     trained_model(run_dir)
     if not (Path(run_dir) / "thresholds.json").is_file():
         logger.info("%s: trained; deriving its thresholds", run_dir)
-        derive_thresholds(config, model or load_scorer(run_dir), config.open_dataset())
+        model = model or load_scorer(run_dir)
+        derive_thresholds(config, model, dataset or config.open_dataset())
     return run_thresholds(run_dir)
 
 

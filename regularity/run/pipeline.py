@@ -24,7 +24,7 @@ from regularity.data.preprocess import Normalizer
 from regularity.data.windows import WindowBatches, window_batches
 from regularity.run.config import RunConfig, check_resumable
 from regularity.run.distributed import current_strategy, is_chief, worker_count
-from regularity.run.evaluation import derive_thresholds, load_scorer
+from regularity.run.evaluation import derive_thresholds, load_scorer, trained_thresholds
 from regularity.run.families import family_of
 from regularity.run.files import peak_rss_mb, run_folder, update_metrics
 from regularity.run.training import TimeBudget, fit
@@ -193,8 +193,7 @@ def _train_run(
         model = load_scorer(run_dir)
         shutil.rmtree(run_dir / "cache", ignore_errors=True)  # stopped before training's removal
         if thresholds:
-            logger.info("%s: trained; deriving its thresholds", run_dir)
-            derive_thresholds(config, model, dataset or config.open_dataset())
+            trained_thresholds(run_dir, config, model, dataset)
         return model
     keras.utils.set_random_seed(config.seed)
     run_folder(run_dir)
