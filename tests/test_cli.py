@@ -41,20 +41,12 @@ def json_line(capsys):
 
 
 @pytest.fixture(scope="module")
-def trained_run(tiny_root, tmp_path_factory, project_env):
-    """One tiny ConvLSTM AE run made by ``python -m regularity train``, as a user makes one.
-
-    Its console output is kept beside it, in ``train.out``.
-    """
+def trained_run(tiny_root, tmp_path_factory):
+    """One tiny ConvLSTM AE run made by the command line's train subcommand."""
     run = tmp_path_factory.mktemp("bench") / "ae"
     argv = ["train", "convlstm_ae", "--recipe", "synthetic", "--run-dir", str(run), "--videos",
             "1", *TINY_AE, "--set", f"data_root={tiny_root}"]  # fmt: skip
-    done = subprocess.run(
-        [sys.executable, "-m", "regularity", *argv],
-        env=project_env, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
-    run.with_name("train.out").write_text(done.stdout)
+    assert regularity_main(argv) == 0
     return run
 
 
@@ -76,27 +68,37 @@ def test_train_as_the_program_hands_its_run_to_a_fresh_evaluate(monkeypatch, tmp
 
 
 @pytest.mark.slow
-def test_train_tests_in_a_fresh_process_whose_peak_covers_the_training(trained_run, tmp_path):
-    said = trained_run.with_name("train.out").read_text().splitlines()
-    assert f"trained {trained_run}" in said and said[-1] == f"report: {trained_run}/report.html"
+def test_train_tests_in_a_fresh_process_whose_peak_covers_the_training(
+    tiny_root, tmp_path, project_env
+):
+    run = tmp_path / "ae"
+    argv = ["train", "convlstm_ae", "--recipe", "synthetic", "--run-dir", str(run), "--videos",
+            "0", *TINY_AE, "--set", f"data_root={tiny_root}"]  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "regularity", *argv],
+        env=project_env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    said = done.stdout.splitlines()
+    assert f"trained {run}" in said and said[-1] == f"report: {run}/report.html"
     # what `evaluate`, the process that replaced the training's, printed: its peak is the
     # command's, training included
     figures = json.loads(next(line for line in reversed(said) if line.startswith("{")))
     assert figures["epochs_trained"] == 1 and 0 <= figures["frame_auc"]["micro_minmax"] <= 1
     assert figures["peak_rss_mb"] >= figures["peak_rss_mb_train"] > 0
-    # a trained run without thresholds (as `train` hands it over) gets them where it is tested,
-    # the same again, and the same figures
+    # the thresholds it derived there are the ones this process derives again, and so are
+    # the figures
     copy = tmp_path / "thresholds_to_come"
-    shutil.copytree(trained_run, copy)
+    shutil.copytree(run, copy)
     for derived in ("thresholds.json", "metrics.json", "scores.csv"):
         (copy / derived).unlink()
     assert regularity_main(["evaluate", str(copy), "--videos", "0"]) == 0
-    again, before = (read_json(run / "thresholds.json") for run in (copy, trained_run))
+    again, before = (read_json(folder / "thresholds.json") for folder in (copy, run))
     assert again.keys() == before.keys()
     assert again["frame"] == pytest.approx(before["frame"], rel=1e-5)
     assert again["pixel"] == pytest.approx(before["pixel"], rel=1e-5)
     assert read_json(copy / "metrics.json")["frame_auc"] == pytest.approx(
-        read_json(trained_run / "metrics.json")["frame_auc"], abs=1e-6
+        figures["frame_auc"], abs=1e-6
     )
 
 
