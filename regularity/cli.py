@@ -96,8 +96,9 @@ def _train(args: argparse.Namespace) -> None:
     # the normal clips and the test split in the same process adds their peak on top of it. As
     # the whole program, `train` becomes `evaluate` instead, which derives the thresholds and
     # tests in a fresh process; the kernel keeps the training's peak in the process's rusage,
-    # so the run's `peak_rss_mb` still covers the whole command.
-    fresh = args.own_process and not args.no_evaluate
+    # so the run's `peak_rss_mb` still covers the whole command. (Windows has no exec: its
+    # os.execv starts another process and returns to the shell, so it tests in this one.)
+    fresh = args.own_process and not args.no_evaluate and os.name == "posix"
     model = train_run(config, overwrite=args.overwrite, verbose=2, thresholds=not fresh)
     print(f"trained {config.run_dir}")
     if fresh:
