@@ -16,6 +16,7 @@ import argparse
 import json
 import logging
 import os
+import shlex
 import sys
 from pathlib import Path
 
@@ -102,10 +103,11 @@ def _train(args: argparse.Namespace) -> None:
     model = train_run(config, overwrite=args.overwrite, verbose=2, thresholds=not fresh)
     print(f"trained {config.run_dir}")
     if fresh:
-        sys.stdout.flush()
         sys.stderr.flush()
-        evaluate = ["evaluate", "--videos", str(args.videos), "--", str(config.run_dir)]
-        os.execv(sys.executable, [sys.executable, "-m", "regularity", *evaluate])
+        command = ["-m", "regularity", "evaluate", "--videos", str(args.videos), "--"]
+        command.append(str(config.run_dir))
+        print(f"testing in a fresh process: {shlex.join(['python', *command])}", flush=True)
+        os.execv(sys.executable, [sys.executable, *command])
     elif not args.no_evaluate:
         metrics = evaluate_run(config.run_dir, model, write_videos=args.videos)
         _print_evaluation(metrics, Path(config.run_dir))

@@ -81,6 +81,7 @@ def test_train_tests_in_a_fresh_process_whose_peak_covers_the_training(
     assert done.returncode == 0, done.stderr[-3000:]
     said = done.stdout.splitlines()
     assert f"trained {run}" in said and said[-1] == f"report: {run}/report.html"
+    assert f"testing in a fresh process: python -m regularity evaluate --videos 0 -- {run}" in said
     # what `evaluate`, the process that replaced the training's, printed: its peak is the
     # command's, training included
     figures = json.loads(next(line for line in reversed(said) if line.startswith("{")))
