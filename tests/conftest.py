@@ -22,7 +22,7 @@ import keras
 import numpy as np
 import pytest
 import scipy.io
-from eager_tensorflow import run_eagerly
+from eager_tensorflow import compile_eagerly
 from PIL import Image
 
 from regularity.data import WalkwaySpec, generate_walkway
@@ -34,7 +34,7 @@ TINY = WalkwaySpec(seed=3, n_train=3, n_test=3, n_frames=40, height=60, width=90
 
 @pytest.fixture
 def eager():
-    """TensorFlow runs the test's training and scoring steps eagerly, without tracing graphs.
+    """Models compiled in the test run their training and scoring steps eagerly, untraced.
 
     On tiny data, tracing a GAN's steps costs more than the few steps it runs (the UCSD GAN's
     kill-and-resume test: 62 s traced, 34 s eager); a long training runs faster traced, so it
@@ -42,12 +42,12 @@ def eager():
     compiled by XLA under JAX (`test_backends`, where this does nothing), OCR-GAN's traced by
     notebook 04, the autoencoder's (bf16 too) by the tests without this and notebooks 01-02.
     """
-    was = run_eagerly(True)
+    compile_traced = compile_eagerly()
     try:
         yield
     finally:
-        if was is not None:
-            run_eagerly(was)
+        if compile_traced is not None:
+            keras.Model.compile = compile_traced
 
 
 @pytest.fixture(scope="session")

@@ -27,7 +27,7 @@ def eager_env(project_env, tmp_path_factory):
     startup.mkdir(parents=True)
     (startup / "00_eager.py").write_text(
         f"import sys\nsys.path.insert(0, {str(ROOT / 'tests')!r})\n"
-        "from eager_tensorflow import run_eagerly\nrun_eagerly(True)\n"
+        "from eager_tensorflow import compile_eagerly\ncompile_eagerly()\n"
     )
     return {**project_env, "IPYTHONDIR": str(startup.parents[1])}
 
