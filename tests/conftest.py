@@ -22,7 +22,7 @@ import keras
 import numpy as np
 import pytest
 import scipy.io
-from eager_tensorflow import compile_eagerly
+from eager_tensorflow import eager_compile
 from PIL import Image
 
 from regularity.data import WalkwaySpec, generate_walkway
@@ -33,8 +33,10 @@ TINY = WalkwaySpec(seed=3, n_train=3, n_test=3, n_frames=40, height=60, width=90
 
 
 @pytest.fixture
-def eager():
-    """Models compiled in the test run their training and scoring steps eagerly, untraced.
+def eager(monkeypatch):
+    """Models compiled in the test (the trainers) run their steps eagerly, untraced.
+
+    A network loaded for scoring stays traced: it predicts every clip (`eager_compile`).
 
     On tiny data, tracing a GAN's steps costs more than the few steps it runs (the UCSD GAN's
     kill-and-resume test: 62 s traced, 34 s eager); a long training runs faster traced, so it
@@ -42,12 +44,10 @@ def eager():
     compiled by XLA under JAX (`test_backends`, where this does nothing), OCR-GAN's traced by
     notebook 04, the autoencoder's (bf16 too) by the tests without this and notebooks 01-02.
     """
-    compile_traced = compile_eagerly()
-    try:
-        yield
-    finally:
-        if compile_traced is not None:
-            keras.Model.compile = compile_traced
+    patch = eager_compile()
+    if patch is not None:
+        owner, compile_eager = patch
+        monkeypatch.setattr(owner, "compile", compile_eager)
 
 
 @pytest.fixture(scope="session")
