@@ -22,7 +22,7 @@ import keras
 import numpy as np
 import pytest
 import scipy.io
-from eager_tensorflow import eager_compile
+from eager_tensorflow import compile_eagerly
 from PIL import Image
 
 from regularity.data import WalkwaySpec, generate_walkway
@@ -36,7 +36,7 @@ TINY = WalkwaySpec(seed=3, n_train=3, n_test=3, n_frames=40, height=60, width=90
 def eager(monkeypatch):
     """Models compiled in the test (the trainers) run their steps eagerly, untraced.
 
-    A network loaded for scoring stays traced: it predicts every clip (`eager_compile`).
+    A network loaded for scoring stays traced: it predicts every clip (`compile_eagerly`).
 
     On tiny data, tracing a GAN's steps costs more than the few steps it runs (the UCSD GAN's
     kill-and-resume test: 62 s traced, 34 s eager); a long training runs faster traced, so it
@@ -44,10 +44,7 @@ def eager(monkeypatch):
     compiled by XLA under JAX (`test_backends`, where this does nothing), OCR-GAN's traced by
     notebook 04, the autoencoder's (bf16 too) by the tests without this and notebooks 01-02.
     """
-    patch = eager_compile()
-    if patch is not None:
-        owner, compile_eager = patch
-        monkeypatch.setattr(owner, "compile", compile_eager)
+    compile_eagerly(monkeypatch.setattr)
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""`eager_compile`: models compiled under TensorFlow run their steps eagerly (test speed).
+"""`compile_eagerly`: models compiled under TensorFlow run their steps eagerly (test speed).
 
 On the tests' tiny data, tracing a trainer's steps costs more than the few steps it runs, while
 a network loaded for scoring predicts every clip and is faster traced: so only what is compiled
@@ -7,30 +7,24 @@ function eager, 46 s so). Used by the `eager` fixture in the test process and by
 kernels' startup file.
 """
 
+from collections.abc import Callable
+
 import keras
 
 
-def eager_compile() -> tuple[type, object] | None:
-    """The class defining `keras.Model.compile` and that compile asking for eager steps.
+def compile_eagerly(set_attribute: Callable = setattr) -> None:
+    """From here on, models compiled under TensorFlow run their steps eagerly; off TF, nothing.
 
-    The defining class, not `keras.Model`, is the one to patch: Keras compares a model's
-    ``compile`` with it to tell a custom compile, and would not compile a loaded model then.
-    None off TensorFlow, where nothing changes.
+    The class defining `keras.Model.compile` is patched, not `keras.Model`: Keras compares a
+    model's ``compile`` with it to tell a custom compile, and would not compile a loaded model.
+    ``set_attribute``: how to patch it (the fixture passes `monkeypatch.setattr`, undone after).
     """
     if keras.backend.backend() != "tensorflow":
-        return None
+        return
     owner = next(c for c in keras.Model.__mro__ if "compile" in vars(c))
     compile_traced = owner.compile
 
     def compile_eager(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
         return compile_traced(self, *args, **{**kwargs, "run_eagerly": True})
 
-    return owner, compile_eager
-
-
-def compile_eagerly() -> None:
-    """From here on, models compiled under TensorFlow run their steps eagerly."""
-    patch = eager_compile()
-    if patch is not None:
-        owner, compile_eager = patch
-        owner.compile = compile_eager
+    set_attribute(owner, "compile", compile_eager)
