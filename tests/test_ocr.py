@@ -172,12 +172,13 @@ def test_next_frame_variant_predicts_the_frame_after_its_window(tiny_root, tmp_p
         filters=(4, 8, 8), d_filters=(4, 8), fusion_filters=4,
     )  # fmt: skip
     assert config.window.target.value == "next" and config.score.frame_score == ""
+    assert config.window.inputs == 8
     assert (config.score.measure, config.score.flow_weight) == ("psnr", 1.0)
     assert OCRConfig.recipe("reconstruction_ped1").score.frame_score == SCORE
     assert config.pseudo_anomaly_rate == 0.2 and config.size == SIZE
     trainer = create_ocr_gan(config, config.input_shape())
     assert trainer.critics == {}  # no reconstruction to compare: the prediction's error scores
-    x, following = windows_of(16), windows_of(1, seed=1)[:, 0]
+    x, following = windows_of(config.window.inputs), windows_of(1, seed=1)[:, 0]
     prediction = np.asarray(trainer.reconstruction.predict_on_batch(x))
     assert prediction.shape == following.shape
     np.testing.assert_allclose(prediction, np.asarray(trainer.generator(x)["fake"])[:, -1],

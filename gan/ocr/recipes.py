@@ -43,10 +43,12 @@ OCR_RECIPES: dict[str, dict] = {
 # t-15..t to give frame t+1; one training window in five jumps frames (the other predictors'
 # setting, Astrid et al.'s for 16 frames); scored as the U-Net is, its PSNR smoothed over 15
 # frames plus the flow per cell, both standardised on the normal clips. Chosen on dev/ped1 by a
-# rule fixed before two seeds (docs/experiments.md).
+# rule fixed before two seeds (docs/experiments.md). Since 2026-12-07 it reads 8 frames, not 16:
+# >= 60 frames/s scoring on two cores (73.6-74.7 against 42-45), no figure more than 0.010
+# below the 16-frame runs on two dev/ped1 seeds, by a rule fixed before they ran (docs).
 OCR_RECIPES["ped2"] = {
     **OCR_RECIPES["reconstruction_ped2"],
-    "window": {"target": "next", "inputs": 16},
+    "window": {"target": "next", "inputs": 8},
     "pseudo_anomaly_rate": 0.2,
     "score": {"frame_score": "", "measure": "psnr", "smooth_window": 15, "flow_weight": 1.0},
 }  # fmt: skip
