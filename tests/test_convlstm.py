@@ -1,9 +1,11 @@
+import csv
 import json
 import subprocess
 import sys
 import textwrap
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import keras
 import numpy as np
@@ -14,10 +16,11 @@ from convlstm_ae.autoencoder import AEConfig, build_convlstm_ae, create_networks
 from regularity.__main__ import main as regularity_main
 from regularity.data import load_dataset
 from regularity.data.windows import SkipFrameAnomalies, windows_of_clips
+from regularity.run import training
 from regularity.run.evaluation import derive_thresholds, evaluate_run
 from regularity.run.files import read_json
 from regularity.run.pipeline import train_run
-from regularity.run.training import TrainingDiverged, fit
+from regularity.run.training import TimeBudget, TrainingDiverged, fit
 from regularity.score.scoring import ScoreSpec
 
 SMALL = (16, 8, 8, 4, 8, 16)
@@ -146,6 +149,52 @@ def test_interrupted_training_resumes_from_its_last_checkpoint(tmp_path):
     ]
     assert (tmp_path / "model.keras").is_file() and (tmp_path / "loss.png").is_file()
     assert not (tmp_path / "checkpoints" / "backup").exists()
+
+
+class MinuteEpochs(keras.callbacks.Callback):
+    """Every epoch takes a minute on the training module's clock (patched by the test)."""
+
+    def __init__(self, clock):
+        super().__init__()
+        self.clock = clock
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.clock.now += 60
+
+
+def test_a_resumed_run_spends_only_the_minutes_its_budget_has_left(tmp_path, monkeypatch):
+    clock = SimpleNamespace(now=0.0)
+    monkeypatch.setattr(training, "time", SimpleNamespace(perf_counter=lambda: clock.now))
+    x = np.random.default_rng(0).normal(size=(32, 4)).astype(np.float32)
+    budget = [MinuteEpochs(clock), TimeBudget(2.5)]  # an unbroken run stops after epoch 3
+    with pytest.raises(KeyboardInterrupt):
+        fit(small_dense(), pairs(x), tmp_path, 10, callbacks=[*budget, Interrupt(1)], verbose=0)
+    counter = Epochs()
+    info = fit(small_dense(), pairs(x), tmp_path, 10, callbacks=[*budget, counter], verbose=0)
+    assert counter.seen == [2]  # 2 of the 2.5 minutes were spent before the kill
+    with (tmp_path / "history.csv").open() as f:
+        assert [float(r["train_seconds"]) for r in csv.DictReader(f)] == [60, 120, 180]
+    assert info["train_seconds"] == 180 and info["epochs_trained"] == 3
+
+
+def test_a_run_interrupted_before_the_clock_was_logged_resumes_in_its_own_columns(tmp_path):
+    x = np.random.default_rng(0).normal(size=(32, 4)).astype(np.float32)
+    with pytest.raises(KeyboardInterrupt):
+        fit(small_dense(), pairs(x), tmp_path, 3, callbacks=[Interrupt(0)], verbose=0)
+    history = tmp_path / "history.csv"
+    with history.open() as f:
+        older = [
+            {k: v for k, v in r.items() if not k.endswith("train_seconds")}
+            for r in csv.DictReader(f)
+        ]
+    with history.open("w", newline="") as f:  # as written by a version without the clock
+        writer = csv.DictWriter(f, fieldnames=list(older[0]))
+        writer.writeheader()
+        writer.writerows(older)
+    fit(small_dense(), pairs(x), tmp_path, 3, verbose=0)
+    with history.open() as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == list(older[0]) and [len(r) for r in rows] == [len(rows[0])] * 4
 
 
 def test_nan_loss_stops_training(tmp_path):

@@ -7,6 +7,7 @@ write into a scratch folder of their own that is removed afterwards (docs/distri
 
 from __future__ import annotations
 
+import csv
 import logging
 import shutil
 import tempfile
@@ -31,21 +32,50 @@ class TrainingDiverged(RegularityError):
     """A loss became NaN or infinite, or the trainer failed; the last good checkpoint is kept."""
 
 
+class TrainingClock(keras.callbacks.Callback):
+    """Logs ``train_seconds``, the run's training time so far, across resumed sessions.
+
+    A resumed run counts on from the last ``train_seconds`` in its ``history.csv``, so that its
+    time budget and its reported training time hold the epochs trained before an interruption
+    (the part epoch a kill cut short is lost, as its steps are).
+    """
+
+    def __init__(self, history: Path) -> None:
+        super().__init__()
+        self.history = history
+
+    def on_train_begin(self, logs: dict | None = None) -> None:  # noqa: D102
+        self.before = seconds_trained(self.history)
+        self.start = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:  # noqa: D102
+        logs["train_seconds"] = self.before + time.perf_counter() - self.start
+
+
+def seconds_trained(history: Path) -> float:
+    """A ``history.csv``'s last ``train_seconds``: 0 without one, or from before it was logged."""
+    if not history.is_file():
+        return 0.0
+    with history.open() as f:
+        rows = list(csv.DictReader(f))
+    last = rows[-1].get("train_seconds") if rows else None
+    return float(last) if last not in (None, "", "NA") else 0.0
+
+
 class TimeBudget(keras.callbacks.Callback):
     """Stops training at the end of the first epoch that ends past ``minutes`` of training.
 
-    Under a multi-worker strategy all workers stop at the epoch where the first one is late.
+    The minutes are `TrainingClock`'s (one of `fit`'s callbacks): a resumed run spends only what
+    is left. Under a multi-worker strategy all workers stop at the epoch where the first one is
+    late.
     """
 
     def __init__(self, minutes: float) -> None:
         super().__init__()
         self.seconds = minutes * 60
 
-    def on_train_begin(self, logs: dict | None = None) -> None:  # noqa: D102
-        self.start = time.perf_counter()
-
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:  # noqa: D102
-        late = time.perf_counter() - self.start > self.seconds
+        late = logs["train_seconds"] > self.seconds
         if any_worker(late, getattr(self.model, "distribute_strategy", None)):
             self.model.stop_training = True
 
@@ -201,6 +231,12 @@ class UnlessDiverged(keras.callbacks.Callback):
 class HistoryLog(keras.callbacks.CSVLogger):
     """``history.csv`` with epochs counted from 1, as the checkpoints and ``loss.png`` count."""
 
+    def on_train_begin(self, logs: dict | None = None) -> None:  # noqa: D102
+        super().on_train_begin(logs)
+        if not self.append_header:  # resuming: rows keep the columns the file already names
+            with open(self.filename, newline="") as f:
+                self.keys = next(csv.reader(f))[1:]
+
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:  # noqa: D102
         super().on_epoch_end(epoch + 1, logs)
 
@@ -298,7 +334,7 @@ def training_callbacks(
     log_every: int = 50,
     restore_from: str | Path | None = None,
 ) -> list:
-    """NaN stop, resume after an interruption, per-epoch checkpoints, CSV/TensorBoard logs.
+    """NaN stop, resume after an interruption, training clock, checkpoints, CSV/TensorBoard logs.
 
     A run folder whose last training ended normally has no backup: training there starts over
     and its ``history.csv`` is replaced; one that was interrupted resumes and appends.
@@ -314,6 +350,7 @@ def training_callbacks(
     checkpoints = str(run_dir / "checkpoints" / "epoch_{epoch:03d}.keras")
     callbacks = [
         guard,
+        TrainingClock(history),
         *(
             UnlessDiverged(callback, guard)
             for callback in (
@@ -384,7 +421,7 @@ def _fit_into(
     """`fit` writing into ``run_dir``, this worker's own folder."""
     (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
     shared = training_callbacks(run_dir, restore_from=restore_from)
-    start = time.perf_counter()
+    start = time.perf_counter()  # the clock of a run resumed from before `TrainingClock`
     with multi_worker_fit(model):
         history = model.fit(
             train_data,
@@ -394,7 +431,7 @@ def _fit_into(
             callbacks=shared + list(callbacks or []),
             verbose=verbose,
         )
-    seconds = time.perf_counter() - start
+    seconds = seconds_trained(run_dir / "history.csv") or time.perf_counter() - start
     if not shared[0].good():
         raise TrainingDiverged(shared[0].message(run_dir))
     averaged_weights(model).keep()  # every network's average (Keras knows one optimizer)
@@ -411,7 +448,7 @@ def _fit_into(
         (v for k, v in history.history.items() if k.endswith("loss")), []
     )
     return {
-        "train_seconds": round(seconds, 1),  # this session only, when a run was resumed
+        "train_seconds": round(seconds, 1),
         "epochs_trained": trained,
         "final_loss": float(losses[-1]) if losses else None,
     }
