@@ -17,6 +17,7 @@ from conftest import SHARED_DATA, write_avi
 from toy_families import PREDICTOR
 
 from regularity.__main__ import main as regularity_main
+from regularity.run import leaderboard as board
 from regularity.run.families import Family, register_family
 from regularity.run.files import read_json, write_json
 from regularity.run.leaderboard import leaderboard
@@ -444,7 +445,9 @@ def broken_writer(*args, **kwargs):
 
 
 @pytest.mark.slow
-def test_leaderboard_puts_every_family_beside_the_frame_difference(tiny_root, tmp_path):
+def test_leaderboard_puts_every_family_beside_the_frame_difference(
+    tiny_root, tmp_path, monkeypatch
+):
     @dataclass
     class BoardConfig(PREDICTOR.config):
         recipes: ClassVar[dict] = {
@@ -484,10 +487,17 @@ def test_leaderboard_puts_every_family_beside_the_frame_difference(tiny_root, tm
     json.loads(text, parse_constant=lambda c: pytest.fail(f"{c} in strict JSON"))
     shutil.rmtree(tmp_path / "runs")
     # a run not here keeps its row of the earlier leaderboard, marked with that date
+    drawn = {}
+    monkeypatch.setattr(board, "plot_roc", lambda curves, path: drawn.update(curves))
     again = leaderboard("synthetic", tmp_path / "board", tmp_path / "runs", str(tiny_root),
                         only=["toy_board"])  # fmt: skip
     assert again[-1]["entry"] == f"toy_board (toy predictor) [carried from {date.today()}]"
     assert again[-1]["frame_auc"] == model["frame_auc"]
+    # with its ROC curve, which the plot draws again
+    assert again[-1]["roc"] == model["roc"] == drawn["toy_board"]
+    assert model["roc"]["auc"] == pytest.approx(model["frame_auc"]["micro_minmax"])
+    fpr, tpr = np.array(model["roc"]["fpr"]), np.array(model["roc"]["tpr"])
+    assert fpr[0] == tpr[0] == 0 and fpr[-1] == tpr[-1] == 1 and np.all(np.diff(fpr) >= 0)
 
 
 def test_json_the_suite_writes_is_strict(tmp_path):

@@ -34,7 +34,7 @@ from regularity.score.baselines import (
     fuse_per_cell,
 )
 from regularity.score.scoring import abnormality_score
-from regularity.show.plots import NO_LEARNING, plot_roc
+from regularity.show.plots import NO_LEARNING, plot_roc, roc_points
 from regularity.show.report import detection_figures, pooled
 
 logger = logging.getLogger(__name__)
@@ -47,8 +47,8 @@ COLUMNS = (
 
 COLUMN_KEY = {
     "entry": "the family (its declared recipe for this dataset) or the baseline; [carried from "
-    "DATE]: that earlier table's figures, the run not being on the machine that made this one "
-    "(no curve in the ROC plot)",
+    "DATE]: that earlier table's figures and ROC curve, the run not being on the machine that "
+    "made this one",
     "frame AUC": "area under the frame-level ROC: micro_minmax pools every frame after per-clip "
     "min-max of e(t) (the headline), micro_raw pools raw e(t), macro averages per-clip AUCs",
     "paper": "Chong & Tay's normalisation (e - min e) / max e, pooled",
@@ -63,7 +63,7 @@ COLUMN_KEY = {
 
 
 def baseline_entries(dataset: object, percentile: float = 99.0) -> list[dict]:
-    """Every no-learning baseline's figures and pooled curve on a dataset's test split.
+    """Every no-learning baseline's figures and ROC curve (`roc_points`) on a dataset's test split.
 
     Each baseline's threshold (for TPR/FPR) is the ``percentile`` of its e(t) on the normal
     training clips, as a run's is.
@@ -84,7 +84,7 @@ def baseline_entries(dataset: object, percentile: float = 99.0) -> list[dict]:
         figures = detection_figures(results, threshold)
         figures.pop("baseline", None)
         entries.append({"entry": f"{name} {NO_LEARNING}", "description": description,
-                        **figures, "curves": pooled(results)})  # fmt: skip
+                        **figures, "roc": roc_points(*pooled(results))})  # fmt: skip
     return entries
 
 
@@ -162,7 +162,7 @@ def leaderboard(
     earlier_path = out_dir / f"leaderboard_{dataset}.json"
     earlier = read_json(earlier_path) if earlier_path.is_file() else {}
     overrides = {"data_root": data_root} if data_root else {}
-    entries, curves, roots = [], {}, []
+    entries, roots = [], []
     for family in families().values():
         if dataset not in family.recipes or (only is not None and family.name not in only):
             continue
@@ -178,16 +178,16 @@ def leaderboard(
                 continue
             train_run(config)
         metrics = evaluate_run(run_dir, write_videos=write_videos)
-        entries.append({**metrics, "entry": f"{family.name} ({family.description})"})
         second = metrics.get("second_scores") or {}
         run_curves = _run_curves(run_dir, list(second))
-        curves[family.name] = run_curves[""]
+        entries.append({**metrics, "entry": f"{family.name} ({family.description})",
+                        "roc": roc_points(*run_curves[""])})  # fmt: skip
         for score, figures in second.items():
             # A second score of the same run (a GAN's D(G(X))): ranking figures only.
             entry = f"{family.name}, second score: {score}"
-            entries.append({**figures, "entry": entry, "training": "same run"})
-            curves[f"{family.name} {score}"] = run_curves[score]
-    if not curves and not any("carried_from" in e for e in entries):
+            roc = roc_points(*run_curves[score])
+            entries.append({**figures, "entry": entry, "training": "same run", "roc": roc})
+    if not any("frame_auc" in e for e in entries):
         raise ParameterError(
             Path(runs_root),
             f"no declared run of {dataset} is trained here (train them with --train, or point "
@@ -195,23 +195,34 @@ def leaderboard(
         )
     data_root = data_root or next(iter(roots), "data")
     baselines = baseline_entries(load_dataset(dataset, root=project_path(data_root)))
-    for baseline in baselines:
-        curves[baseline["entry"]] = baseline.pop("curves")
     entries = rank_entries(baselines + entries)
     out_dir.mkdir(parents=True, exist_ok=True)
     generated = date.today().isoformat()
     write_json(out_dir / f"leaderboard_{dataset}.json",
                {"dataset": dataset, "generated": generated, "entries": entries})  # fmt: skip
     write_table(out_dir / f"leaderboard_{dataset}.md", dataset, entries, generated)
+    curves = {curve_name(e["entry"]): e["roc"] for e in entries if "roc" in e}
     plot_roc(curves, out_dir / f"leaderboard_{dataset}_roc.png")
     return entries
+
+
+def curve_name(entry: str) -> str:
+    """An entry's name in the ROC plot's legend: the family (and second score), or the baseline.
+
+    >>> curve_name("gan, second score: alocc [carried from 2026-12-06]")
+    'gan alocc'
+    >>> curve_name("optical flow (no learning)")
+    'optical flow (no learning)'
+    """
+    name = entry.split(" [carried")[0]
+    return name if NO_LEARNING in name else name.split(" (")[0].replace(", second score:", "")
 
 
 def carried(family: str, earlier: dict) -> list[dict]:
     """A family's rows of an earlier leaderboard, marked with its date (not evaluated now).
 
     A run trained on another machine keeps its place, read as what it is: figures of that
-    date, whose curve the ROC plot does not have.
+    date, and the ROC curve kept with them (none in a table from before curves were kept).
     """
     rows = [
         e

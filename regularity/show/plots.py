@@ -82,21 +82,41 @@ BASELINE_CURVE = "frame difference"  # a run's no-learning baseline in its ROC p
 NO_LEARNING = "(no learning)"  # in a leaderboard's name of each no-learning baseline
 
 
-def plot_roc(curves: dict[str, tuple[np.ndarray, np.ndarray]], path: str | Path) -> Path:
-    """ROC curves, one per named (labels, scores) pair, AUC in the legend.
+def roc_points(labels: np.ndarray, scores: np.ndarray, spacing: float = 0.005) -> dict:
+    """A ROC curve as a plot needs it, small enough to keep in a leaderboard's JSON.
+
+    Its corners (``roc_curve``'s), each at least ``spacing`` from the last kept on one axis
+    (a pixel of `plot_roc`'s figure is 0.003), to 4 decimals; ``auc`` is the whole curve's.
+    """
+    from sklearn.metrics import auc
+
+    fpr, tpr, _ = roc_curve(labels, scores)
+    kept = [0]
+    for i in range(1, len(fpr) - 1):
+        if max(fpr[i] - fpr[kept[-1]], tpr[i] - tpr[kept[-1]]) >= spacing:
+            kept.append(i)
+    kept.append(len(fpr) - 1)
+    return {
+        "fpr": np.round(fpr[kept], 4).tolist(),
+        "tpr": np.round(tpr[kept], 4).tolist(),
+        "auc": float(auc(fpr, tpr)),
+    }
+
+
+def plot_roc(curves: dict[str, tuple[np.ndarray, np.ndarray] | dict], path: str | Path) -> Path:
+    """ROC curves, one per named (labels, scores) pair or `roc_points`, AUC in the legend.
 
     A no-learning baseline (`BASELINE_CURVE`, or a name holding `NO_LEARNING`) is drawn
     dashed, in black or grey.
     """
-    from sklearn.metrics import auc
-
     fig, ax = plt.subplots(figsize=(4.5, 4.5))
     greys = iter(["k", "0.45", "0.25", "0.6", "0.35", "0.7"])
-    for name, (labels, scores) in curves.items():
-        fpr, tpr, _ = roc_curve(labels, scores)
+    for name, curve in curves.items():
+        points = curve if isinstance(curve, dict) else roc_points(*curve, spacing=0)
         baseline = name == BASELINE_CURVE or NO_LEARNING in name
         style = {"ls": "--", "color": next(greys, "0.5")} if baseline else {}
-        ax.plot(fpr, tpr, lw=1.5, label=f"{name} (AUC {auc(fpr, tpr):.3f})", **style)
+        label = f"{name} (AUC {points['auc']:.3f})"
+        ax.plot(points["fpr"], points["tpr"], lw=1.5, label=label, **style)
     ax.plot([0, 1], [0, 1], color="grey", ls=":", lw=1)
     ax.set(xlabel="false positive rate", ylabel="true positive rate", title="frame-level ROC")
     ax.legend(loc="lower right", fontsize=8)
