@@ -47,8 +47,8 @@ COLUMNS = (
 
 COLUMN_KEY = {
     "entry": "the family (its declared recipe for this dataset) or the baseline; [carried from "
-    "DATE]: that earlier table's figures and ROC curve, the run not being on the machine that "
-    "made this one",
+    "DATE]: that earlier table's figures (and ROC curve, where that table kept one), the run "
+    "not being on the machine that made this one",
     "frame AUC": "area under the frame-level ROC: micro_minmax pools every frame after per-clip "
     "min-max of e(t) (the headline), micro_raw pools raw e(t), macro averages per-clip AUCs",
     "paper": "Chong & Tay's normalisation (e - min e) / max e, pooled",
@@ -195,13 +195,14 @@ def leaderboard(
         )
     data_root = data_root or next(iter(roots), "data")
     baselines = baseline_entries(load_dataset(dataset, root=project_path(data_root)))
+    # the families first, then the baselines (the frame difference first, black): fixed colours
+    curves = {curve_name(e["entry"]): e["roc"] for e in entries + baselines if e.get("roc")}
     entries = rank_entries(baselines + entries)
     out_dir.mkdir(parents=True, exist_ok=True)
     generated = date.today().isoformat()
     write_json(out_dir / f"leaderboard_{dataset}.json",
                {"dataset": dataset, "generated": generated, "entries": entries})  # fmt: skip
     write_table(out_dir / f"leaderboard_{dataset}.md", dataset, entries, generated)
-    curves = {curve_name(e["entry"]): e["roc"] for e in entries if "roc" in e}
     plot_roc(curves, out_dir / f"leaderboard_{dataset}_roc.png")
     return entries
 

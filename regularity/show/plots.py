@@ -82,14 +82,22 @@ BASELINE_CURVE = "frame difference"  # a run's no-learning baseline in its ROC p
 NO_LEARNING = "(no learning)"  # in a leaderboard's name of each no-learning baseline
 
 
-def roc_points(labels: np.ndarray, scores: np.ndarray, spacing: float = 0.005) -> dict:
+def roc_points(labels: np.ndarray, scores: np.ndarray, spacing: float = 0.005) -> dict | None:
     """A ROC curve as a plot needs it, small enough to keep in a leaderboard's JSON.
 
     Its corners (``roc_curve``'s), each at least ``spacing`` from the last kept on one axis
     (a pixel of `plot_roc`'s figure is 0.003), to 4 decimals; ``auc`` is the whole curve's.
+    None where the labels hold one class only (no curve).
+
+    >>> roc_points(np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8]))
+    {'fpr': [0.0, 0.0, 0.5, 0.5, 1.0], 'tpr': [0.0, 0.5, 0.5, 1.0, 1.0], 'auc': 0.75}
+    >>> roc_points(np.zeros(3), np.arange(3)) is None
+    True
     """
     from sklearn.metrics import auc
 
+    if not 0 < np.sum(labels) < len(labels):
+        return None
     fpr, tpr, _ = roc_curve(labels, scores)
     kept = [0]
     for i in range(1, len(fpr) - 1):
@@ -113,6 +121,8 @@ def plot_roc(curves: dict[str, tuple[np.ndarray, np.ndarray] | dict], path: str 
     greys = iter(["k", "0.45", "0.25", "0.6", "0.35", "0.7"])
     for name, curve in curves.items():
         points = curve if isinstance(curve, dict) else roc_points(*curve, spacing=0)
+        if points is None:
+            continue
         baseline = name == BASELINE_CURVE or NO_LEARNING in name
         style = {"ls": "--", "color": next(greys, "0.5")} if baseline else {}
         label = f"{name} (AUC {points['auc']:.3f})"
