@@ -45,11 +45,12 @@ class TrainingClock(keras.callbacks.Callback):
         self.history = history
 
     def on_train_begin(self, logs: dict | None = None) -> None:  # noqa: D102
-        self.before = seconds_trained(self.history)
+        self.before = self.seconds = seconds_trained(self.history)
         self.start = time.perf_counter()
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:  # noqa: D102
-        logs["train_seconds"] = self.before + time.perf_counter() - self.start
+        self.seconds = self.before + time.perf_counter() - self.start
+        logs["train_seconds"] = self.seconds
 
 
 def seconds_trained(history: Path) -> float:
@@ -421,7 +422,6 @@ def _fit_into(
     """`fit` writing into ``run_dir``, this worker's own folder."""
     (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
     shared = training_callbacks(run_dir, restore_from=restore_from)
-    start = time.perf_counter()  # the clock of a run resumed from before `TrainingClock`
     with multi_worker_fit(model):
         history = model.fit(
             train_data,
@@ -431,7 +431,7 @@ def _fit_into(
             callbacks=shared + list(callbacks or []),
             verbose=verbose,
         )
-    seconds = seconds_trained(run_dir / "history.csv") or time.perf_counter() - start
+    clock = next(c for c in shared if isinstance(c, TrainingClock))
     if not shared[0].good():
         raise TrainingDiverged(shared[0].message(run_dir))
     averaged_weights(model).keep()  # every network's average (Keras knows one optimizer)
@@ -448,7 +448,7 @@ def _fit_into(
         (v for k, v in history.history.items() if k.endswith("loss")), []
     )
     return {
-        "train_seconds": round(seconds, 1),
+        "train_seconds": round(clock.seconds, 1),
         "epochs_trained": trained,
         "final_loss": float(losses[-1]) if losses else None,
     }

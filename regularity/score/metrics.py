@@ -10,6 +10,15 @@ from sklearn.metrics import roc_auc_score, roc_curve
 from regularity.score.scoring import minmax
 
 
+def both_classes(labels: np.ndarray) -> bool:
+    """Whether ``labels`` hold normal and abnormal frames both: a ROC curve needs the two.
+
+    >>> both_classes(np.array([0, 1, 1])), both_classes(np.zeros(3))
+    (True, False)
+    """
+    return bool(0 < np.sum(labels) < len(labels))
+
+
 def eer(labels: np.ndarray, scores: np.ndarray) -> float:
     """Equal error rate: the ROC point where FPR = 1 - TPR, linearly interpolated.
 
@@ -52,9 +61,9 @@ def frame_auc(
     per_video = [
         roc_auc_score(y_video, s)
         for s, y_video in zip(scores, labels, strict=True)
-        if 0 < np.sum(y_video) < len(y_video)
+        if both_classes(y_video)
     ]
-    both = 0 < y.sum() < len(y)
+    both = both_classes(y)
     errors = both and bool(np.all(raw >= 0)) and all(s.max() > 0 for s in scores)
     as_paper = np.concatenate([(s - s.min()) / s.max() for s in scores]) if errors else None
     return {

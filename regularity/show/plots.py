@@ -14,6 +14,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormat
 from sklearn.metrics import roc_curve
 
 from regularity.data.groundtruth import labels_to_spans
+from regularity.score.metrics import both_classes
 
 
 def save_figure(fig: plt.Figure, path: str | Path) -> Path:
@@ -96,7 +97,7 @@ def roc_points(labels: np.ndarray, scores: np.ndarray, spacing: float = 0.005) -
     """
     from sklearn.metrics import auc
 
-    if not 0 < np.sum(labels) < len(labels):
+    if not both_classes(labels):
         return None
     fpr, tpr, _ = roc_curve(labels, scores)
     kept = [0]
@@ -120,7 +121,7 @@ def plot_roc(curves: dict[str, tuple[np.ndarray, np.ndarray] | dict], path: str 
     fig, ax = plt.subplots(figsize=(4.5, 4.5))
     greys = iter(["k", "0.45", "0.25", "0.6", "0.35", "0.7"])
     for name, curve in curves.items():
-        points = curve if isinstance(curve, dict) else roc_points(*curve, spacing=0)
+        points = curve if isinstance(curve, dict) else roc_points(*curve)
         if points is None:
             continue
         baseline = name == BASELINE_CURVE or NO_LEARNING in name

@@ -17,7 +17,7 @@ import numpy as np
 
 from regularity.run.files import peak_rss_mb, update_metrics
 from regularity.score.baselines import FRAME_DIFFERENCE
-from regularity.score.metrics import eer, frame_auc, tpr_fpr
+from regularity.score.metrics import both_classes, eer, frame_auc, tpr_fpr
 from regularity.score.scoring import abnormality_score
 from regularity.show.plots import BASELINE_CURVE, plot_roc
 
@@ -76,7 +76,7 @@ def _ranking_figures(results: list, scores: str) -> dict:
     y, sa = pooled(results, scores)
     return {
         "frame_auc": frame_auc([_series(r, scores) for r in results], [r.labels for r in results]),
-        "eer": eer(y, sa) if 0 < y.sum() < len(y) else None,
+        "eer": eer(y, sa) if both_classes(y) else None,
     }
 
 
