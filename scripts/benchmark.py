@@ -274,22 +274,23 @@ def bench_speed(args: argparse.Namespace) -> dict:
     import keras
     import numpy as np
 
-    from regularity.score.inference import predict_test_data
+    from regularity.score.inference import SCORING_BATCH, predict_test_data
 
+    batch_size = args.batch_size or SCORING_BATCH
     config = load_config(args.run_dir)
     model = keras.saving.load_model(Path(args.run_dir) / "model.keras")
     spec = config.input_spec()
     rng = np.random.default_rng(0)
     clip = rng.normal(size=(args.frames, *spec.size, spec.channels)).astype(np.float32)
-    predict_test_data(model, clip, config.window, batch_size=args.batch_size)  # traces, untimed
+    predict_test_data(model, clip, config.window, batch_size=batch_size)  # traces, untimed
     start = time.perf_counter()
     for _ in range(args.clips):
-        predict_test_data(model, clip, config.window, batch_size=args.batch_size)
+        predict_test_data(model, clip, config.window, batch_size=batch_size)
     seconds = time.perf_counter() - start
     return {
         "benchmark": "speed", "run": args.run_dir, **device_figures(),
         "frame_size": list(spec.size),
-        "batch_size": args.batch_size, "frames": args.frames * args.clips,
+        "batch_size": batch_size, "frames": args.frames * args.clips,
         "seconds": round(seconds, 2),
         "frames_per_second": round(args.frames * args.clips / seconds, 1),
     }  # fmt: skip
@@ -440,7 +441,9 @@ def parser() -> argparse.ArgumentParser:
     speed.add_argument("--run-dir", required=True, help="a trained run folder")
     speed.add_argument("--frames", type=int, default=180, help="frames per clip")
     speed.add_argument("--clips", type=int, default=5, help="timed clips")
-    speed.add_argument("--batch-size", type=int, default=8, help="windows per model call")
+    speed.add_argument(
+        "--batch-size", type=int, help="windows per model call (default: what scoring uses)"
+    )
     speed.set_defaults(run=bench_speed)
     backends = sub.add_parser("backends", help="a recipe trained under each Keras backend")
     add_run_arguments(backends, "convlstm_ae", "ped2")

@@ -15,6 +15,12 @@ from regularity.data.base import Video
 from regularity.data.preprocess import InputSpec, Normalizer
 from regularity.data.windows import Target, WindowSpec
 
+# Windows per model call when scoring. 16 against 8 on the 2-core CPU (dev/ped1 and Ped2 runs,
+# whole evaluations): OCR-GAN 54-56 -> 70 frames/s, the UCSD GAN 56 -> 62, the multi-scale GAN
+# 48 -> 54, the U-Net unchanged; 32 is no faster and takes the GAN's scoring to 2.9 GiB
+# (docs/experiments.md, "Scoring in batches of 16").
+SCORING_BATCH = 16
+
 
 def scaled_frames(frames: np.ndarray, normalizer: Normalizer) -> np.ndarray:
     """Prepared frames on the model's input scale: float32 ``[N, H, W, C]``."""
@@ -31,7 +37,7 @@ def predict_test_data(
     frames: np.ndarray,
     window: WindowSpec | int = 10,
     stride: int | None = None,
-    batch_size: int = 8,
+    batch_size: int = SCORING_BATCH,
     progress: str | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """One model output per frame, aligned with the frames.
