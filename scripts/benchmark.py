@@ -276,7 +276,7 @@ def bench_speed(args: argparse.Namespace) -> dict:
 
     from regularity.score.inference import SCORING_BATCH, predict_test_data
 
-    batch_size = args.batch_size or SCORING_BATCH
+    batch_size = SCORING_BATCH if args.batch_size is None else args.batch_size
     config = load_config(args.run_dir)
     model = keras.saving.load_model(Path(args.run_dir) / "model.keras")
     spec = config.input_spec()

@@ -226,7 +226,7 @@ def test_a_per_frame_critic_is_placed_on_the_frames_it_judges():
     )
     critic = keras.Model(windows, per_frame_mean)  # "normal" logit = the frame's mean
     frames = np.arange(23, dtype=np.float32)[:, None, None, None] * np.ones((1, 4, 4, 1))
-    logits, valid = predict_test_data(critic, frames, 10, stride=1)
+    logits, valid = predict_test_data(critic, frames, 10, stride=1, batch_size=4)  # 4 batches
     assert logits.shape == (23,) and valid.all()
     np.testing.assert_allclose(logits, np.arange(23), rtol=1e-6)  # every frame its own value
     errors = critic_errors(logits, valid, ScoreSpec(smooth_window=1))

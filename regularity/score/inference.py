@@ -15,10 +15,10 @@ from regularity.data.base import Video
 from regularity.data.preprocess import InputSpec, Normalizer
 from regularity.data.windows import Target, WindowSpec
 
-# Windows per model call when scoring. 16 against 8 on the 2-core CPU (dev/ped1 and Ped2 runs,
-# whole evaluations): OCR-GAN 54-56 -> 70 frames/s, the UCSD GAN 56 -> 62, the multi-scale GAN
-# 48 -> 54, the U-Net unchanged; 32 is no faster and takes the GAN's scoring to 2.9 GiB
-# (docs/experiments.md, "Scoring in batches of 16").
+# Windows per model call when scoring: on two CPU cores 16 scores OCR-GAN and the GANs a tenth to
+# a quarter faster than 8; 32 adds little and takes the UCSD GAN's scoring to its 3 GiB budget
+# (docs/experiments.md, "Scoring in batches of 16"). Under JAX a clip of at most this many
+# windows is one batch of its own size, compiled once per such clip length.
 SCORING_BATCH = 16
 
 
