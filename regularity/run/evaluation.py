@@ -37,7 +37,7 @@ from regularity.score.baselines import (
     fusion_statistics,
     motion_per_frame,
 )
-from regularity.score.inference import get_test_data, predict_test_data
+from regularity.score.inference import SCORING_BATCH, get_test_data, predict_test_data
 from regularity.score.marking import smooth_error_map, spot_irregularity
 from regularity.score.metrics import dots_in_mask, ucsd_pixel_hit
 from regularity.score.scoring import (
@@ -514,7 +514,7 @@ def _warm_up(model: object, config: RunConfig, critics: dict[str, object]) -> No
     # JAX, which pads a short batch after full ones), so that score_fps measures scoring
     # rather than graph tracing (as decoding is left out too).
     spec = config.input_spec()
-    frames = 8 * config.window.span + 1
+    frames = SCORING_BATCH * config.window.span + 1
     warm_up = np.zeros((frames, *spec.size, spec.channels), np.float32)
     predict_test_data(scoring_network(model), warm_up, config.window)
     if config.score.frame_score in critics:  # timed as well: it gives e(t)

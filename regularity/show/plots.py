@@ -11,7 +11,7 @@ matplotlib.use("Agg")  # files, not windows; notebooks display the PNGs
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
-from sklearn.metrics import roc_curve
+from sklearn.metrics import auc, roc_curve
 
 from regularity.data.groundtruth import labels_to_spans
 from regularity.score.metrics import both_classes
@@ -95,8 +95,6 @@ def roc_points(labels: np.ndarray, scores: np.ndarray, spacing: float = 0.005) -
     >>> roc_points(np.zeros(3), np.arange(3)) is None
     True
     """
-    from sklearn.metrics import auc
-
     if not both_classes(labels):
         return None
     fpr, tpr, _ = roc_curve(labels, scores)
