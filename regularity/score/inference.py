@@ -15,8 +15,8 @@ from regularity.data.base import Video
 from regularity.data.preprocess import InputSpec, Normalizer
 from regularity.data.windows import Target, WindowSpec
 
-# Windows per model call when scoring: on two CPU cores 16 scores OCR-GAN and the GANs a tenth to
-# a quarter faster than 8; 32 adds little and takes the UCSD GAN's scoring to its 3 GiB budget
+# Windows per model call when scoring: on two CPU cores 16 scores most families a tenth to a
+# quarter faster than 8; 32 adds little and takes the largest scoring memory to the 3 GiB budget
 # (docs/experiments.md, "Scoring in batches of 16"). Under JAX a clip of at most this many
 # windows is one batch of its own size, compiled once per such clip length.
 SCORING_BATCH = 16
